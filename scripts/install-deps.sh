@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian package this project needs that is not installed yet.
+# It is a no-op (no apt-get call at all) when everything is present.
+#
+#   scripts/install-deps.sh            build + test dependencies (compiler, libraries, etcd)
+#   scripts/install-deps.sh --s3       also Ceph RGW, the real S3 server the integration tests use
+#
+# Why each package is here:
+#   g++ cmake ninja-build          the build (C++20, g++ 12)
+#   libgtest-dev libgmock-dev      unit tests;  librapidcheck-dev: property tests
+#   libbenchmark-dev               bench/
+#   libsqlite3-dev                 the embedded MetaStore (durable, atomic transactions)
+#   libgrpc++-dev protobuf-*       LogStore transport and the etcd v3 client
+#   libcurl4-openssl-dev libssl-dev  the S3 client (SigV4 over libcurl, CRC/SHA via OpenSSL)
+#   libfmt-dev nlohmann-json3-dev  formatting; JSON config files and JSONL traces
+#   etcd-server etcd-client        the real etcd the integration tests run against
+set -euo pipefail
+
+packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidcheck-dev
+          libbenchmark-dev libsqlite3-dev libgrpc++-dev protobuf-compiler-grpc
+          libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev libfmt-dev
+          nlohmann-json3-dev etcd-server etcd-client python3 curl)
+if [[ "${1:-}" == "--s3" ]]; then
+  packages+=(ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${#missing[@]} missing packages: ${missing[*]}"
+sudo_prefix=()
+[[ $(id -u) -eq 0 ]] || sudo_prefix=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_prefix[@]}" apt-get update -qq
+"${sudo_prefix[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

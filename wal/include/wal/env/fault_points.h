@@ -1,0 +1,42 @@
+#pragma once
+// FaultPoints: the one way simulation reaches inside WAL logic. Production passes NoFaults,
+// whose hit() is always false, so a fault site costs one virtual call that returns false.
+// Most faults are injected behind the seam instead (the simulated store times out, the
+// simulated disk tears writes); a FaultPoint is for what only the WAL itself can do: force a
+// rare branch, shrink a knob, or switch on a planted bug (SimBug) that the checkers must catch.
+
+#include <cstdint>
+#include <string_view>
+
+namespace wal {
+
+// Planted bugs: each one breaks a guarantee on purpose so the test suite can prove its
+// checkers fail. Off in production; see docs/simulation.md for what each breaks.
+enum class SimBug : uint16_t {
+  none = 0,
+  ack_before_put,             // acknowledge an append before its block PUT completed
+  retry_blindly_after_unknown,// re-send a block after an unknown PUT outcome, new block number
+  unknown_as_success,         // treat an unknown PUT outcome as success
+  skip_fence_on_open,         // a new writer does not fence the previous one
+  seal_one_short,             // seal a segment one entry short of its last acknowledged entry
+  reader_skips_checksum,      // reader accepts blocks without verifying the CRC
+  truncate_needed_segment,    // truncation GC deletes the segment just above the point
+  fence_by_lease_only,        // writer trusts its lease instead of the epoch token
+  count_,                     // number of values; not a bug
+};
+
+[[nodiscard]] std::string_view sim_bug_name(SimBug bug);
+
+class FaultPoints {
+ public:
+  virtual ~FaultPoints() = default;
+  // True if the planted bug `bug` is switched on for this run.
+  [[nodiscard]] virtual bool bug(SimBug bug) const = 0;
+};
+
+class NoFaults final : public FaultPoints {
+ public:
+  [[nodiscard]] bool bug(SimBug) const override { return false; }
+};
+
+}  // namespace wal

@@ -1,0 +1,105 @@
+#pragma once
+// ObjectStore: a flat key -> bytes store with AWS S3 semantics.
+//
+// Consistency: strong read-after-write for put, delete and list, as S3 has had since 2020: once
+// put() returns ok, every later get/head/list (from any node) sees the object.
+// Keys: 1..1024 bytes of UTF-8; list() returns keys in byte order. Bodies are at most
+// object_size_bytes_max. An object is written whole or not at all: readers never see a partial
+// object.
+//
+// Errors common to every call:
+//   timeout      for put/remove: OUTCOME UNKNOWN (the request may have been applied; settle it
+//                by reading: head(key) and compare the etag / content). For reads: definite.
+//   unavailable  503 SlowDown / 500 / connection refused: definite for reads; for put and remove
+//                the outcome is UNKNOWN unless the implementation knows the request never left.
+//   permission_denied  wrong credentials (definite). invalid_argument  bad key or range.
+// No call retries a mutation by itself; read-only calls may retry internally.
+// Threading: calls are made on the node's executor; results complete there.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wal/async/task.h"
+#include "wal/core/bytes.h"
+#include "wal/core/result.h"
+
+namespace wal {
+
+namespace limits {
+// S3 caps a single PUT at 5 GiB; our blocks are a few MiB, so 64 MiB leaves ample headroom while
+// bounding memory for a whole-object read.
+inline constexpr uint64_t object_size_bytes_max = 64ull << 20;
+inline constexpr size_t object_key_bytes_max = 1024;  // S3's limit
+inline constexpr size_t list_page_keys_max = 1000;    // S3 ListObjectsV2 page size
+}  // namespace limits
+
+struct PutCondition {
+  enum class Kind : uint8_t {
+    none,           // overwrite freely
+    if_none_match,  // "If-None-Match: *": create only; already_exists if the key exists
+    if_match,       // "If-Match: etag": replace only that version; condition_failed on another
+                    // etag, not_found if the key is absent
+  };
+  Kind kind = Kind::none;
+  std::string etag;  // for if_match
+
+  static PutCondition none() { return {}; }
+  static PutCondition create_only() { return {Kind::if_none_match, {}}; }
+  static PutCondition match(std::string etag) { return {Kind::if_match, std::move(etag)}; }
+};
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size_bytes = 0;
+  std::string etag;  // opaque version tag, unquoted; changes on every successful put
+};
+
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;  // bytes wanted; a range running past the end is cut short (as S3 does)
+};
+
+struct ObjectData {
+  ObjectInfo info;  // info.size_bytes is the whole object's size, not the returned range's
+  Bytes body;
+};
+
+struct ListPage {
+  std::vector<ObjectInfo> objects;  // in key order
+  std::string next_token;           // empty: this was the last page
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // Stores `body` under `key` if `condition` holds. ok: durable and visible; returns the new
+  // object's info. already_exists / condition_failed / not_found (if_match on a missing key):
+  // definite, nothing changed. too_large: body over the limit.
+  virtual Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) = 0;
+
+  // Reads the whole object, or `range`. not_found: no such key (definite).
+  // out_of_range: range.offset >= size (S3 416), except that offset 0 of an empty object is ok.
+  virtual Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) = 0;
+
+  // Metadata only. not_found: no such key.
+  virtual Task<Result<ObjectInfo>> head(std::string key) = 0;
+
+  // Keys starting with `prefix`, strictly after `start_after` (empty: from the start), at most
+  // `max_keys` (1..list_page_keys_max) per page. Pass the previous page's next_token to continue;
+  // the token encodes the position, so pages never repeat or skip a key that existed throughout.
+  virtual Task<Result<ListPage>> list(std::string prefix, std::string continuation_token,
+                                      size_t max_keys) = 0;
+
+  // Deletes `key`. Deleting a missing key succeeds (S3 semantics), so a retried delete is safe.
+  virtual Task<Status> remove(std::string key) = 0;
+
+  // Deletes up to list_page_keys_max keys; one Status per key in the same order. The call
+  // itself fails only if the whole request failed.
+  virtual Task<Result<std::vector<Status>>> remove_many(std::vector<std::string> keys) = 0;
+};
+
+}  // namespace wal
