@@ -1,0 +1,20 @@
+#include "tests/contract/contract_support.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace wal::contract {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "wal-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+}  // namespace wal::contract
