@@ -1,0 +1,159 @@
+#pragma once
+// LogWriter: the single writer of a MemoryBuffer log. Entries are buffered and flushed as block
+// objects straight to the ObjectStore; there are no LogStore nodes.
+//
+// Guarantees:
+//  - append() completes, in call order, with the entry's id once the entry is durable in object
+//    storage (its block and every earlier block of the log are stored). Ids are dense per log.
+//  - Opening a writer fences the previous one by token, never by timing (FencingMode). A fenced
+//    writer's appends fail with Errc::fenced; nothing it sends after the fence becomes visible.
+//  - Group commit without a timer: with fewer than inflight_blocks_max PUTs in flight a block is
+//    sent at once; under load entries collect into larger blocks. append() waits (back-pressure)
+//    while inflight_bytes_max bytes are buffered or uploading.
+//  - Segments roll by size and by age (a timer, so an idle log rolls too); rolling seals the old
+//    segment with its exact end and creates the next one in one MetaStore transaction.
+//
+// append() errors:
+//   too_large    the entry exceeds limits::entry_size_bytes_max (definite; writer unaffected).
+//   fenced       a newer writer took over. Definite (the entry will never be visible) in
+//                fence_object mode; in meta_confirm mode an entry whose block had already landed
+//                fails with Outcome::unknown (the new writer's recovery may have included it).
+//   closed       close() was called or the writer failed (definite: never acknowledged and never
+//                visible, because the next writer fences at the first unacknowledged block).
+//   other        a non-retryable store error (permission_denied, ...), definite as for closed.
+// Retryable store errors and unknown PUT outcomes are settled and retried internally (the PUT is
+// create-only, so a retry can never duplicate an entry); appends wait meanwhile.
+//
+// Threading: all calls on the Env's executor. The writer owns its background tasks; destroying
+// it without close() abandons pending appends (as a crash would) and is safe.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "wal/async/completion.h"
+#include "wal/async/notify.h"
+#include "wal/async/scope.h"
+#include "wal/env/env.h"
+#include "wal/format/segment_manifest.h"
+#include "wal/log/keys.h"
+#include "wal/log/metadata.h"
+#include "wal/log/options.h"
+
+namespace wal {
+
+struct WriterStats {
+  uint64_t blocks_put = 0;
+  uint64_t put_attempts = 0;
+  uint64_t unknown_outcomes_settled = 0;
+  uint64_t segments_sealed = 0;
+  uint64_t checkpoints_written = 0;
+  uint64_t bytes_acknowledged = 0;
+};
+
+class LogWriter {
+ public:
+  // Bumps the log's epoch (fencing any previous writer), recovers and seals a segment a previous
+  // writer left open, and opens a new segment. Errors: not_found (no such log), fenced (another
+  // writer opened concurrently and won), corrupt (metadata or a block is malformed), and the
+  // stores' errors (an unknown MetaStore outcome is settled by reading before returning).
+  static Task<Result<std::unique_ptr<LogWriter>>> open(Env& env, LogKeys keys,
+                                                       WriterOptions options);
+  ~LogWriter();
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  Task<Result<EntryId>> append(Bytes payload);
+
+  // Waits for every accepted append, then seals the current segment so the next writer has
+  // nothing to recover. Later appends fail with closed. ok, or the first error met.
+  Task<Status> close();
+
+  [[nodiscard]] Epoch epoch() const { return epoch_; }
+  [[nodiscard]] EntryId next_entry_id() const { return next_entry_id_; }
+  [[nodiscard]] EntryId acknowledged_end() const { return acknowledged_end_; }
+  [[nodiscard]] SegmentId segment_id() const { return segment_.segment_id; }
+  [[nodiscard]] const WriterStats& stats() const { return stats_; }
+
+ private:
+  struct PendingEntry {
+    EntryId id;
+    Bytes payload;
+    Completion<Result<EntryId>> done;
+  };
+  enum class BlockState : uint8_t { uploading, durable, failed };
+  struct InflightBlock {
+    uint64_t block_index = 0;
+    EntryId first_entry_id = 0;
+    std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
+    Bytes encoded;
+    ManifestBlock record;
+    BlockState state = BlockState::uploading;
+    std::optional<Error> error;  // when failed
+  };
+
+  LogWriter(Env& env, LogKeys keys, WriterOptions options);
+
+  Task<Status> bump_epoch();
+  Task<Status> recover_and_open_segment();
+  Task<Status> create_segment(SegmentId segment_id, EntryId first_entry_id);
+  void start_segment(SegmentMeta meta, int64_t mod_revision);
+  Task<Status> adopt_current_segment_meta();
+
+  void maybe_flush();
+  void start_block();
+  Task<void> upload(uint64_t block_index);
+  Task<Result<bool>> settle_existing(uint64_t block_index);  // true: our block is there
+  void on_block_done(uint64_t block_index, Status status);
+  void advance_acknowledgements();
+  Task<void> confirm_epoch_then_acknowledge();
+  void acknowledge_front_block();
+  void fail_from(size_t inflight_index, const Error& error);
+  void fail_writer(const Error& error);
+  Task<void> roll_segment();
+  Task<Status> seal_and_open_next(bool open_next);
+  Task<void> write_checkpoint();
+  Task<void> publish_tail();
+  Task<void> age_timer(SegmentId segment_id, TimePoint roll_at);
+  Task<void> wait_until_quiet();  // no block in flight and no checkpoint running
+  Task<void> retry_pause(uint32_t attempt);
+  [[nodiscard]] Status writer_status() const;
+  InflightBlock* find_block(uint64_t block_index);
+
+  Env& env_;
+  LogKeys keys_;
+  WriterOptions options_;
+  Epoch epoch_ = 0;
+  int64_t epoch_mod_revision_ = 0;  // compares on it prove we still hold the epoch
+
+  SegmentMeta segment_;
+  int64_t segment_mod_revision_ = 0;
+  std::vector<ManifestBlock> segment_blocks_;  // acknowledged blocks of the current segment
+  uint64_t segment_bytes_ = 0;                 // encoded bytes sent to the current segment
+
+  EntryId next_entry_id_ = 0;      // the id the next append gets
+  EntryId acknowledged_end_ = 0;   // every id below is acknowledged
+  EntryId tail_published_end_ = 0;
+  std::deque<PendingEntry> buffer_;  // accepted, not yet in a block
+  uint64_t buffer_bytes_ = 0;
+  std::deque<InflightBlock> inflight_;  // in block order
+  uint64_t next_block_index_ = 0;
+  uint64_t inflight_bytes_ = 0;  // buffered + uploading
+
+  TimePoint segment_started_at_{};
+  bool rolling_ = false;
+  bool closing_ = false;
+  bool confirm_running_ = false;
+  bool checkpoint_running_ = false;
+  bool tail_publish_running_ = false;
+  std::optional<Error> failure_;  // sticky: once set, every append fails with it
+  uint64_t append_waiters_ = 0;   // appends waiting for buffer space, in FIFO order
+  Notify space_freed_;
+  Notify changed_;  // a block was acknowledged or failed, a checkpoint or roll finished
+  WriterStats stats_;
+  Scope scope_;  // last: destroyed first, so background tasks never outlive the members
+};
+
+}  // namespace wal

@@ -1,0 +1,79 @@
+#pragma once
+// The records a log keeps in the MetaStore (keys in wal/log/keys.h), and their encoding.
+// Values are JSON so `wp inspect` and etcdctl show them as they are. Decoding validates every
+// field: a malformed value is Errc::corrupt naming the key, never a crash or a default.
+// Entry ranges are half-open: [first, end), so an empty segment needs no -1.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "wal/core/result.h"
+#include "wal/log/options.h"
+
+namespace wal {
+
+struct LogMeta {
+  uint64_t log_id = 0;
+  int64_t created_unix_ms = 0;
+};
+
+// The current writer's fencing token. Opening a writer bumps `epoch` with a compare on the
+// key's mod_revision; `writer_instance` (random) lets a writer recognise its own bump after an
+// unknown txn outcome.
+struct EpochRecord {
+  Epoch epoch = 0;
+  uint64_t writer_instance = 0;
+  int64_t opened_unix_ms = 0;
+};
+
+// Everything below `end_entry_id` is acknowledged; readers of an open segment read up to here.
+// Written by the writer with a compare on the epoch, so a fenced writer cannot move it.
+struct TailRecord {
+  Epoch epoch = 0;
+  SegmentId segment_id = 0;
+  EntryId end_entry_id = 0;
+};
+
+struct TruncationRecord {
+  EntryId first_kept_entry_id = 0;  // entries below are gone (or going) for readers
+};
+
+enum class SegmentState : uint8_t { open, sealed };
+
+struct SegmentMeta {
+  SegmentId segment_id = 0;
+  SegmentState state = SegmentState::open;
+  Epoch epoch = 0;                 // the writer that created it
+  EntryId first_entry_id = 0;
+  int64_t created_unix_ms = 0;
+  // Open segments: blocks [0, checkpoint_block_count) are described by manifest
+  // m<checkpoint_block_count> and end at checkpoint_end_entry_id (= first_entry_id when no
+  // checkpoint exists yet). Recovery probes only the blocks after the checkpoint.
+  uint64_t checkpoint_block_count = 0;
+  EntryId checkpoint_end_entry_id = 0;
+  // Sealed segments: the exact contents.
+  EntryId end_entry_id = 0;        // exclusive
+  uint64_t block_count = 0;
+  uint64_t size_bytes = 0;
+  int64_t sealed_unix_ms = 0;
+  bool orphans_collected = false;  // objects past block_count were deleted after sealing
+};
+
+[[nodiscard]] std::string_view segment_state_name(SegmentState state);
+
+[[nodiscard]] std::string encode(const LogMeta& meta);
+[[nodiscard]] std::string encode(const EpochRecord& record);
+[[nodiscard]] std::string encode(const TailRecord& record);
+[[nodiscard]] std::string encode(const TruncationRecord& record);
+[[nodiscard]] std::string encode(const SegmentMeta& meta);
+
+// `key` only names the source in error messages.
+[[nodiscard]] Result<LogMeta> decode_log_meta(std::string_view key, std::string_view value);
+[[nodiscard]] Result<EpochRecord> decode_epoch(std::string_view key, std::string_view value);
+[[nodiscard]] Result<TailRecord> decode_tail(std::string_view key, std::string_view value);
+[[nodiscard]] Result<TruncationRecord> decode_truncation(std::string_view key,
+                                                         std::string_view value);
+[[nodiscard]] Result<SegmentMeta> decode_segment(std::string_view key, std::string_view value);
+
+}  // namespace wal

@@ -1,0 +1,63 @@
+#pragma once
+// Tunables of the MemoryBuffer WAL, with the reason for each default. Every queue, batch and
+// retry loop has a named limit here.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "wal/env/object_store.h"
+
+namespace wal {
+
+using EntryId = uint64_t;     // dense per log, from 0, never restarting per segment
+using SegmentId = uint64_t;   // dense per log, from 0
+using Epoch = uint64_t;       // the writer fencing token; 0 = no writer ever opened
+
+namespace limits {
+// Log names become etcd key segments; short names keep keys well under etcd's limits.
+inline constexpr size_t log_name_bytes_max = 200;
+}  // namespace limits
+
+// How a writer makes sure a fenced (stale) writer can never make an entry visible.
+enum class FencingMode : uint8_t {
+  // The new writer puts a fence object, create-only, at the first missing block key of the open
+  // segment; the old writer's create-only PUT of that key fails. Needs If-None-Match: *.
+  fence_object,
+  // For stores without conditional PUT: the writer re-reads its epoch in the MetaStore after its
+  // PUTs land and before it acknowledges; readers never read past the published tail.
+  meta_confirm,
+};
+
+struct WriterOptions {
+  // A block is one object. 4 MiB: at S3 prices $0.0013/GiB of PUTs, and large enough to reach
+  // the store's bandwidth (research/peers.md section 3).
+  uint64_t block_size_bytes_max = 4ull << 20;
+  // PUTs in flight at once. With none in flight a block is sent at once (no timer); under load
+  // entries collect while these are busy, which is the group commit.
+  uint32_t inflight_blocks_max = 4;
+  // Back-pressure: append() waits while this many bytes are buffered or uploading.
+  uint64_t inflight_bytes_max = 64ull << 20;
+  // Segment roll triggers (also for an idle log: a timer checks the age).
+  uint64_t segment_size_bytes_max = 256ull << 20;
+  std::chrono::milliseconds segment_age_max{10 * 60 * 1000};
+  // Every this many blocks the writer records a checkpoint so recovery probes a bounded tail.
+  uint32_t checkpoint_interval_blocks = 32;
+  FencingMode fencing = FencingMode::fence_object;
+  // Unknown PUT outcomes and 503s are settled and retried with capped exponential backoff.
+  std::chrono::milliseconds retry_backoff_min{20};
+  std::chrono::milliseconds retry_backoff_max{2000};
+  // Publishing the tail (last acknowledged id) to the MetaStore wakes readers in other
+  // processes; one publication is in flight at a time, so this costs at most one etcd write per
+  // MetaStore round trip.
+  bool publish_tail = true;
+};
+
+struct ReaderOptions {
+  // Blocks fetched ahead of the one being consumed (catch-up reads).
+  uint32_t prefetch_blocks = 4;
+  std::chrono::milliseconds retry_backoff_min{20};
+  std::chrono::milliseconds retry_backoff_max{2000};
+};
+
+}  // namespace wal

@@ -1,0 +1,55 @@
+#pragma once
+// Retrying reads. A read (GET, HEAD, LIST, etcd range) has no effect, so a timeout or an
+// unavailable store is simply tried again, with capped exponential backoff and jitter drawn from
+// env.random. Mutations are never retried through here: each settles its unknown outcome by
+// reading first (see the callers).
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "wal/async/sleep.h"
+#include "wal/async/task.h"
+#include "wal/core/result.h"
+#include "wal/env/env.h"
+
+namespace wal {
+
+namespace limits {
+// ~64 attempts with a 2 s cap keep trying for about two minutes: longer than an etcd leader
+// election or an S3 SlowDown episode, short enough that a dead store surfaces as an error.
+inline constexpr uint32_t read_attempts_max = 64;
+}  // namespace limits
+
+struct Backoff {
+  std::chrono::milliseconds min{20};
+  std::chrono::milliseconds max{2000};
+};
+
+[[nodiscard]] inline bool is_retryable(const Error& error) {
+  return error.code == Errc::timeout || error.code == Errc::unavailable;
+}
+
+// Sleeps min * 2^attempt (capped at max), with +-50% jitter.
+inline Task<void> backoff_sleep(Env& env, Backoff backoff, uint32_t attempt) {
+  const int64_t base_ms = backoff.min.count() << std::min<uint32_t>(attempt, 16);
+  const int64_t capped_ms = std::min<int64_t>(base_ms, backoff.max.count());
+  const uint64_t jitter_ms = env.random.between(0, static_cast<uint64_t>(capped_ms));
+  co_await sleep_for(env.clock, std::chrono::milliseconds(capped_ms / 2 + jitter_ms / 2 + 1));
+}
+
+// Runs `attempt()` (returning Task<Result<T>>) until it succeeds, fails with a non-retryable
+// error, or limits::read_attempts_max attempts have failed.
+template <typename F>
+auto retry_read(Env& env, Backoff backoff, F attempt) -> decltype(attempt()) {
+  for (uint32_t attempt_index = 0;; ++attempt_index) {
+    auto result = co_await attempt();
+    if (result.ok() || !is_retryable(result.error()) ||
+        attempt_index + 1 >= limits::read_attempts_max) {
+      co_return result;
+    }
+    co_await backoff_sleep(env, backoff, attempt_index);
+  }
+}
+
+}  // namespace wal

@@ -1,0 +1,160 @@
+// Truncation garbage collection and orphan cleanup. Runs with no writer open (Woodpecker ran
+// both only inside an open writer's auditor, woodpecker#357).
+#include <set>
+
+#include "wal/format/block_codec.h"
+#include "wal/log/fence_object.h"
+#include "wal/log/log_client.h"
+
+namespace wal {
+
+namespace {
+struct SegmentEntry {
+  SegmentMeta meta;
+  int64_t mod_revision = 0;
+};
+}  // namespace
+
+Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
+  Result<LogInfo> info = co_await get_log(name);
+  if (!info.ok()) co_return std::move(info).error();
+  const LogKeys keys = keys_for(*info);
+  MetaStore& meta = *env_.meta_store;
+  RangeRequest request;
+  request.key = keys.log_prefix();
+  request.range_end = prefix_end(keys.log_prefix());
+  Result<RangeResponse> all = co_await retry_read(env_, {}, [&] { return meta.range(request); });
+  if (!all.ok()) co_return std::move(all).error();
+  TruncationRecord truncation;
+  std::vector<SegmentEntry> segments;
+  for (const KeyValue& kv : all->kvs) {
+    if (kv.key == keys.truncation_key()) {
+      Result<TruncationRecord> decoded = decode_truncation(kv.key, kv.value);
+      if (!decoded.ok()) co_return std::move(decoded).error();
+      truncation = *decoded;
+    } else if (parse_segment_key(keys.segment_prefix(), kv.key)) {
+      Result<SegmentMeta> decoded = decode_segment(kv.key, kv.value);
+      if (!decoded.ok()) co_return std::move(decoded).error();
+      segments.push_back(SegmentEntry{*decoded, kv.mod_revision});
+    }
+  }
+  GcReport report;
+  std::optional<SegmentId> first_live_segment;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const SegmentEntry& entry = segments[i];
+    bool below = entry.meta.state == SegmentState::sealed &&
+                 entry.meta.end_entry_id <= truncation.first_kept_entry_id;
+    if (!below && i > 0 && env_.faults.bug(SimBug::truncate_needed_segment)) {
+      // Planted bug: also drops the segment just above the truncation point.
+      const SegmentEntry& previous = segments[i - 1];
+      below = entry.meta.state == SegmentState::sealed && previous.meta.state ==
+              SegmentState::sealed && previous.meta.end_entry_id <= truncation.first_kept_entry_id;
+    }
+    if (!below) {
+      if (!first_live_segment) first_live_segment = entry.meta.segment_id;
+      if (entry.meta.state == SegmentState::sealed && (full || !entry.meta.orphans_collected)) {
+        Result<uint64_t> swept = co_await sweep_sealed_segment(keys, entry.meta);
+        if (!swept.ok()) co_return std::move(swept).error();
+        report.orphans_deleted += *swept;
+        SegmentMeta marked = entry.meta;
+        marked.orphans_collected = true;
+        TxnRequest mark;
+        mark.compares = {Compare::mod_revision_is(keys.segment_key(marked.segment_id),
+                                                  entry.mod_revision)};
+        mark.success = {PutOp{keys.segment_key(marked.segment_id), encode(marked), 0}};
+        // Best effort: a lost mark only means the next pass sweeps again.
+        ignore_result(co_await meta.txn(std::move(mark)));
+      }
+      continue;
+    }
+    // Metadata first: once the key is gone no reader looks for the objects.
+    TxnRequest remove;
+    remove.compares = {Compare::mod_revision_is(keys.segment_key(entry.meta.segment_id),
+                                                entry.mod_revision)};
+    remove.success = {DeleteOp{keys.segment_key(entry.meta.segment_id), {}}};
+    Result<TxnResponse> removed = co_await meta.txn(std::move(remove));
+    if (!removed.ok()) co_return std::move(removed).error();  // settled by the next pass
+    if (!removed->succeeded) continue;                         // changed meanwhile
+    Result<uint64_t> deleted = co_await delete_objects_with_prefix(
+        keys.segment_object_prefix(entry.meta.segment_id), {});
+    if (!deleted.ok()) co_return std::move(deleted).error();
+    report.objects_deleted += *deleted;
+    ++report.segments_deleted;
+  }
+  // Leftovers of segments deleted earlier (a zombie's late PUT, an interrupted deletion): every
+  // object of a segment id below the first live segment.
+  ObjectStore& store = *env_.object_store;
+  std::string token;
+  bool past_dead_segments = false;
+  while (!past_dead_segments) {
+    Result<ListPage> page = co_await retry_read(env_, {}, [&] {
+      return store.list(keys.log_object_prefix(), token, limits::list_page_keys_max);
+    });
+    if (!page.ok()) co_return std::move(page).error();
+    std::vector<std::string> doomed;
+    for (const ObjectInfo& object : page->objects) {
+      const auto parts = parse_object_key(keys.log_object_prefix(), object.key);
+      if (!parts) continue;  // not ours: leave it
+      if (!first_live_segment || parts->segment_id >= *first_live_segment) {
+        past_dead_segments = true;
+        break;
+      }
+      doomed.push_back(object.key);
+    }
+    if (!doomed.empty()) {
+      const size_t count = doomed.size();
+      Result<std::vector<Status>> results =
+          co_await retry_read(env_, {}, [&] { return store.remove_many(doomed); });
+      if (!results.ok()) co_return std::move(results).error();
+      report.orphans_deleted += count;
+    }
+    token = page->next_token;
+    if (token.empty()) break;
+  }
+  co_return report;
+}
+
+// Deletes what a sealed segment does not own: data blocks at or past block_count (never
+// acknowledged: they sit at or after the fence or the first missing block) and manifests other
+// than the footer. The fence object itself is kept (see collect_garbage).
+Task<Result<uint64_t>> LogClient::sweep_sealed_segment(const LogKeys& keys,
+                                                       const SegmentMeta& segment) {
+  WAL_ASSERT(segment.state == SegmentState::sealed);
+  ObjectStore& store = *env_.object_store;
+  const std::string prefix = keys.segment_object_prefix(segment.segment_id);
+  uint64_t deleted = 0;
+  std::string token;
+  do {
+    Result<ListPage> page = co_await retry_read(
+        env_, {}, [&] { return store.list(prefix, token, limits::list_page_keys_max); });
+    if (!page.ok()) co_return std::move(page).error();
+    std::vector<std::string> doomed;
+    for (const ObjectInfo& object : page->objects) {
+      const auto parts = parse_object_key(keys.log_object_prefix(), object.key);
+      if (!parts) continue;
+      if (parts->kind == ObjectKeyParts::Kind::manifest) {
+        if (parts->number != segment.block_count) doomed.push_back(object.key);
+        continue;
+      }
+      if (parts->number < segment.block_count) continue;
+      if (parts->number == segment.block_count) {
+        // The fence position: keep a fence, delete a zombie's data block.
+        Result<ObjectData> head = co_await retry_read(env_, {}, [&] {
+          return store.get(object.key, ByteRange{0, fence_format::size_bytes});
+        });
+        if (!head.ok() || looks_like_fence(head->body)) continue;
+      }
+      doomed.push_back(object.key);
+    }
+    token = page->next_token;
+    if (doomed.empty()) continue;
+    const size_t count = doomed.size();
+    Result<std::vector<Status>> results =
+        co_await retry_read(env_, {}, [&] { return store.remove_many(doomed); });
+    if (!results.ok()) co_return std::move(results).error();
+    deleted += count;
+  } while (!token.empty());
+  co_return deleted;
+}
+
+}  // namespace wal

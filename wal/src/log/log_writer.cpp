@@ -1,0 +1,320 @@
+// LogWriter: the append path. Entries -> blocks -> create-only PUTs -> in-order acknowledgement.
+// Lifecycle (open, roll, seal, checkpoints, tail publication): log_writer_lifecycle.cpp.
+#include "wal/log/log_writer.h"
+
+#include "wal/format/block_codec.h"
+#include "wal/log/fence_object.h"
+#include "wal/log/retry.h"
+
+namespace wal {
+
+LogWriter::LogWriter(Env& env, LogKeys keys, WriterOptions options)
+    : env_(env),
+      keys_(std::move(keys)),
+      options_(options),
+      space_freed_(env.executor),
+      changed_(env.executor),
+      scope_(env.executor) {
+  WAL_ASSERT(env.object_store != nullptr);
+  WAL_ASSERT(env.meta_store != nullptr);
+  WAL_ASSERT(options_.inflight_blocks_max > 0);
+  WAL_ASSERT(options_.block_size_bytes_max <= limits::block_size_bytes_max);
+}
+
+LogWriter::~LogWriter() = default;
+
+Status LogWriter::writer_status() const {
+  if (failure_) return *failure_;
+  if (closing_) return make_error(Errc::closed, "writer is closing");
+  return Status{};
+}
+
+Task<Result<EntryId>> LogWriter::append(Bytes payload) {
+  if (payload.size() > limits::entry_size_bytes_max) {
+    co_return make_error(Errc::too_large, "entry of " + std::to_string(payload.size()) +
+                                              " bytes exceeds the limit of " +
+                                              std::to_string(limits::entry_size_bytes_max));
+  }
+  WAL_CO_TRY(writer_status());
+  // Back-pressure, first come first served: a later append never overtakes a waiting one, so
+  // ids follow call order.
+  if (append_waiters_ > 0 || inflight_bytes_ + payload.size() > options_.inflight_bytes_max) {
+    ++append_waiters_;
+    while (inflight_bytes_ > 0 &&
+           inflight_bytes_ + payload.size() > options_.inflight_bytes_max && !failure_) {
+      co_await space_freed_.wait();
+    }
+    --append_waiters_;
+    WAL_CO_TRY(writer_status());
+  }
+  const EntryId id = next_entry_id_++;
+  Completion<Result<EntryId>> done(env_.executor);
+  inflight_bytes_ += payload.size();
+  buffer_bytes_ += payload.size();
+  buffer_.push_back(PendingEntry{id, std::move(payload), done});
+  maybe_flush();
+  co_return co_await done.wait();
+}
+
+void LogWriter::maybe_flush() {
+  while (!buffer_.empty() && !rolling_ && !failure_ &&
+         inflight_.size() < options_.inflight_blocks_max) {
+    if (segment_bytes_ >= options_.segment_size_bytes_max) {
+      rolling_ = true;
+      scope_.spawn(roll_segment());
+      return;
+    }
+    start_block();
+  }
+}
+
+// Cuts the next block from the front of the buffer and starts its upload.
+void LogWriter::start_block() {
+  WAL_ASSERT(!buffer_.empty());
+  std::vector<ByteView> entries;
+  uint64_t block_bytes = block_format::header_size_bytes;
+  size_t taken = 0;
+  for (const PendingEntry& entry : buffer_) {
+    const uint64_t entry_bytes = block_format::entry_length_size_bytes + entry.payload.size();
+    const bool full = block_bytes + entry_bytes > options_.block_size_bytes_max ||
+                      entries.size() >= limits::block_entry_count_max;
+    if (taken > 0 && full) break;
+    entries.push_back(entry.payload);
+    block_bytes += entry_bytes;
+    ++taken;
+  }
+  InflightBlock block;
+  block.block_index = next_block_index_++;
+  block.first_entry_id = buffer_.front().id;
+  BlockHeader header;
+  header.log_id = keys_.log_id;
+  header.segment_id = segment_.segment_id;
+  header.first_entry_id = block.first_entry_id;
+  header.entry_count = static_cast<uint32_t>(taken);
+  header.writer_epoch = epoch_;
+  header.created_unix_ms = env_.clock.unix_time_ms();
+  block.encoded = encode_block(header, entries);
+  WAL_ASSERT_EQ(block.encoded.size(), block_bytes);
+  Result<BlockFrame> frame = decode_block_frame(block.encoded);
+  WAL_ASSERT(frame.ok());  // we just encoded it
+  block.record = manifest_block_for(static_cast<uint32_t>(block.block_index), *frame);
+  for (size_t i = 0; i < taken; ++i) {
+    PendingEntry& entry = buffer_.front();
+    WAL_ASSERT_EQ(entry.id, block.first_entry_id + i);
+    buffer_bytes_ -= entry.payload.size();
+    block.waiters.push_back(entry.done);
+    buffer_.pop_front();
+  }
+  segment_bytes_ += block.encoded.size();
+  const uint64_t block_index = block.block_index;
+  inflight_.push_back(std::move(block));
+  scope_.spawn(upload(block_index));
+}
+
+LogWriter::InflightBlock* LogWriter::find_block(uint64_t block_index) {
+  for (InflightBlock& block : inflight_) {
+    if (block.block_index == block_index) return &block;
+  }
+  return nullptr;
+}
+
+// Settles an already_exists: is the object at our key the block we sent (an earlier attempt
+// that landed after an unknown outcome), a fence, or something else?
+Task<Result<bool>> LogWriter::settle_existing(uint64_t block_index) {
+  const std::string key = keys_.block_key(segment_.segment_id, block_index);
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  Result<ObjectData> read =
+      co_await retry_read(env_, backoff, [&] { return env_.object_store->get(key, std::nullopt); });
+  if (!read.ok()) {
+    if (read.error().code == Errc::not_found) co_return false;  // gone again: put it again
+    co_return std::move(read).error();
+  }
+  if (looks_like_fence(read->body)) {
+    Result<Epoch> fencer = decode_fence(read->body);
+    co_return make_error(Errc::fenced,
+                         "fenced at " + key + " by epoch " +
+                             (fencer.ok() ? std::to_string(*fencer) : std::string("?")));
+  }
+  const InflightBlock* block = find_block(block_index);
+  if (block == nullptr) co_return make_error(Errc::closed, "writer failed while settling " + key);
+  if (read->body == block->encoded) co_return true;
+  co_return make_error(Errc::fenced, key + " holds another writer's block");
+}
+
+Task<void> LogWriter::upload(uint64_t block_index) {
+  const std::string key = keys_.block_key(segment_.segment_id, block_index);
+  for (uint32_t attempt = 0;; ++attempt) {
+    InflightBlock* block = find_block(block_index);
+    if (block == nullptr || block->state != BlockState::uploading) co_return;
+    if (env_.faults.bug(SimBug::ack_before_put) && attempt == 0) {
+      // Planted bug: acknowledge first, upload later.
+      block->state = BlockState::durable;
+      advance_acknowledgements();
+      scope_.spawn([](ObjectStore& store, std::string k, Bytes bytes) -> Task<void> {
+        (void)co_await store.put(std::move(k), std::move(bytes), PutCondition::create_only());
+      }(*env_.object_store, key, block->encoded));
+      co_return;
+    }
+    ++stats_.put_attempts;
+    Result<ObjectInfo> put =
+        co_await env_.object_store->put(key, block->encoded, PutCondition::create_only());
+    block = find_block(block_index);
+    if (block == nullptr || block->state != BlockState::uploading) co_return;
+    if (put.ok()) {
+      on_block_done(block_index, Status{});
+      co_return;
+    }
+    const Error& error = put.error();
+    if (error.unknown() && env_.faults.bug(SimBug::unknown_as_success)) {
+      on_block_done(block_index, Status{});  // planted bug: the PUT may never have landed
+      co_return;
+    }
+    if (error.unknown() && env_.faults.bug(SimBug::retry_blindly_after_unknown)) {
+      // Planted bug: give up on this key and send the same entries again as a new block, which
+      // duplicates them if the first PUT did land.
+      fail_writer(make_error(Errc::closed, "planted bug: resend after unknown outcome"));
+      co_return;
+    }
+    if (error.code == Errc::already_exists) {
+      Result<bool> ours = co_await settle_existing(block_index);
+      if (!ours.ok()) {
+        on_block_done(block_index, std::move(ours).error());
+        co_return;
+      }
+      if (*ours) {
+        ++stats_.unknown_outcomes_settled;
+        on_block_done(block_index, Status{});
+        co_return;
+      }
+      continue;  // the key is empty again: put again (still create-only)
+    }
+    if (!error.unknown() && !is_retryable(error)) {
+      on_block_done(block_index, error);
+      co_return;
+    }
+    // Unknown outcome or a retryable failure: put again, create-only. If the first PUT landed,
+    // the retry gets already_exists and settle_existing recognises our own block.
+    co_await retry_pause(attempt);
+  }
+}
+
+Task<void> LogWriter::retry_pause(uint32_t attempt) {
+  co_await backoff_sleep(env_, {options_.retry_backoff_min, options_.retry_backoff_max}, attempt);
+}
+
+void LogWriter::on_block_done(uint64_t block_index, Status status) {
+  InflightBlock* block = find_block(block_index);
+  if (block == nullptr || block->state != BlockState::uploading) return;
+  if (status.ok()) {
+    block->state = BlockState::durable;
+    ++stats_.blocks_put;
+  } else {
+    block->state = BlockState::failed;
+    block->error = status.error();
+  }
+  advance_acknowledgements();
+}
+
+// Acknowledges durable blocks from the front, strictly in order; a failed block fails itself and
+// everything after it (nothing after a gap can ever be visible).
+void LogWriter::advance_acknowledgements() {
+  while (!inflight_.empty()) {
+    InflightBlock& front = inflight_.front();
+    if (front.state == BlockState::failed) {
+      const Error error = *front.error;
+      fail_writer(error);
+      return;
+    }
+    if (front.state != BlockState::durable) break;
+    if (options_.fencing == FencingMode::meta_confirm &&
+        !env_.faults.bug(SimBug::fence_by_lease_only)) {
+      if (!confirm_running_) {
+        confirm_running_ = true;
+        scope_.spawn(confirm_epoch_then_acknowledge());
+      }
+      return;
+    }
+    acknowledge_front_block();
+  }
+  changed_.notify_all();
+  maybe_flush();
+}
+
+void LogWriter::acknowledge_front_block() {
+  InflightBlock block = std::move(inflight_.front());
+  inflight_.pop_front();
+  WAL_ASSERT(block.state == BlockState::durable);
+  WAL_ASSERT_EQ(block.first_entry_id, acknowledged_end_);
+  const uint64_t payload_bytes = block.encoded.size() - block_format::header_size_bytes -
+                                 block.waiters.size() * block_format::entry_length_size_bytes;
+  for (size_t i = 0; i < block.waiters.size(); ++i) {
+    block.waiters[i].set(block.first_entry_id + i);
+  }
+  acknowledged_end_ += block.waiters.size();
+  segment_blocks_.push_back(block.record);
+  WAL_ASSERT_GE(inflight_bytes_, payload_bytes);
+  inflight_bytes_ -= payload_bytes;
+  stats_.bytes_acknowledged += payload_bytes;
+  space_freed_.notify_all();
+  if (options_.checkpoint_interval_blocks > 0 &&
+      segment_blocks_.size() % options_.checkpoint_interval_blocks == 0 && !checkpoint_running_) {
+    checkpoint_running_ = true;
+    scope_.spawn(write_checkpoint());
+  }
+  if (options_.publish_tail && !tail_publish_running_) {
+    tail_publish_running_ = true;
+    scope_.spawn(publish_tail());
+  }
+}
+
+// meta_confirm mode: the blocks at the front landed; before acknowledging them, prove that our
+// epoch is still current. Everything acknowledged landed before this read, and a new writer bumps
+// the epoch before probing, so its probe sees every block we acknowledge.
+Task<void> LogWriter::confirm_epoch_then_acknowledge() {
+  size_t confirmable = 0;
+  for (const InflightBlock& block : inflight_) {
+    if (block.state != BlockState::durable) break;
+    ++confirmable;
+  }
+  WAL_ASSERT(confirmable > 0);
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  Result<std::optional<KeyValue>> epoch_kv = co_await retry_read(
+      env_, backoff, [&] { return env_.meta_store->get(keys_.epoch_key()); });
+  confirm_running_ = false;
+  if (failure_) co_return;
+  if (!epoch_kv.ok() || !*epoch_kv || (*epoch_kv)->mod_revision != epoch_mod_revision_) {
+    // The blocks landed, so a new writer's recovery may or may not include them.
+    Error error = epoch_kv.ok() ? make_unknown(Errc::fenced, "epoch changed before acknowledging")
+                                : make_unknown(Errc::fenced, "could not confirm epoch: " +
+                                                                 epoch_kv.error().describe());
+    fail_writer(error);
+    co_return;
+  }
+  for (size_t i = 0; i < confirmable && !inflight_.empty(); ++i) acknowledge_front_block();
+  advance_acknowledgements();
+}
+
+void LogWriter::fail_from(size_t inflight_index, const Error& error) {
+  for (size_t i = inflight_index; i < inflight_.size(); ++i) {
+    InflightBlock& block = inflight_[i];
+    for (auto& waiter : block.waiters) waiter.set(error);
+    block.state = BlockState::failed;
+  }
+  inflight_.erase(inflight_.begin() + static_cast<std::ptrdiff_t>(inflight_index),
+                  inflight_.end());
+}
+
+// Fails every pending append and every later one. Entries in flight get `error`'s outcome;
+// buffered entries were never sent, so theirs is definite.
+void LogWriter::fail_writer(const Error& error) {
+  if (!failure_) failure_ = Error{error.code, Outcome::definite, error.message};
+  fail_from(0, error);
+  for (PendingEntry& entry : buffer_) entry.done.set(*failure_);
+  buffer_.clear();
+  buffer_bytes_ = 0;
+  inflight_bytes_ = 0;
+  space_freed_.notify_all();
+  changed_.notify_all();
+}
+
+}  // namespace wal

@@ -1,0 +1,377 @@
+// LogWriter lifecycle: open (epoch bump, recovery, first segment), segment rolls, checkpoints,
+// tail publication, the age timer and close. The append path is in log_writer.cpp.
+#include "wal/log/log_writer.h"
+#include "wal/log/retry.h"
+#include "wal/log/segment_recovery.h"
+
+namespace wal {
+
+namespace {
+Compare log_exists(const LogKeys& keys) {
+  return Compare{keys.log_key(), Compare::Target::create_revision, Compare::Op::greater, 0, {}};
+}
+}  // namespace
+
+Task<Result<std::unique_ptr<LogWriter>>> LogWriter::open(Env& env, LogKeys keys,
+                                                         WriterOptions options) {
+  std::unique_ptr<LogWriter> writer(new LogWriter(env, std::move(keys), options));
+  WAL_CO_TRY(co_await writer->bump_epoch());
+  WAL_CO_TRY(co_await writer->recover_and_open_segment());
+  co_return writer;
+}
+
+// Takes the next epoch with a compare on the epoch key's mod_revision. Losing a race to another
+// opener just means bumping again: the newest writer wins, and the loser's later compares fail.
+Task<Status> LogWriter::bump_epoch() {
+  MetaStore& meta = *env_.meta_store;
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  const uint64_t instance = env_.random.next_u64() | 1;  // never 0, which means "none"
+  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
+    Result<std::optional<KeyValue>> current =
+        co_await retry_read(env_, backoff, [&] { return meta.get(keys_.epoch_key()); });
+    if (!current.ok()) co_return std::move(current).error();
+    EpochRecord record;
+    Compare unchanged = Compare::absent(keys_.epoch_key());
+    if (*current) {
+      Result<EpochRecord> previous = decode_epoch(keys_.epoch_key(), (*current)->value);
+      if (!previous.ok()) co_return std::move(previous).error();
+      record.epoch = previous->epoch;
+      unchanged = Compare::mod_revision_is(keys_.epoch_key(), (*current)->mod_revision);
+    }
+    record.epoch += 1;
+    record.writer_instance = instance;
+    record.opened_unix_ms = env_.clock.unix_time_ms();
+    TxnRequest request;
+    request.compares = {unchanged, log_exists(keys_)};
+    request.success = {PutOp{keys_.epoch_key(), encode(record), 0}};
+    Result<TxnResponse> response = co_await meta.txn(std::move(request));
+    if (response.ok() && response->succeeded) {
+      epoch_ = record.epoch;
+      epoch_mod_revision_ = response->revision;
+      co_return Status{};
+    }
+    if (response.ok()) {
+      Result<std::optional<KeyValue>> log_kv =
+          co_await retry_read(env_, backoff, [&] { return meta.get(keys_.log_key()); });
+      if (!log_kv.ok()) co_return std::move(log_kv).error();
+      if (!*log_kv) co_return make_error(Errc::not_found, "no log named '" + keys_.name + "'");
+      continue;  // another writer bumped first: bump over it
+    }
+    if (!response.error().unknown() && !is_retryable(response.error())) {
+      co_return std::move(response).error();
+    }
+    // Unknown outcome: did our record land? The instance number tells.
+    Result<std::optional<KeyValue>> after =
+        co_await retry_read(env_, backoff, [&] { return meta.get(keys_.epoch_key()); });
+    if (!after.ok()) co_return std::move(after).error();
+    if (*after) {
+      Result<EpochRecord> stored = decode_epoch(keys_.epoch_key(), (*after)->value);
+      if (stored.ok() && stored->writer_instance == instance) {
+        epoch_ = stored->epoch;
+        epoch_mod_revision_ = (*after)->mod_revision;
+        co_return Status{};
+      }
+    }
+    co_await backoff_sleep(env_, backoff, attempt);
+  }
+  co_return make_error(Errc::unavailable, "could not take the writer epoch");
+}
+
+// Seals every segment a previous writer left open (at most one: rolls seal the old segment and
+// create the next in one txn), then creates our first segment after the last one.
+Task<Status> LogWriter::recover_and_open_segment() {
+  MetaStore& meta = *env_.meta_store;
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  RangeRequest request;
+  request.key = keys_.segment_prefix();
+  request.range_end = prefix_end(keys_.segment_prefix());
+  Result<RangeResponse> segments =
+      co_await retry_read(env_, backoff, [&] { return meta.range(request); });
+  if (!segments.ok()) co_return std::move(segments).error();
+  SegmentId next_segment_id = 0;
+  EntryId next_first_entry_id = 0;
+  for (const KeyValue& kv : segments->kvs) {
+    Result<SegmentMeta> segment = decode_segment(kv.key, kv.value);
+    if (!segment.ok()) co_return std::move(segment).error();
+    if (segment->epoch > epoch_) {
+      co_return make_error(Errc::fenced, "segment " + std::to_string(segment->segment_id) +
+                                             " belongs to a newer writer");
+    }
+    SegmentMeta sealed = *segment;
+    if (segment->state == SegmentState::open) {
+      RecoveryContext context{env_, keys_, options_, epoch_, epoch_mod_revision_};
+      Result<SealedSegment> recovered =
+          co_await recover_and_seal(context, *segment, kv.mod_revision);
+      if (!recovered.ok()) co_return std::move(recovered).error();
+      sealed = recovered->meta;
+    }
+    next_segment_id = sealed.segment_id + 1;
+    next_first_entry_id = sealed.end_entry_id;
+  }
+  co_return co_await create_segment(next_segment_id, next_first_entry_id);
+}
+
+Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry_id) {
+  MetaStore& meta = *env_.meta_store;
+  SegmentMeta segment;
+  segment.segment_id = segment_id;
+  segment.state = SegmentState::open;
+  segment.epoch = epoch_;
+  segment.first_entry_id = first_entry_id;
+  segment.checkpoint_end_entry_id = first_entry_id;
+  segment.created_unix_ms = env_.clock.unix_time_ms();
+  const std::string key = keys_.segment_key(segment_id);
+  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
+    TxnRequest request;
+    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
+                        Compare::absent(key)};
+    request.success = {PutOp{key, encode(segment), 0}};
+    Result<TxnResponse> response = co_await meta.txn(std::move(request));
+    if (response.ok() && response->succeeded) {
+      start_segment(segment, response->revision);
+      co_return Status{};
+    }
+    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
+      co_return std::move(response).error();
+    }
+    // Failed compare or unknown outcome: if the segment is there with our epoch, it is ours.
+    Result<std::optional<KeyValue>> kv =
+        co_await retry_read(env_, {}, [&] { return meta.get(key); });
+    if (!kv.ok()) co_return std::move(kv).error();
+    if (*kv) {
+      Result<SegmentMeta> stored = decode_segment(key, (*kv)->value);
+      if (!stored.ok()) co_return std::move(stored).error();
+      if (stored->epoch != epoch_) co_return make_error(Errc::fenced, key + " was taken");
+      start_segment(*stored, (*kv)->mod_revision);
+      co_return Status{};
+    }
+    if (response.ok()) co_return make_error(Errc::fenced, "epoch changed while opening");
+    co_await retry_pause(attempt);
+  }
+  co_return make_error(Errc::unavailable, "could not create segment " + key);
+}
+
+void LogWriter::start_segment(SegmentMeta meta, int64_t mod_revision) {
+  WAL_ASSERT(meta.state == SegmentState::open);
+  WAL_ASSERT_EQ(meta.epoch, epoch_);
+  segment_ = std::move(meta);
+  segment_mod_revision_ = mod_revision;
+  segment_blocks_.clear();
+  segment_bytes_ = 0;
+  next_block_index_ = 0;
+  next_entry_id_ = std::max(next_entry_id_, segment_.first_entry_id);
+  acknowledged_end_ = segment_.first_entry_id;
+  if (tail_published_end_ == 0) tail_published_end_ = segment_.first_entry_id;
+  segment_started_at_ = env_.clock.now();
+  scope_.spawn(age_timer(segment_.segment_id, segment_started_at_ + options_.segment_age_max));
+}
+
+Task<void> LogWriter::wait_until_quiet() {
+  while (!failure_ && (!inflight_.empty() || checkpoint_running_ || confirm_running_)) {
+    co_await changed_.wait();
+  }
+}
+
+Task<void> LogWriter::roll_segment() {
+  WAL_ASSERT(rolling_);
+  co_await wait_until_quiet();
+  if (!failure_) {
+    Status sealed = co_await seal_and_open_next(/*open_next=*/true);
+    if (!sealed.ok()) fail_writer(sealed.error());
+  }
+  rolling_ = false;
+  changed_.notify_all();
+  maybe_flush();
+}
+
+// Seals the current segment at exactly acknowledged_end_ and, in the same txn, creates the
+// next one. Precondition: nothing in flight, so every block sent is acknowledged.
+Task<Status> LogWriter::seal_and_open_next(bool open_next) {
+  WAL_ASSERT(inflight_.empty());
+  WAL_ASSERT(!checkpoint_running_);
+  MetaStore& meta = *env_.meta_store;
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  SegmentManifest footer;
+  footer.log_id = keys_.log_id;
+  footer.segment_id = segment_.segment_id;
+  footer.first_entry_id = segment_.first_entry_id;
+  footer.entry_count = acknowledged_end_ - segment_.first_entry_id;
+  footer.writer_epoch = epoch_;
+  footer.updated_unix_ms = env_.clock.unix_time_ms();
+  footer.sealed = true;
+  footer.blocks = segment_blocks_;
+  WAL_CO_TRY(co_await write_manifest(env_, keys_, footer, backoff));
+
+  SegmentMeta sealed = segment_;
+  sealed.state = SegmentState::sealed;
+  sealed.end_entry_id = acknowledged_end_;
+  sealed.block_count = segment_blocks_.size();
+  sealed.size_bytes = segment_bytes_;
+  sealed.sealed_unix_ms = env_.clock.unix_time_ms();
+  SegmentMeta next;
+  next.segment_id = segment_.segment_id + 1;
+  next.state = SegmentState::open;
+  next.epoch = epoch_;
+  next.first_entry_id = acknowledged_end_;
+  next.checkpoint_end_entry_id = acknowledged_end_;
+  next.created_unix_ms = env_.clock.unix_time_ms();
+  const std::string sealed_key = keys_.segment_key(sealed.segment_id);
+  const std::string next_key = keys_.segment_key(next.segment_id);
+  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
+    TxnRequest request;
+    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
+                        Compare::mod_revision_is(sealed_key, segment_mod_revision_)};
+    request.success = {PutOp{sealed_key, encode(sealed), 0}};
+    if (open_next) {
+      request.compares.push_back(Compare::absent(next_key));
+      request.success.push_back(PutOp{next_key, encode(next), 0});
+    }
+    Result<TxnResponse> response = co_await meta.txn(std::move(request));
+    if (response.ok() && response->succeeded) {
+      ++stats_.segments_sealed;
+      if (open_next) start_segment(next, response->revision);
+      co_return Status{};
+    }
+    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
+      co_return std::move(response).error();
+    }
+    Result<std::optional<KeyValue>> kv =
+        co_await retry_read(env_, backoff, [&] { return meta.get(sealed_key); });
+    if (!kv.ok()) co_return std::move(kv).error();
+    if (!*kv) co_return make_error(Errc::not_found, sealed_key + " vanished");
+    Result<SegmentMeta> stored = decode_segment(sealed_key, (*kv)->value);
+    if (!stored.ok()) co_return std::move(stored).error();
+    if (stored->state == SegmentState::sealed) {
+      if (stored->end_entry_id != sealed.end_entry_id) {
+        co_return make_unknown(Errc::fenced, sealed_key + " was sealed by a newer writer");
+      }
+      ++stats_.segments_sealed;  // our txn landed
+      if (!open_next) co_return Status{};
+      Result<std::optional<KeyValue>> next_kv =
+          co_await retry_read(env_, backoff, [&] { return meta.get(next_key); });
+      if (!next_kv.ok()) co_return std::move(next_kv).error();
+      if (!*next_kv) co_return make_error(Errc::not_found, next_key + " vanished");
+      start_segment(next, (*next_kv)->mod_revision);
+      co_return Status{};
+    }
+    if (response.ok() || (*kv)->mod_revision != segment_mod_revision_) {
+      co_return make_unknown(Errc::fenced, "epoch changed before sealing " + sealed_key);
+    }
+    co_await retry_pause(attempt);
+  }
+  co_return make_error(Errc::unavailable, "could not seal " + sealed_key);
+}
+
+// Records a checkpoint: manifest m<blocks> for the acknowledged blocks, then the segment's
+// checkpoint fields. Recovery then reads one manifest and probes only later blocks.
+Task<void> LogWriter::write_checkpoint() {
+  WAL_ASSERT(checkpoint_running_);
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  SegmentManifest manifest;
+  manifest.log_id = keys_.log_id;
+  manifest.segment_id = segment_.segment_id;
+  manifest.first_entry_id = segment_.first_entry_id;
+  manifest.blocks = segment_blocks_;
+  for (const ManifestBlock& block : manifest.blocks) manifest.entry_count += block.entry_count;
+  manifest.writer_epoch = epoch_;
+  manifest.updated_unix_ms = env_.clock.unix_time_ms();
+  Status written = co_await write_manifest(env_, keys_, manifest, backoff);
+  if (written.ok() && !failure_ && segment_.segment_id == manifest.segment_id) {
+    SegmentMeta updated = segment_;
+    updated.checkpoint_block_count = manifest.blocks.size();
+    updated.checkpoint_end_entry_id = manifest.next_entry_id();
+    const std::string key = keys_.segment_key(updated.segment_id);
+    TxnRequest request;
+    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
+                        Compare::mod_revision_is(key, segment_mod_revision_)};
+    request.success = {PutOp{key, encode(updated), 0}};
+    Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
+    if (response.ok() && response->succeeded) {
+      segment_ = updated;
+      segment_mod_revision_ = response->revision;
+      ++stats_.checkpoints_written;
+    } else if (response.ok()) {
+      fail_writer(make_unknown(Errc::fenced, "epoch changed while checkpointing"));
+    } else {
+      // Unknown: adopt whatever the key holds now (only the epoch holder changes it).
+      Status adopted = co_await adopt_current_segment_meta();
+      if (!adopted.ok()) fail_writer(adopted.error());
+    }
+  }
+  checkpoint_running_ = false;
+  changed_.notify_all();
+}
+
+Task<Status> LogWriter::adopt_current_segment_meta() {
+  const std::string key = keys_.segment_key(segment_.segment_id);
+  Result<std::optional<KeyValue>> kv =
+      co_await retry_read(env_, {}, [&] { return env_.meta_store->get(key); });
+  if (!kv.ok()) co_return std::move(kv).error();
+  if (!*kv) co_return make_unknown(Errc::fenced, key + " vanished");
+  Result<SegmentMeta> stored = decode_segment(key, (*kv)->value);
+  if (!stored.ok()) co_return std::move(stored).error();
+  if (stored->epoch != epoch_ || stored->state != SegmentState::open) {
+    co_return make_unknown(Errc::fenced, key + " changed under the writer");
+  }
+  segment_ = *stored;
+  segment_mod_revision_ = (*kv)->mod_revision;
+  co_return Status{};
+}
+
+// Publishes the acknowledged end for readers in other processes; one publication in flight.
+Task<void> LogWriter::publish_tail() {
+  WAL_ASSERT(tail_publish_running_);
+  for (uint32_t attempt = 0; !failure_ && acknowledged_end_ > tail_published_end_;) {
+    const TailRecord record{epoch_, segment_.segment_id, acknowledged_end_};
+    TxnRequest request;
+    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_)};
+    request.success = {PutOp{keys_.tail_key(), encode(record), 0}};
+    Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
+    if (response.ok() && response->succeeded) {
+      tail_published_end_ = std::max(tail_published_end_, record.end_entry_id);
+      attempt = 0;
+      continue;
+    }
+    if (response.ok()) {
+      fail_writer(make_unknown(Errc::fenced, "epoch changed; tail not published"));
+      break;
+    }
+    if (!response.error().unknown() && !is_retryable(response.error())) {
+      fail_writer(make_unknown(response.error().code, response.error().message));
+      break;
+    }
+    co_await retry_pause(attempt++);  // re-putting the same record is harmless
+  }
+  tail_publish_running_ = false;
+}
+
+// Rolls an idle log too: Woodpecker rolled only on the write path (woodpecker#357).
+Task<void> LogWriter::age_timer(SegmentId segment_id, TimePoint roll_at) {
+  while (true) {
+    co_await sleep_until(env_.clock, roll_at);
+    if (segment_.segment_id != segment_id || closing_ || failure_) co_return;
+    const bool has_entries = next_entry_id_ > segment_.first_entry_id;
+    if (has_entries && !rolling_) {
+      rolling_ = true;
+      co_await roll_segment();  // starts the next segment's timer
+      co_return;
+    }
+    roll_at = env_.clock.now() + options_.segment_age_max;
+  }
+}
+
+Task<Status> LogWriter::close() {
+  if (closing_) co_return make_error(Errc::closed, "close() called twice");
+  closing_ = true;
+  while (!failure_ && (rolling_ || !buffer_.empty() || !inflight_.empty() ||
+                       checkpoint_running_ || confirm_running_)) {
+    maybe_flush();
+    co_await changed_.wait();
+  }
+  if (failure_) co_return *failure_;
+  Status sealed = co_await seal_and_open_next(/*open_next=*/false);
+  if (!sealed.ok()) fail_writer(sealed.error());
+  co_return sealed;
+}
+
+}  // namespace wal

@@ -1,0 +1,225 @@
+#include "wal/log/segment_recovery.h"
+
+#include "wal/format/block_codec.h"
+#include "wal/log/fence_object.h"
+#include "wal/log/retry.h"
+
+namespace wal {
+
+namespace {
+
+struct Probe {
+  enum class Kind : uint8_t { absent, block, fence } kind = Kind::absent;
+  BlockFrame frame;
+  Epoch fence_epoch = 0;
+};
+
+// One ranged GET of the first bytes of block `block_index`: a data block's verified header, a
+// fence, or nothing. A block that is not the one expected here is corrupt, never skipped.
+Task<Result<Probe>> probe_block(Env& env, const LogKeys& keys, SegmentId segment_id,
+                                uint64_t block_index, EntryId expected_first, Backoff backoff) {
+  const std::string key = keys.block_key(segment_id, block_index);
+  Result<ObjectData> read = co_await retry_read(env, backoff, [&] {
+    return env.object_store->get(key, ByteRange{0, block_format::header_size_bytes});
+  });
+  if (!read.ok()) {
+    if (read.error().code == Errc::not_found) co_return Probe{};
+    co_return std::move(read).error();
+  }
+  const ByteView body = read->body;
+  if (looks_like_fence(body)) {
+    Result<Epoch> epoch = decode_fence(body);
+    if (!epoch.ok()) co_return make_error(Errc::corrupt, key + ": " + epoch.error().message);
+    co_return Probe{Probe::Kind::fence, {}, *epoch};
+  }
+  Result<BlockFrame> frame = decode_block_frame(body);
+  if (!frame.ok()) {
+    co_return Error{frame.error().code, Outcome::definite, key + ": " + frame.error().message};
+  }
+  const BlockHeader& header = frame->header;
+  if (header.log_id != keys.log_id || header.segment_id != segment_id ||
+      header.first_entry_id != expected_first) {
+    co_return make_error(Errc::corrupt,
+                         key + ": misdirected block (log " + std::to_string(header.log_id) +
+                             " segment " + std::to_string(header.segment_id) + " first entry " +
+                             std::to_string(header.first_entry_id) + ", expected first entry " +
+                             std::to_string(expected_first) + ")");
+  }
+  co_return Probe{Probe::Kind::block, *frame, 0};
+}
+
+enum class FenceResult : uint8_t { placed, taken, retry };
+
+// Puts our fence at `key`, create-only. An unknown outcome is settled by the caller's next probe
+// (which will see our fence, the old writer's block, or nothing and put again).
+Task<Result<FenceResult>> put_fence(Env& env, const std::string& key, Epoch epoch) {
+  Result<ObjectInfo> put = co_await env.object_store->put(key, encode_fence(epoch),
+                                                          PutCondition::create_only());
+  if (put.ok()) co_return FenceResult::placed;
+  const Error& error = put.error();
+  if (error.code == Errc::already_exists) co_return FenceResult::taken;
+  if (error.unknown() || is_retryable(error)) co_return FenceResult::retry;
+  co_return error;
+}
+
+Task<Result<SealedSegment>> seal_segment(RecoveryContext& context, SegmentMeta sealed,
+                                         int64_t segment_mod_revision) {
+  MetaStore& meta = *context.env.meta_store;
+  const std::string segment_key = context.keys.segment_key(sealed.segment_id);
+  for (uint32_t attempt = 0;; ++attempt) {
+    TxnRequest request;
+    request.compares = {Compare::mod_revision_is(context.keys.epoch_key(),
+                                                 context.epoch_mod_revision),
+                        Compare::mod_revision_is(segment_key, segment_mod_revision)};
+    request.success = {PutOp{segment_key, encode(sealed), 0}};
+    Result<TxnResponse> response = co_await meta.txn(std::move(request));
+    if (response.ok() && response->succeeded) co_return SealedSegment{sealed, response->revision};
+    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
+      co_return std::move(response).error();
+    }
+    // Failed compare or unknown outcome: read what is there now.
+    Result<std::optional<KeyValue>> epoch_kv =
+        co_await retry_read(context.env, {}, [&] { return meta.get(context.keys.epoch_key()); });
+    if (!epoch_kv.ok()) co_return std::move(epoch_kv).error();
+    if (!*epoch_kv || (*epoch_kv)->mod_revision != context.epoch_mod_revision) {
+      co_return make_error(Errc::fenced, "a newer writer took over while sealing segment " +
+                                             std::to_string(sealed.segment_id));
+    }
+    Result<std::optional<KeyValue>> segment_kv =
+        co_await retry_read(context.env, {}, [&] { return meta.get(segment_key); });
+    if (!segment_kv.ok()) co_return std::move(segment_kv).error();
+    if (!*segment_kv) co_return make_error(Errc::not_found, segment_key + " vanished");
+    Result<SegmentMeta> current = decode_segment(segment_key, (*segment_kv)->value);
+    if (!current.ok()) co_return std::move(current).error();
+    if (current->state == SegmentState::sealed) {
+      if (current->end_entry_id == sealed.end_entry_id &&
+          current->block_count == sealed.block_count) {
+        co_return SealedSegment{*current, (*segment_kv)->mod_revision};  // our txn landed
+      }
+      co_return make_error(Errc::fenced, segment_key + " was sealed by another writer");
+    }
+    segment_mod_revision = (*segment_kv)->mod_revision;
+    co_await backoff_sleep(context.env, {}, attempt);
+  }
+}
+
+}  // namespace
+
+Task<Result<SegmentManifest>> read_manifest(Env& env, const LogKeys& keys, SegmentId segment_id,
+                                            uint64_t block_count, Backoff backoff) {
+  const std::string key = keys.manifest_key(segment_id, block_count);
+  Result<ObjectData> read =
+      co_await retry_read(env, backoff, [&] { return env.object_store->get(key, std::nullopt); });
+  if (!read.ok()) co_return std::move(read).error();
+  Result<SegmentManifest> manifest =
+      decode_segment_manifest(read->body, ManifestExpectation{keys.log_id, segment_id});
+  if (!manifest.ok()) {
+    co_return Error{manifest.error().code, Outcome::definite, key + ": " + manifest.error().message};
+  }
+  if (manifest->blocks.size() != block_count) {
+    co_return make_error(Errc::corrupt, key + ": lists " + std::to_string(manifest->blocks.size()) +
+                                            " blocks, its name says " + std::to_string(block_count));
+  }
+  co_return manifest;
+}
+
+Task<Status> write_manifest(Env& env, const LogKeys& keys, const SegmentManifest& manifest,
+                            Backoff backoff) {
+  const std::string key = keys.manifest_key(manifest.segment_id, manifest.blocks.size());
+  const Bytes encoded = encode_segment_manifest(manifest);
+  for (uint32_t attempt = 0;; ++attempt) {
+    Result<ObjectInfo> put =
+        co_await env.object_store->put(key, encoded, PutCondition::create_only());
+    if (put.ok()) co_return Status{};
+    if (put.error().code == Errc::already_exists) {
+      // Written before (our earlier attempt, or a checkpoint at the same block count): fine if
+      // it describes the same blocks.
+      Result<SegmentManifest> existing =
+          co_await read_manifest(env, keys, manifest.segment_id, manifest.blocks.size(), backoff);
+      if (!existing.ok()) co_return std::move(existing).error();
+      if (existing->blocks == manifest.blocks &&
+          existing->first_entry_id == manifest.first_entry_id) {
+        co_return Status{};
+      }
+      co_return make_error(Errc::corrupt, key + " exists and describes other blocks");
+    }
+    if (!put.error().unknown() && !is_retryable(put.error())) co_return std::move(put).error();
+    if (attempt + 1 >= limits::read_attempts_max) co_return std::move(put).error();
+    co_await backoff_sleep(env, backoff, attempt);  // create-only: re-putting is safe
+  }
+}
+
+Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMeta segment,
+                                             int64_t segment_mod_revision) {
+  WAL_ASSERT(segment.state == SegmentState::open);
+  WAL_ASSERT(segment.epoch < context.epoch);
+  Env& env = context.env;
+  const Backoff backoff{context.options.retry_backoff_min, context.options.retry_backoff_max};
+  SegmentManifest manifest;
+  manifest.log_id = context.keys.log_id;
+  manifest.segment_id = segment.segment_id;
+  manifest.first_entry_id = segment.first_entry_id;
+  if (segment.checkpoint_block_count > 0) {
+    Result<SegmentManifest> checkpoint = co_await read_manifest(
+        env, context.keys, segment.segment_id, segment.checkpoint_block_count, backoff);
+    if (!checkpoint.ok()) co_return std::move(checkpoint).error();
+    manifest.blocks = std::move(checkpoint->blocks);
+  }
+  EntryId end = segment.first_entry_id;
+  for (const ManifestBlock& block : manifest.blocks) end += block.entry_count;
+  uint64_t block_index = manifest.blocks.size();
+  uint32_t retries = 0;
+  while (true) {
+    if (block_index >= limits::manifest_block_count_max) {
+      co_return make_error(Errc::corrupt, "segment has more blocks than a manifest can hold");
+    }
+    Result<Probe> probe = co_await probe_block(env, context.keys, segment.segment_id,
+                                               block_index, end, backoff);
+    if (!probe.ok()) co_return std::move(probe).error();
+    if (probe->kind == Probe::Kind::block) {
+      manifest.blocks.push_back(
+          manifest_block_for(static_cast<uint32_t>(block_index), probe->frame));
+      end += probe->frame.header.entry_count;
+      ++block_index;
+      continue;
+    }
+    if (probe->kind == Probe::Kind::fence) {
+      if (probe->fence_epoch > context.epoch) {
+        co_return make_error(Errc::fenced, "a writer with epoch " +
+                                               std::to_string(probe->fence_epoch) +
+                                               " fenced this segment first");
+      }
+      break;  // ours (an earlier attempt) or a recoverer's that died before sealing
+    }
+    // Absent: the first missing block key.
+    if (context.options.fencing == FencingMode::meta_confirm ||
+        env.faults.bug(SimBug::skip_fence_on_open)) {
+      break;
+    }
+    Result<FenceResult> fence = co_await put_fence(
+        env, context.keys.block_key(segment.segment_id, block_index), context.epoch);
+    if (!fence.ok()) co_return std::move(fence).error();
+    if (*fence == FenceResult::placed) break;
+    if (*fence == FenceResult::retry) co_await backoff_sleep(env, backoff, retries++);
+    // taken or retry: probe the same key again.
+  }
+  manifest.entry_count = end - segment.first_entry_id;
+  manifest.writer_epoch = context.epoch;
+  manifest.updated_unix_ms = env.clock.unix_time_ms();
+  manifest.sealed = true;
+  WAL_CO_TRY(co_await write_manifest(env, context.keys, manifest, backoff));
+
+  SegmentMeta sealed = segment;
+  sealed.state = SegmentState::sealed;
+  sealed.end_entry_id = end;
+  if (env.faults.bug(SimBug::seal_one_short) && end > segment.first_entry_id) {
+    sealed.end_entry_id = end - 1;  // planted bug: loses the last acknowledged entry
+  }
+  sealed.block_count = manifest.blocks.size();
+  sealed.size_bytes = 0;
+  for (const ManifestBlock& block : manifest.blocks) sealed.size_bytes += block.size_bytes;
+  sealed.sealed_unix_ms = env.clock.unix_time_ms();
+  co_return co_await seal_segment(context, sealed, segment_mod_revision);
+}
+
+}  // namespace wal
