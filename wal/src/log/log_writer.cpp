@@ -36,17 +36,17 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload) {
                                               std::to_string(limits::entry_size_bytes_max));
   }
   WAL_CO_TRY(writer_status());
-  // Back-pressure, first come first served: a later append never overtakes a waiting one, so
-  // ids follow call order.
-  if (append_waiters_ > 0 || inflight_bytes_ + payload.size() > options_.inflight_bytes_max) {
-    ++append_waiters_;
-    while (inflight_bytes_ > 0 &&
-           inflight_bytes_ + payload.size() > options_.inflight_bytes_max && !failure_) {
-      co_await space_freed_.wait();
-    }
-    --append_waiters_;
-    WAL_CO_TRY(writer_status());
+  // Back-pressure, first come first served: appends take tickets and pass in ticket order, so a
+  // small later entry never overtakes a large waiting one and ids follow call order.
+  const uint64_t ticket = next_append_ticket_++;
+  while (!failure_ && (ticket != serving_append_ticket_ ||
+                       (inflight_bytes_ > 0 &&
+                        inflight_bytes_ + payload.size() > options_.inflight_bytes_max))) {
+    co_await space_freed_.wait();
   }
+  ++serving_append_ticket_;
+  space_freed_.notify_all();  // the next ticket may fit too
+  WAL_CO_TRY(writer_status());
   const EntryId id = next_entry_id_++;
   Completion<Result<EntryId>> done(env_.executor);
   inflight_bytes_ += payload.size();

@@ -8,7 +8,8 @@
 // durable. rename(), remove() and create-by-write of a *synced* file are durable when they
 // return (implementations sync the directory).
 // Errors common to every call: io_error (the device failed), no_space, invalid_argument (bad
-// path). A crash never leaves a file whose synced prefix differs from what was synced.
+// path). A crash never changes synced bytes that were not overwritten or truncated since the
+// sync (an unsynced overwrite or truncate of synced bytes may or may not survive).
 // Threading: calls on the node's executor; results complete there.
 
 #include <cstdint>
@@ -38,7 +39,8 @@ class Disk {
   virtual Task<Result<uint64_t>> size(std::string path) = 0;
   // Cuts the file to `length` bytes (must be <= size). Durable only after sync(path).
   virtual Task<Status> truncate(std::string path, uint64_t length) = 0;
-  // Paths of the files whose name starts with `prefix`, sorted.
+  // Paths of the files whose name starts with `prefix`, sorted bytewise. invalid_argument if
+  // `prefix` contains '/' and the part before its last '/' is not a valid path.
   virtual Task<Result<std::vector<std::string>>> list(std::string prefix) = 0;
   // Atomically replaces `to` with `from` (durable on return). not_found if `from` is absent.
   virtual Task<Status> rename(std::string from, std::string to) = 0;

@@ -149,7 +149,8 @@ class LogWriter {
   bool checkpoint_running_ = false;
   bool tail_publish_running_ = false;
   std::optional<Error> failure_;  // sticky: once set, every append fails with it
-  uint64_t append_waiters_ = 0;   // appends waiting for buffer space, in FIFO order
+  uint64_t next_append_ticket_ = 0;     // back-pressure queue: tickets handed out
+  uint64_t serving_append_ticket_ = 0;  // the ticket that may go next
   Notify space_freed_;
   Notify changed_;  // a block was acknowledged or failed, a checkpoint or roll finished
   WriterStats stats_;

@@ -39,6 +39,16 @@ class ManualLoop final : public Executor, public Clock {
   // Runs callbacks (but no timer later than `until`) and leaves now() == max(now(), until).
   void run_until(TimePoint until);
   void run_for(Duration duration) { run_until(now_ + duration); }
+  // Runs until `done()` holds; aborts if the loop goes idle first or `steps_max` callbacks ran
+  // (a periodic timer would otherwise keep run_until_idle() going forever).
+  template <typename Predicate>
+  void run_until_condition(Predicate done, uint64_t steps_max = 50'000'000) {
+    for (uint64_t steps = 0; !done(); ++steps) {
+      WAL_ASSERT_LT(steps, steps_max);
+      const bool progressed = run_one();
+      WAL_ASSERT(progressed);  // idle before the condition held: it never will
+    }
+  }
 
   // Starts `task` and runs the loop until it finishes; returns its result. Aborts if the loop
   // goes idle first (the task waits for something that can never happen: a deadlock).

@@ -1,0 +1,119 @@
+// Truncation, garbage collection and orphan cleanup with no writer open; corrupted blocks.
+#include <gtest/gtest.h>
+
+#include "tests/support/wal_fixture.h"
+#include "wal/async/scope.h"
+#include "wal/log/fence_object.h"
+
+namespace wal::testing {
+namespace {
+
+void fill(WalFixture& f, const std::string& name, uint64_t count, WriterOptions options) {
+  auto writer = f.open_writer(name, options);
+  Scope scope(f.loop);
+  uint64_t acknowledged = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    scope.spawn([](LogWriter& w, uint64_t index, uint64_t& done) -> Task<void> {
+      auto id = co_await w.append(payload_for(index));
+      WAL_ASSERT(id.ok());
+      ++done;
+    }(*writer, i, acknowledged));
+  }
+  f.loop.run_until_condition([&] { return acknowledged == count; });
+  WAL_ASSERT(f.run(writer->close()).ok());
+}
+
+size_t objects_of_segment(WalFixture& f, const LogKeys& keys, SegmentId segment) {
+  size_t count = 0;
+  for (const auto& key : f.objects.keys()) {
+    if (key.starts_with(keys.segment_object_prefix(segment))) ++count;
+  }
+  return count;
+}
+
+TEST(truncation, gc_deletes_whole_segments_below_the_point_with_no_writer_open) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("t")).ok());
+  WriterOptions options;
+  options.block_size_bytes_max = 300;
+  options.segment_size_bytes_max = 1200;
+  fill(f, "t", 200, options);  // several sealed segments; the writer is closed
+  auto info = f.run(f.client.get_log("t"));
+  const LogKeys keys = f.client.keys_for(*info);
+  ASSERT_GT(objects_of_segment(f, keys, 0), 0u);
+  ASSERT_TRUE(f.run(f.client.truncate("t", 100)).ok());
+  // Readers stop returning truncated entries at once.
+  auto reader = f.open_reader("t", ReadPosition::at(5));
+  auto gone = f.run(reader->next());
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, Errc::out_of_range);
+  EXPECT_NE(gone.error().message.find("first entry kept is 100"), std::string::npos);
+  auto report = f.run(f.client.collect_garbage("t"));
+  ASSERT_TRUE(report.ok()) << report.error().describe();
+  EXPECT_GT(report->segments_deleted, 0u);
+  EXPECT_EQ(objects_of_segment(f, keys, 0), 0u);
+  auto entries = f.read_all("t");
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries.front().id, 100u);  // earliest = the truncation point
+  EXPECT_EQ(entries.back().id, 199u);
+  // A smaller truncation point never moves it back.
+  ASSERT_TRUE(f.run(f.client.truncate("t", 10)).ok());
+  EXPECT_EQ(f.read_all("t").front().id, 100u);
+}
+
+TEST(orphans, blocks_past_a_sealed_end_are_deleted_but_the_fence_is_kept) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("o")).ok());
+  {
+    auto writer = f.open_writer("o");
+    ASSERT_TRUE(f.run(writer->append(to_bytes("kept"))).ok());
+  }  // crash; the next writer fences block 1 and seals segment 0
+  auto next = f.open_writer("o");
+  auto info = f.run(f.client.get_log("o"));
+  const LogKeys keys = f.client.keys_for(*info);
+  // A zombie's late block beyond the fence, and a stale checkpoint.
+  ASSERT_TRUE(f.objects.apply_put(keys.block_key(0, 2), to_bytes("zombie"), {}).ok());
+  ASSERT_TRUE(f.objects.apply_put(keys.manifest_key(0, 7), to_bytes("stale"), {}).ok());
+  auto report = f.run(f.client.collect_garbage("o"));
+  ASSERT_TRUE(report.ok()) << report.error().describe();
+  EXPECT_EQ(report->orphans_deleted, 2u);
+  EXPECT_FALSE(f.objects.find(keys.block_key(0, 2)).has_value());
+  EXPECT_FALSE(f.objects.find(keys.manifest_key(0, 7)).has_value());
+  auto fence = f.objects.find(keys.block_key(0, 1));
+  ASSERT_TRUE(fence.has_value());
+  EXPECT_TRUE(looks_like_fence(fence->body));
+  EXPECT_TRUE(f.objects.find(keys.block_key(0, 0)).has_value());
+  EXPECT_EQ(f.read_all("o").size(), 1u);
+}
+
+TEST(corruption, a_corrupted_block_is_a_clear_error_and_never_garbage) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("c")).ok());
+  fill(f, "c", 10, WriterOptions{});
+  auto info = f.run(f.client.get_log("c"));
+  const LogKeys keys = f.client.keys_for(*info);
+  auto block = f.objects.find(keys.block_key(0, 0));
+  ASSERT_TRUE(block.has_value());
+  Bytes damaged = block->body;
+  damaged[damaged.size() - 3] ^= std::byte{0x10};  // one bit in the last entry's payload
+  ASSERT_TRUE(f.objects.apply_put(keys.block_key(0, 0), damaged, {}).ok());
+  auto reader = f.open_reader("c");
+  auto entry = f.run(reader->next());
+  ASSERT_FALSE(entry.ok());
+  EXPECT_EQ(entry.error().code, Errc::corrupt);
+  EXPECT_NE(entry.error().message.find(keys.block_key(0, 0)), std::string::npos);
+  EXPECT_EQ(reader->position(), 0u);  // nothing consumed
+}
+
+TEST(delete_log, removes_metadata_and_objects) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("d")).ok());
+  fill(f, "d", 20, WriterOptions{});
+  ASSERT_GT(f.objects.object_count(), 0u);
+  ASSERT_TRUE(f.run(f.client.delete_log("d")).ok());
+  EXPECT_EQ(f.objects.object_count(), 0u);
+  EXPECT_EQ(f.run(f.client.get_log("d")).error().code, Errc::not_found);
+}
+
+}  // namespace
+}  // namespace wal::testing

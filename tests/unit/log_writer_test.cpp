@@ -1,0 +1,211 @@
+// MemoryBuffer writer and reader on in-memory stores: ids, order, group commit, rolling,
+// back-pressure, limits.
+#include <gtest/gtest.h>
+
+#include "tests/support/wal_fixture.h"
+#include "wal/async/scope.h"
+
+using namespace std::chrono_literals;
+
+namespace wal::testing {
+namespace {
+
+// Starts `count` appends at once (pipelined) and runs until all complete.
+std::vector<Result<EntryId>> append_concurrently(WalFixture& f, LogWriter& writer,
+                                                 uint64_t first_payload, uint64_t count) {
+  std::vector<std::optional<Result<EntryId>>> results(count);
+  Scope scope(f.loop);
+  for (uint64_t i = 0; i < count; ++i) {
+    scope.spawn([](LogWriter& w, Bytes payload, std::optional<Result<EntryId>>& out) -> Task<void> {
+      out.emplace(co_await w.append(std::move(payload)));
+    }(writer, payload_for(first_payload + i), results[i]));
+  }
+  f.loop.run_until_condition([&] {
+    for (auto& result : results) {
+      if (!result) return false;
+    }
+    return true;
+  });
+  std::vector<Result<EntryId>> done;
+  for (auto& result : results) {
+    WAL_ASSERT(result.has_value());
+    done.push_back(std::move(*result));
+  }
+  return done;
+}
+
+TEST(log_writer, pipelined_appends_get_dense_ids_in_call_order_and_read_back_identically) {
+  WalFixture f;
+  f.slow_objects.latency = 5ms;
+  ASSERT_TRUE(f.run(f.client.create_log("orders")).ok());
+  auto writer = f.open_writer("orders");
+  auto results = append_concurrently(f, *writer, 0, 1000);
+  for (uint64_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().describe();
+    EXPECT_EQ(*results[i], i);
+  }
+  auto entries = f.read_all("orders");
+  ASSERT_EQ(entries.size(), 1000u);
+  for (uint64_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].id, i);
+    EXPECT_EQ(entries[i].payload, payload_for(i));
+  }
+}
+
+TEST(log_writer, idle_append_is_sent_at_once_without_a_timer) {
+  WalFixture f;
+  f.slow_objects.latency = 20ms;
+  ASSERT_TRUE(f.run(f.client.create_log("idle")).ok());
+  auto writer = f.open_writer("idle");
+  const TimePoint start = f.loop.now();
+  auto id = f.run(writer->append(to_bytes("one")));
+  ASSERT_TRUE(id.ok());
+  // One PUT of latency (no batching delay); the tail publication runs in the background.
+  EXPECT_EQ(f.loop.now() - start, 20ms);
+}
+
+TEST(log_writer, entries_batch_into_fewer_blocks_under_load) {
+  WalFixture f;
+  f.slow_objects.latency = 10ms;
+  ASSERT_TRUE(f.run(f.client.create_log("busy")).ok());
+  WriterOptions options;
+  options.inflight_blocks_max = 2;
+  auto writer = f.open_writer("busy", options);
+  auto results = append_concurrently(f, *writer, 0, 500);
+  for (auto& r : results) ASSERT_TRUE(r.ok());
+  EXPECT_LT(writer->stats().blocks_put, 20u);  // not one PUT per entry
+  EXPECT_GE(writer->stats().blocks_put, 2u);
+}
+
+TEST(log_writer, back_pressure_keeps_order_and_bounds_buffered_bytes) {
+  WalFixture f;
+  f.slow_objects.latency = 3ms;
+  ASSERT_TRUE(f.run(f.client.create_log("bp")).ok());
+  WriterOptions options;
+  options.inflight_bytes_max = 256;  // a handful of entries
+  options.inflight_blocks_max = 1;
+  auto writer = f.open_writer("bp", options);
+  auto results = append_concurrently(f, *writer, 0, 200);
+  for (uint64_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok());
+    EXPECT_EQ(*results[i], i);
+  }
+  EXPECT_EQ(f.read_all("bp").size(), 200u);
+}
+
+TEST(log_writer, segments_roll_by_size_and_ids_continue_across_them) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("roll")).ok());
+  WriterOptions options;
+  options.segment_size_bytes_max = 2000;
+  options.block_size_bytes_max = 700;
+  auto writer = f.open_writer("roll", options);
+  auto results = append_concurrently(f, *writer, 0, 300);
+  for (auto& r : results) ASSERT_TRUE(r.ok());
+  EXPECT_GE(writer->segment_id(), 3u);
+  EXPECT_GE(writer->stats().segments_sealed, 3u);
+  auto entries = f.read_all("roll");
+  ASSERT_EQ(entries.size(), 300u);
+  for (uint64_t i = 0; i < entries.size(); ++i) EXPECT_EQ(entries[i].payload, payload_for(i));
+}
+
+TEST(log_writer, an_idle_log_rolls_by_age) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("aging")).ok());
+  WriterOptions options;
+  options.segment_age_max = 1000ms;
+  auto writer = f.open_writer("aging", options);
+  ASSERT_TRUE(f.run(writer->append(to_bytes("lonely"))).ok());
+  EXPECT_EQ(writer->segment_id(), 0u);
+  f.loop.run_for(1500ms);  // no writes at all
+  EXPECT_EQ(writer->segment_id(), 1u);
+  EXPECT_EQ(writer->stats().segments_sealed, 1u);
+  f.loop.run_for(5000ms);  // an empty segment does not roll again
+  EXPECT_EQ(writer->segment_id(), 1u);
+}
+
+TEST(log_writer, oversized_entry_is_rejected_and_the_writer_goes_on) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("big")).ok());
+  auto writer = f.open_writer("big");
+  Bytes huge(limits::entry_size_bytes_max + 1);
+  auto rejected = f.run(writer->append(std::move(huge)));
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().code, Errc::too_large);
+  EXPECT_FALSE(rejected.error().unknown());
+  auto accepted = f.run(writer->append(to_bytes("fine")));
+  ASSERT_TRUE(accepted.ok());
+  EXPECT_EQ(*accepted, 0u);
+}
+
+TEST(log_writer, close_seals_so_the_next_writer_has_nothing_to_recover) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("closing")).ok());
+  auto writer = f.open_writer("closing");
+  append_concurrently(f, *writer, 0, 10);
+  ASSERT_TRUE(f.run(writer->close()).ok());
+  auto after = f.run(writer->append(to_bytes("late")));
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().code, Errc::closed);
+  f.objects.reset_op_counts();
+  auto next = f.open_writer("closing");
+  EXPECT_EQ(f.objects.op_counts().get_count, 0u);  // no probing needed
+  EXPECT_EQ(next->next_entry_id(), 10u);
+}
+
+TEST(log_client, rejects_bad_names_and_duplicate_logs) {
+  WalFixture f;
+  EXPECT_EQ(f.run(f.client.create_log("")).error().code, Errc::invalid_argument);
+  EXPECT_EQ(f.run(f.client.create_log("a/b")).error().code, Errc::invalid_argument);
+  ASSERT_TRUE(f.run(f.client.create_log("x")).ok());
+  EXPECT_EQ(f.run(f.client.create_log("x")).error().code, Errc::already_exists);
+  EXPECT_EQ(f.run(f.client.open_writer("missing")).error().code, Errc::not_found);
+  auto logs = f.run(f.client.list_logs());
+  ASSERT_TRUE(logs.ok());
+  ASSERT_EQ(logs->size(), 1u);
+  EXPECT_EQ((*logs)[0].name, "x");
+}
+
+TEST(log_reader, tail_reader_wakes_on_new_entries_without_polling) {
+  WalFixture f;
+  f.slow_objects.latency = 1ms;
+  ASSERT_TRUE(f.run(f.client.create_log("tail")).ok());
+  auto writer = f.open_writer("tail");
+  auto reader = f.open_reader("tail", ReadPosition::latest());
+  std::vector<EntryId> seen;
+  Scope scope(f.loop);
+  scope.spawn([](LogReader& r, std::vector<EntryId>& out) -> Task<void> {
+    for (int i = 0; i < 3; ++i) {
+      auto entry = co_await r.next();
+      WAL_ASSERT(entry.ok());
+      out.push_back(entry->id);
+    }
+  }(*reader, seen));
+  f.loop.run_for(10s);
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(f.loop.pending_timer_count(), 1u);  // only the writer's age timer: no poll loop
+  append_concurrently(f, *writer, 0, 3);
+  f.loop.run_until_condition([&] { return seen.size() == 3; });
+  EXPECT_EQ(seen, (std::vector<EntryId>{0, 1, 2}));
+}
+
+TEST(log_reader, starts_at_any_id_including_mid_segment_and_mid_block) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("seek")).ok());
+  WriterOptions options;
+  options.block_size_bytes_max = 300;
+  options.segment_size_bytes_max = 3000;
+  options.checkpoint_interval_blocks = 2;
+  auto writer = f.open_writer("seek", options);
+  append_concurrently(f, *writer, 0, 400);
+  for (EntryId start : {0u, 1u, 57u, 200u, 398u, 399u}) {
+    auto entries = f.read_all("seek", ReadPosition::at(start));
+    ASSERT_EQ(entries.size(), 400 - start) << "start " << start;
+    EXPECT_EQ(entries.front().id, start);
+    EXPECT_EQ(entries.front().payload, payload_for(start));
+  }
+  EXPECT_TRUE(f.read_all("seek", ReadPosition::at(400)).empty());
+}
+
+}  // namespace
+}  // namespace wal::testing
