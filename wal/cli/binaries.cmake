@@ -1,0 +1,12 @@
+# The `wp` command-line tool: the MemoryBuffer WAL on the embedded backends (a local-filesystem
+# ObjectStore and a SQLite MetaStore under --data DIR).
+find_package(CLI11 CONFIG REQUIRED)
+file(GLOB WP_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/wp_*.cpp)
+add_executable(wp ${WP_SOURCES})
+target_link_libraries(wp PRIVATE wal_core wal_real CLI11::CLI11 fmt::fmt
+                      nlohmann_json::nlohmann_json)
+target_compile_options(wp PRIVATE ${WAL_WARNINGS})
+
+add_test(NAME cli.wp_roundtrip
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_roundtrip_test.sh $<TARGET_FILE:wp>)
+set_tests_properties(cli.wp_roundtrip PROPERTIES LABELS "integration;cli" TIMEOUT 600)

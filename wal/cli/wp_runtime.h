@@ -1,0 +1,52 @@
+#pragma once
+// The process around the WAL for the `wp` tool: the event loop, a blocking pool, the embedded
+// stores under the data directory, and the options read from a JSON config file.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "wal/env/env.h"
+#include "wal/log/log_client.h"
+#include "wal/real/event_loop.h"
+
+namespace wal::cli {
+
+struct WpConfig {
+  std::string data_dir;
+  WriterOptions writer;
+  ReaderOptions reader;
+};
+
+// Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...}}) over `config`.
+// Unknown keys are errors, so a typo never silently falls back to a default.
+[[nodiscard]] Status load_config_file(const std::string& path, WpConfig& config);
+
+class WpRuntime {
+ public:
+  static Result<std::unique_ptr<WpRuntime>> open(const WpConfig& config);
+  ~WpRuntime();
+
+  template <typename T>
+  T run(Task<T> task) {
+    return loop_.run(std::move(task));
+  }
+  LogClient& client() { return *client_; }
+  Env& env() { return *env_; }
+  EventLoop& loop() { return loop_; }
+  BlockingPool& pool() { return *pool_; }
+  const WpConfig& config() const { return config_; }
+
+ private:
+  explicit WpRuntime(WpConfig config);
+  WpConfig config_;
+  EventLoop loop_;
+  std::unique_ptr<BlockingPool> pool_;
+  std::unique_ptr<Random> random_;
+  NoFaults faults_;
+  std::unique_ptr<ObjectStore> objects_;
+  std::unique_ptr<MetaStore> meta_;
+  std::optional<Env> env_;
+  std::optional<LogClient> client_;
+};
+
+}  // namespace wal::cli
