@@ -43,14 +43,11 @@ Task<Result<std::unique_ptr<LogReader>>> LogReader::open(Env& env, LogKeys keys,
   std::unique_ptr<LogReader> reader(new LogReader(env, std::move(keys), options));
   WAL_CO_TRY(co_await reader->load_metadata());
   switch (position.kind) {
-    case ReadPosition::Kind::earliest: {
-      EntryId first = reader->truncation_.first_kept_entry_id;
-      if (!reader->segments_.empty()) {
-        first = std::max(first, reader->segments_.begin()->second.first_entry_id);
-      }
-      reader->next_id_ = first;
+    case ReadPosition::Kind::earliest:
+      // Exactly the truncation point: if storage below the first segment is missing above it,
+      // the reader must say so (out_of_range), never skip ahead silently.
+      reader->next_id_ = reader->truncation_.first_kept_entry_id;
       break;
-    }
     case ReadPosition::Kind::latest: reader->next_id_ = reader->visible_end(); break;
     case ReadPosition::Kind::at: reader->next_id_ = position.id; break;
   }

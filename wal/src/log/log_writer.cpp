@@ -172,13 +172,17 @@ Task<void> LogWriter::upload(uint64_t block_index) {
     if (error.unknown() && env_.faults.bug(SimBug::retry_blindly_after_unknown)) {
       // Planted bug: give up on this key and send the same entries again as a new block, which
       // duplicates them if the first PUT did land.
-      fail_writer(make_error(Errc::closed, "planted bug: resend after unknown outcome"));
+      fail_writer(make_error(Errc::closed, "planted bug: resend after unknown outcome"),
+                  Outcome::definite);
       co_return;
     }
     if (error.code == Errc::already_exists) {
       Result<bool> ours = co_await settle_existing(block_index);
       if (!ours.ok()) {
-        on_block_done(block_index, std::move(ours).error());
+        Error settled = std::move(ours).error();
+        // Only a fence or another writer's block at our key proves ours is not there.
+        if (settled.code != Errc::fenced) settled.outcome = Outcome::unknown;
+        on_block_done(block_index, std::move(settled));
         co_return;
       }
       if (*ours) {
@@ -222,7 +226,7 @@ void LogWriter::advance_acknowledgements() {
     InflightBlock& front = inflight_.front();
     if (front.state == BlockState::failed) {
       const Error error = *front.error;
-      fail_writer(error);
+      fail_writer(error, error.outcome);
       return;
     }
     if (front.state != BlockState::durable) break;
@@ -287,7 +291,7 @@ Task<void> LogWriter::confirm_epoch_then_acknowledge() {
     Error error = epoch_kv.ok() ? make_unknown(Errc::fenced, "epoch changed before acknowledging")
                                 : make_unknown(Errc::fenced, "could not confirm epoch: " +
                                                                  epoch_kv.error().describe());
-    fail_writer(error);
+    fail_writer(error, Outcome::unknown);
     co_return;
   }
   for (size_t i = 0; i < confirmable && !inflight_.empty(); ++i) acknowledge_front_block();
@@ -304,11 +308,13 @@ void LogWriter::fail_from(size_t inflight_index, const Error& error) {
                   inflight_.end());
 }
 
-// Fails every pending append and every later one. Entries in flight get `error`'s outcome;
-// buffered entries were never sent, so theirs is definite.
-void LogWriter::fail_writer(const Error& error) {
+// Fails every pending append and every later one. Entries whose blocks were sent get
+// `in_flight_outcome`: unknown unless the failure proves those blocks can never be visible (the
+// front block's own PUT definitely failed, so everything from it on sits past a gap). Buffered
+// entries were never sent, so theirs is definite.
+void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   if (!failure_) failure_ = Error{error.code, Outcome::definite, error.message};
-  fail_from(0, error);
+  fail_from(0, Error{error.code, in_flight_outcome, error.message});
   for (PendingEntry& entry : buffer_) entry.done.set(*failure_);
   buffer_.clear();
   buffer_bytes_ = 0;

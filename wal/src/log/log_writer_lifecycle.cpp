@@ -177,7 +177,7 @@ Task<void> LogWriter::roll_segment() {
   co_await wait_until_quiet();
   if (!failure_) {
     Status sealed = co_await seal_and_open_next(/*open_next=*/true);
-    if (!sealed.ok()) fail_writer(sealed.error());
+    if (!sealed.ok()) fail_writer(sealed.error(), Outcome::unknown);
   }
   rolling_ = false;
   changed_.notify_all();
@@ -276,7 +276,7 @@ Task<void> LogWriter::write_checkpoint() {
   manifest.writer_epoch = epoch_;
   manifest.updated_unix_ms = env_.clock.unix_time_ms();
   Status written = co_await write_manifest(env_, keys_, manifest, backoff);
-  if (written.ok() && !failure_ && segment_.segment_id == manifest.segment_id) {
+  if (written.ok() && !failure_ && !epoch_lost_ && segment_.segment_id == manifest.segment_id) {
     SegmentMeta updated = segment_;
     updated.checkpoint_block_count = manifest.blocks.size();
     updated.checkpoint_end_entry_id = manifest.next_entry_id();
@@ -291,11 +291,13 @@ Task<void> LogWriter::write_checkpoint() {
       segment_mod_revision_ = response->revision;
       ++stats_.checkpoints_written;
     } else if (response.ok()) {
-      fail_writer(make_unknown(Errc::fenced, "epoch changed while checkpointing"));
+      // A newer writer exists. Blocks in flight still resolve exactly through the data path
+      // (below its fence: durable and visible; at the fence: fenced), so only stop here.
+      epoch_lost_ = true;
     } else {
       // Unknown: adopt whatever the key holds now (only the epoch holder changes it).
       Status adopted = co_await adopt_current_segment_meta();
-      if (!adopted.ok()) fail_writer(adopted.error());
+      if (!adopted.ok()) fail_writer(adopted.error(), Outcome::unknown);
     }
   }
   checkpoint_running_ = false;
@@ -321,7 +323,8 @@ Task<Status> LogWriter::adopt_current_segment_meta() {
 // Publishes the acknowledged end for readers in other processes; one publication in flight.
 Task<void> LogWriter::publish_tail() {
   WAL_ASSERT(tail_publish_running_);
-  for (uint32_t attempt = 0; !failure_ && acknowledged_end_ > tail_published_end_;) {
+  for (uint32_t attempt = 0;
+       !failure_ && !epoch_lost_ && acknowledged_end_ > tail_published_end_;) {
     const TailRecord record{epoch_, segment_.segment_id, acknowledged_end_};
     TxnRequest request;
     request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_)};
@@ -333,11 +336,11 @@ Task<void> LogWriter::publish_tail() {
       continue;
     }
     if (response.ok()) {
-      fail_writer(make_unknown(Errc::fenced, "epoch changed; tail not published"));
+      epoch_lost_ = true;  // a newer writer exists; the data path settles what is in flight
       break;
     }
     if (!response.error().unknown() && !is_retryable(response.error())) {
-      fail_writer(make_unknown(response.error().code, response.error().message));
+      fail_writer(response.error(), Outcome::unknown);
       break;
     }
     co_await retry_pause(attempt++);  // re-putting the same record is harmless
@@ -370,7 +373,7 @@ Task<Status> LogWriter::close() {
   }
   if (failure_) co_return *failure_;
   Status sealed = co_await seal_and_open_next(/*open_next=*/false);
-  if (!sealed.ok()) fail_writer(sealed.error());
+  if (!sealed.ok()) fail_writer(sealed.error(), Outcome::unknown);
   co_return sealed;
 }
 

@@ -72,6 +72,8 @@ class LogReader {
   void close();
 
   [[nodiscard]] EntryId position() const { return next_id_; }
+  // Entries below this were truncated, as last seen.
+  [[nodiscard]] EntryId first_kept() const { return truncation_.first_kept_entry_id; }
   // First id not yet readable (the end of what is acknowledged), as last seen.
   [[nodiscard]] EntryId visible_end() const;
   [[nodiscard]] const ReaderStats& stats() const { return stats_; }

@@ -111,7 +111,7 @@ class LogWriter {
   Task<void> confirm_epoch_then_acknowledge();
   void acknowledge_front_block();
   void fail_from(size_t inflight_index, const Error& error);
-  void fail_writer(const Error& error);
+  void fail_writer(const Error& error, Outcome in_flight_outcome);
   Task<void> roll_segment();
   Task<Status> seal_and_open_next(bool open_next);
   Task<void> write_checkpoint();
@@ -148,6 +148,7 @@ class LogWriter {
   bool confirm_running_ = false;
   bool checkpoint_running_ = false;
   bool tail_publish_running_ = false;
+  bool epoch_lost_ = false;  // a MetaStore compare showed a newer epoch: stop metadata updates
   std::optional<Error> failure_;  // sticky: once set, every append fails with it
   uint64_t next_append_ticket_ = 0;     // back-pressure queue: tickets handed out
   uint64_t serving_append_ticket_ = 0;  // the ticket that may go next

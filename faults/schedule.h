@@ -1,0 +1,61 @@
+#pragma once
+// A simulation schedule: workload steps and faults as data (see faults/README.md).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wal/core/result.h"
+#include "wal/env/clock.h"
+
+namespace wal::faults {
+
+enum class EventKind : uint8_t {
+  // Workload.
+  open_writer,       // node: open a writer (fencing whichever writer was open before)
+  append,            // node, count: append `count` entries, pipelined
+  close_writer,      // node: close the node's writer (seals its segment)
+  truncate,          // count: truncate `count` entries below the acknowledged end
+  collect_garbage,   // run GC (truncated segments, orphans)
+  // Faults. `duration` is how long the fault lasts; `magnitude` its strength (ppm or ms).
+  crash,             // node: crash the node; it restarts after `duration`
+  meta_partition,    // node: cut the node off from etcd for `duration`
+  meta_leader_change,// etcd changes leader: every lease TTL restarts
+  meta_compact,      // etcd compacts its history up to the current revision
+  s3_latency_spike,  // S3 latency rises to about `magnitude` ms for `duration`
+  s3_errors,         // S3 answers 503/500 to `magnitude` ppm of requests for `duration`
+  s3_timeouts,       // `magnitude` ppm of S3 requests or replies are lost for `duration`
+  s3_outage,         // S3 is unreachable for `duration`
+  s3_get_corruption, // `magnitude` ppm of GET bodies arrive with a flipped bit, for `duration`
+  count_,
+};
+
+[[nodiscard]] std::string_view event_kind_name(EventKind kind);
+[[nodiscard]] bool is_fault(EventKind kind);
+
+struct Event {
+  uint32_t id = 0;            // unique within the schedule; seeds the event's own randomness
+  Duration at{0};             // virtual time from the start of the run
+  EventKind kind = EventKind::append;
+  uint32_t node = 0;          // 1-based node index, where the kind takes one
+  uint32_t count = 0;
+  Duration duration{0};
+  uint32_t magnitude = 0;
+
+  bool operator==(const Event&) const = default;
+};
+
+struct Schedule {
+  std::vector<Event> events;  // sorted by (at, id) before a run
+  bool operator==(const Schedule&) const = default;
+};
+
+void sort_events(Schedule& schedule);
+[[nodiscard]] std::string describe(const Event& event);
+[[nodiscard]] std::string to_json(const Schedule& schedule);
+// invalid_argument with a clear message on malformed JSON, unknown kinds or fields.
+[[nodiscard]] Result<Schedule> schedule_from_json(std::string_view text);
+
+}  // namespace wal::faults

@@ -1,0 +1,170 @@
+#include "faults/swarm.h"
+
+#include <fmt/core.h>
+
+#include "wal/env/random.h"
+
+namespace wal::faults {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// A family is on with probability 1/2; when on, its mean interval is drawn log-uniformly-ish
+// between `low` and `high` ms.
+uint32_t draw_interval(Random& random, uint32_t low, uint32_t high) {
+  if (random.below(2) == 0) return 0;
+  const uint32_t spans[] = {low, (low + high) / 4, (low + high) / 2, high};
+  return spans[random.below(4)];
+}
+
+// Exponential-ish gaps from integers only: uniform in [mean/2, 3*mean/2].
+Duration next_gap(Random& random, uint32_t mean_ms) {
+  return milliseconds(mean_ms / 2 + random.below(mean_ms + 1));
+}
+
+struct Builder {
+  Schedule schedule;
+  uint32_t next_id = 1;
+  Event& add(Duration at, EventKind kind) {
+    Event e;
+    e.id = next_id++;
+    e.at = at;
+    e.kind = kind;
+    schedule.events.push_back(e);
+    return schedule.events.back();
+  }
+};
+
+void add_workload(Builder& b, Random& random, const SwarmDraw& draw, WorldShape shape,
+                  Duration phase) {
+  uint32_t current_writer = 1;
+  b.add(Duration{0}, EventKind::open_writer).node = current_writer;
+  for (Duration t = milliseconds(1); t < phase; t += next_gap(random, draw.append_interval_ms)) {
+    Event& e = b.add(t, EventKind::append);
+    // Mostly the current writer; sometimes a stale one keeps trying (a zombie).
+    e.node = random.below(8) == 0 ? static_cast<uint32_t>(1 + random.below(shape.writer_nodes))
+                                  : current_writer;
+    e.count = static_cast<uint32_t>(1 + random.below(draw.append_batch_max));
+  }
+  if (draw.takeover_interval_ms != 0) {
+    for (Duration t = next_gap(random, draw.takeover_interval_ms); t < phase;
+         t += next_gap(random, draw.takeover_interval_ms)) {
+      current_writer = current_writer % shape.writer_nodes + 1;
+      b.add(t, EventKind::open_writer).node = current_writer;
+    }
+  }
+  if (draw.truncate_interval_ms != 0) {
+    for (Duration t = next_gap(random, draw.truncate_interval_ms); t < phase;
+         t += next_gap(random, draw.truncate_interval_ms)) {
+      b.add(t, EventKind::truncate).count = static_cast<uint32_t>(1 + random.below(300));
+      b.add(t + milliseconds(1 + random.below(500)), EventKind::collect_garbage);
+    }
+  }
+}
+
+template <typename Fill>
+void add_family(Builder& b, Random& random, uint32_t interval_ms, Duration phase, EventKind kind,
+                Fill fill) {
+  if (interval_ms == 0) return;
+  for (Duration t = next_gap(random, interval_ms); t < phase; t += next_gap(random, interval_ms)) {
+    fill(b.add(t, kind));
+  }
+}
+
+}  // namespace
+
+std::string SwarmDraw::describe() const {
+  auto family = [](const char* name, uint32_t ms) {
+    return ms == 0 ? fmt::format("{}=off", name) : fmt::format("{}=~{}ms", name, ms);
+  };
+  return fmt::format("appends every ~{}ms (batch <= {}); {} {} {} {} {} {} {} {} {} {} {}",
+                     append_interval_ms, append_batch_max, family("takeover", takeover_interval_ms),
+                     family("crash", crash_interval_ms),
+                     family("etcd-partition", meta_partition_interval_ms),
+                     family("leader-change", leader_change_interval_ms),
+                     family("compaction", compaction_interval_ms),
+                     family("s3-latency", s3_latency_interval_ms),
+                     family("s3-errors", s3_error_interval_ms),
+                     family("s3-timeouts", s3_timeout_interval_ms),
+                     family("s3-outage", s3_outage_interval_ms),
+                     family("get-corruption", get_corruption_interval_ms),
+                     family("truncate", truncate_interval_ms));
+}
+
+SwarmDraw draw_swarm(uint64_t seed) {
+  Xoshiro256 random(derive_seed(seed, 0x5377a4d));  // "swarm"
+  SwarmDraw draw;
+  const uint32_t append_intervals[] = {5, 20, 50, 200};
+  draw.append_interval_ms = append_intervals[random.below(4)];
+  const uint32_t batches[] = {1, 4, 16, 64};
+  draw.append_batch_max = batches[random.below(4)];
+  draw.takeover_interval_ms = draw_interval(random, 500, 8000);
+  draw.crash_interval_ms = draw_interval(random, 500, 8000);
+  draw.meta_partition_interval_ms = draw_interval(random, 1000, 8000);
+  draw.leader_change_interval_ms = draw_interval(random, 1000, 10000);
+  draw.compaction_interval_ms = draw_interval(random, 1000, 10000);
+  draw.s3_latency_interval_ms = draw_interval(random, 500, 8000);
+  draw.s3_error_interval_ms = draw_interval(random, 500, 8000);
+  draw.s3_timeout_interval_ms = draw_interval(random, 500, 8000);
+  draw.s3_outage_interval_ms = draw_interval(random, 2000, 15000);
+  draw.get_corruption_interval_ms = draw_interval(random, 1000, 8000);
+  draw.truncate_interval_ms = draw_interval(random, 1000, 8000);
+  return draw;
+}
+
+Schedule swarm_schedule(uint64_t seed, const SwarmDraw& draw, WorldShape shape, Duration phase) {
+  Xoshiro256 random(derive_seed(seed, 0x5c4ed01e));  // "schedule"
+  Builder b;
+  add_workload(b, random, draw, shape, phase);
+  const uint32_t nodes_with_processes = shape.writer_nodes + shape.reader_nodes;
+  add_family(b, random, draw.crash_interval_ms, phase, EventKind::crash, [&](Event& e) {
+    e.node = static_cast<uint32_t>(1 + random.below(nodes_with_processes));
+    e.duration = milliseconds(10 + random.below(2000));
+  });
+  add_family(b, random, draw.meta_partition_interval_ms, phase, EventKind::meta_partition,
+             [&](Event& e) {
+               e.node = static_cast<uint32_t>(1 + random.below(nodes_with_processes));
+               e.duration = milliseconds(100 + random.below(3000));
+             });
+  add_family(b, random, draw.leader_change_interval_ms, phase, EventKind::meta_leader_change,
+             [](Event&) {});
+  add_family(b, random, draw.compaction_interval_ms, phase, EventKind::meta_compact, [](Event&) {});
+  add_family(b, random, draw.s3_latency_interval_ms, phase, EventKind::s3_latency_spike,
+             [&](Event& e) {
+               e.duration = milliseconds(100 + random.below(3000));
+               e.magnitude = static_cast<uint32_t>(50 + random.below(2000));
+             });
+  add_family(b, random, draw.s3_error_interval_ms, phase, EventKind::s3_errors, [&](Event& e) {
+    e.duration = milliseconds(100 + random.below(3000));
+    e.magnitude = static_cast<uint32_t>(50'000 + random.below(500'000));
+  });
+  add_family(b, random, draw.s3_timeout_interval_ms, phase, EventKind::s3_timeouts, [&](Event& e) {
+    e.duration = milliseconds(100 + random.below(3000));
+    e.magnitude = static_cast<uint32_t>(50'000 + random.below(500'000));
+  });
+  add_family(b, random, draw.s3_outage_interval_ms, phase, EventKind::s3_outage, [&](Event& e) {
+    e.duration = milliseconds(100 + random.below(4000));
+  });
+  add_family(b, random, draw.get_corruption_interval_ms, phase, EventKind::s3_get_corruption,
+             [&](Event& e) {
+               e.duration = milliseconds(100 + random.below(3000));
+               e.magnitude = static_cast<uint32_t>(100'000 + random.below(500'000));
+             });
+  sort_events(b.schedule);
+  return b.schedule;
+}
+
+Schedule workload_schedule(uint64_t seed, WorldShape shape, Duration phase) {
+  Xoshiro256 random(derive_seed(seed, 0x5c4ed01e));
+  SwarmDraw draw;
+  draw.append_interval_ms = 20;
+  draw.append_batch_max = 16;
+  draw.takeover_interval_ms = 0;
+  Builder b;
+  add_workload(b, random, draw, shape, phase);
+  sort_events(b.schedule);
+  return b.schedule;
+}
+
+}  // namespace wal::faults

@@ -1,0 +1,273 @@
+// wp-sim: run, sweep, replay and shrink deterministic simulations of the WAL.
+//   wp-sim run --seed N [--mode memory] [--faults swarm|none|FILE] [--bug NAME] [--trace F.jsonl]
+//   wp-sim sweep --seeds A..B [--jobs J] [same options]
+//   wp-sim replay TOKEN ; wp-sim shrink TOKEN ; wp-sim bugs
+// Exit codes: 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure, 64 usage.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "sim/artifacts.h"
+#include "sim/runner.h"
+
+namespace {
+
+using namespace wal::sim;
+
+struct CommonOptions {
+  std::string mode = "memory";
+  std::string faults = "swarm";
+  std::string fencing = "fence_object";
+  std::vector<std::string> bugs;
+  uint32_t fault_phase_ms = 20'000;
+  bool no_determinism_check = false;
+  std::string artifacts_dir = "wp-sim-artifacts";
+};
+
+void add_common(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--mode", o.mode, "memory (MemoryBuffer); quorum arrives with QuorumBuffer");
+  cmd->add_option("--faults", o.faults, "swarm (default), none, or a schedule FILE (JSON)");
+  cmd->add_option("--fencing", o.fencing, "fence_object (default) or meta_confirm");
+  cmd->add_option("--bug", o.bugs, "switch on a planted bug (see `wp-sim bugs`); repeatable");
+  cmd->add_option("--fault-phase-ms", o.fault_phase_ms, "virtual length of the fault phase");
+  cmd->add_flag("--no-determinism-check", o.no_determinism_check,
+                "run each seed once instead of twice");
+  cmd->add_option("--artifacts", o.artifacts_dir,
+                  "where failing runs write nodes.log, timeline.html, trace.jsonl, replay.txt");
+}
+
+wal::Result<RunSpec> make_spec(const CommonOptions& o, uint64_t seed) {
+  RunSpec spec;
+  spec.seed = seed;
+  spec.mode = o.mode;
+  if (o.mode != "memory") {
+    return wal::make_error(wal::Errc::unsupported,
+                           "--mode " + o.mode + " is not available yet (only memory)");
+  }
+  if (o.fencing == "meta_confirm") {
+    spec.fencing = wal::FencingMode::meta_confirm;
+  } else if (o.fencing != "fence_object") {
+    return wal::make_error(wal::Errc::invalid_argument, "--fencing: fence_object or meta_confirm");
+  }
+  for (const std::string& name : o.bugs) {
+    auto bug = bug_by_name(name);
+    if (!bug) return wal::make_error(wal::Errc::invalid_argument, "unknown bug '" + name + "'");
+    spec.bugs.push_back(*bug);
+  }
+  spec.fault_phase_ms = o.fault_phase_ms;
+  if (o.faults == "swarm") {
+    spec.faults = FaultSource::swarm;
+  } else if (o.faults == "none") {
+    spec.faults = FaultSource::none;
+  } else {
+    std::ifstream in(o.faults);
+    if (!in) return wal::make_error(wal::Errc::not_found, "cannot open schedule " + o.faults);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto schedule = wal::faults::schedule_from_json(text.str());
+    if (!schedule.ok()) return std::move(schedule).error();
+    spec.faults = FaultSource::explicit_schedule;
+    spec.schedule = std::move(schedule).value();
+  }
+  return spec;
+}
+
+int usage_error(const wal::Error& error) {
+  fmt::print(stderr, "wp-sim: {}\n", error.describe());
+  return 64;
+}
+
+// Runs one spec, prints what a person needs, writes artifacts on failure.
+int run_one(const RunSpec& spec, bool check_determinism, const std::string& artifacts_root,
+            const std::string& trace_path) {
+  fmt::print("{}\n", run_header(spec));
+  const auto wall_start = std::chrono::steady_clock::now();
+  CheckedRun run = run_checked(spec, check_determinism);
+  if (!trace_path.empty()) {
+    std::ofstream trace(trace_path);
+    SimConfig config = config_for(spec);
+    config.jsonl = &trace;
+    (void)run_simulation(config);
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  for (const wal::sim::Anomaly& a : run.result.anomalies) {
+    fmt::print("  ANOMALY {}: {}\n", a.name, a.detail);
+  }
+  if (!run.deterministic) {
+    fmt::print("  NONDETERMINISM: the same seed gave two trace hashes; first divergence: {}\n",
+               run.divergence);
+  }
+  fmt::print("  {} appends, {} reads, {} writer opens, {} steps, {:.2f} s wall\n",
+             run.result.history.appends.size(), run.result.history.reads.size(),
+             run.result.history.opens.size(), run.result.steps, wall);
+  const int code = exit_code(run);
+  if (code != 0) {
+    RunSpec replay = spec;
+    replay.expected_trace_hash = run.result.trace_hash.hex();
+    fmt::print("  replay: wp-sim replay {}\n", encode_token(replay));
+    const std::string dir = fmt::format("{}/seed-{}", artifacts_root, spec.seed);
+    auto written = write_artifacts(spec, run.result, dir);
+    if (written.ok()) {
+      fmt::print("  artifacts: {}/{{nodes.log,timeline.html,trace.jsonl,replay.txt}}\n", dir);
+    } else {
+      fmt::print(stderr, "wp-sim: could not write artifacts: {}\n", written.error().describe());
+    }
+  }
+  fmt::print("{}\n", result_line(spec, run.result) +
+                         (run.deterministic ? "" : " nondeterministic=true"));
+  return code;
+}
+
+bool parse_range(const std::string& text, uint64_t& first, uint64_t& last) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos) return false;
+  try {
+    first = std::stoull(text.substr(0, dots));
+    last = std::stoull(text.substr(dots + 2));
+  } catch (...) {
+    return false;
+  }
+  return first <= last;
+}
+
+int sweep(const CommonOptions& o, uint64_t first, uint64_t last, unsigned jobs) {
+  const uint64_t total = last - first + 1;
+  std::atomic<uint64_t> next{first};
+  std::atomic<uint64_t> done{0};
+  std::mutex mutex;
+  std::vector<std::pair<uint64_t, std::string>> failures;  // seed, line + token
+  int worst = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const bool tty = isatty(STDERR_FILENO);
+  auto worker = [&] {
+    while (true) {
+      const uint64_t seed = next++;
+      if (seed > last) return;
+      auto spec = make_spec(o, seed);
+      WAL_ASSERT(spec.ok());
+      CheckedRun run = run_checked(*spec, !o.no_determinism_check);
+      const int code = exit_code(run);
+      std::lock_guard lock(mutex);
+      ++done;
+      if (code != 0) {
+        RunSpec replay = *spec;
+        replay.expected_trace_hash = run.result.trace_hash.hex();
+        failures.emplace_back(seed, result_line(*spec, run.result) +
+                                        (run.deterministic ? "" : " nondeterministic=true") +
+                                        "\n    replay: wp-sim replay " + encode_token(replay));
+        worst = std::max(worst, code);
+        (void)write_artifacts(*spec, run.result, fmt::format("{}/seed-{}", o.artifacts_dir, seed));
+      }
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (tty || done % 50 == 0 || done == total) {
+        fmt::print(stderr, "{}sweep: {}/{} seeds, {} failed, {:.1f} s{}", tty ? "\r" : "",
+                   done.load(), total, failures.size(), wall, tty ? "" : "\n");
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < std::max(1u, jobs); ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (tty) fmt::print(stderr, "\n");
+  std::sort(failures.begin(), failures.end());
+  fmt::print("sweep {}..{}: {} passed, {} failed\n", first, last, total - failures.size(),
+             failures.size());
+  for (const auto& [seed, line] : failures) fmt::print("  {}\n", line);
+  return worst;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"wp-sim: deterministic simulation of the WAL under injected faults. Every run is "
+               "a function of its seed; failures print a replay token."};
+  app.require_subcommand(1);
+  CommonOptions common;
+
+  uint64_t seed = 1;
+  std::string trace_path;
+  auto* run = app.add_subcommand("run", "run one seed (twice, to check determinism)");
+  run->add_option("--seed", seed, "the seed")->required();
+  run->add_option("--trace", trace_path, "also write the run's JSONL trace here");
+  add_common(run, common);
+
+  std::string range;
+  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+  auto* sweep_cmd = app.add_subcommand("sweep", "run a range of seeds; exit non-zero if any fails");
+  sweep_cmd->add_option("--seeds", range, "A..B (inclusive)")->required();
+  sweep_cmd->add_option("--jobs", jobs, "parallel runs (default: cores)");
+  add_common(sweep_cmd, common);
+
+  std::string token;
+  auto* replay = app.add_subcommand("replay", "re-run a failure from its replay token");
+  replay->add_option("token", token, "the wpsim1.… token a failure printed")->required();
+  replay->add_option("--artifacts", common.artifacts_dir, "where to write artifacts");
+
+  uint32_t runs_max = 400;
+  auto* shrink_cmd = app.add_subcommand("shrink", "minimise a failing run's schedule");
+  shrink_cmd->add_option("token", token, "the wpsim1.… token a failure printed")->required();
+  shrink_cmd->add_option("--runs-max", runs_max, "simulation budget (default 400)");
+
+  auto* bugs = app.add_subcommand("bugs", "list the planted bugs: name, mode, what it breaks");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (bugs->parsed()) {
+    for (const BugInfo& info : planted_bugs()) {
+      fmt::print("{}\t{}\t{}\n", wal::sim_bug_name(info.bug), info.mode, info.breaks);
+    }
+    return 0;
+  }
+  if (run->parsed()) {
+    auto spec = make_spec(common, seed);
+    if (!spec.ok()) return usage_error(spec.error());
+    return run_one(*spec, !common.no_determinism_check, common.artifacts_dir, trace_path);
+  }
+  if (sweep_cmd->parsed()) {
+    uint64_t first = 0;
+    uint64_t last = 0;
+    if (!parse_range(range, first, last)) {
+      return usage_error(wal::make_error(wal::Errc::invalid_argument, "--seeds takes A..B"));
+    }
+    auto probe = make_spec(common, first);
+    if (!probe.ok()) return usage_error(probe.error());
+    return sweep(common, first, last, jobs);
+  }
+  auto spec = decode_token(token);
+  if (!spec.ok()) return usage_error(spec.error());
+  if (replay->parsed()) {
+    const std::string expected = spec->expected_trace_hash;
+    const int code = run_one(*spec, true, common.artifacts_dir, "");
+    if (!expected.empty()) {
+      const SimResult again = run_simulation(config_for(*spec));
+      fmt::print("replay: trace hash {} {} the token's {}\n", again.trace_hash.hex(),
+                 again.trace_hash.hex() == expected ? "matches" : "DIFFERS FROM", expected);
+      if (again.trace_hash.hex() != expected && code == 0) return 1;
+    }
+    return code;
+  }
+  // shrink
+  const SimResult original = run_simulation(config_for(*spec));
+  if (original.verdict == Verdict::pass) {
+    fmt::print(stderr, "wp-sim: this run passes; nothing to shrink\n");
+    return 64;
+  }
+  const std::string anomaly = original.first_anomaly_name();
+  fmt::print("shrinking seed {} ({} events) while it fails with {}\n", spec->seed,
+             schedule_for(*spec).events.size(), anomaly);
+  ShrinkResult shrunk = shrink(*spec, anomaly, runs_max,
+                               [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+  fmt::print("minimal schedule ({} events, {} runs):\n", shrunk.spec.schedule.events.size(),
+             shrunk.runs);
+  for (const auto& e : shrunk.spec.schedule.events) fmt::print("  {}\n", wal::faults::describe(e));
+  fmt::print("{}\nreplay: wp-sim replay {}\n", result_line(shrunk.spec, shrunk.result),
+             encode_token(shrunk.spec));
+  return 0;
+}

@@ -1,0 +1,72 @@
+#pragma once
+// What a simulation run observed, for the checkers: every append with its invocation and
+// completion, every writer open (with its epoch), every entry a reader returned, and the final
+// log read after the heal phase. Payloads are kept as 64-bit hashes plus sizes.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wal/core/result.h"
+#include "wal/env/clock.h"
+#include "wal/log/options.h"
+
+namespace wal::sim {
+
+enum class AppendOutcome : uint8_t {
+  pending,          // no answer yet
+  ok,               // acknowledged with `id`
+  failed_definite,  // the WAL says it did not and will not happen
+  failed_unknown,   // the WAL says it may or may not have happened
+  abandoned,        // the process died (crash) before an answer: either outcome is allowed
+};
+[[nodiscard]] std::string_view append_outcome_name(AppendOutcome outcome);
+
+struct AppendRecord {
+  uint32_t node = 0;
+  uint64_t writer_index = 0;  // which writer open (WriterOpenRecord::writer_index) sent it
+  uint64_t payload_hash = 0;
+  uint32_t payload_size = 0;
+  TimePoint invoked{};
+  TimePoint completed{};
+  AppendOutcome outcome = AppendOutcome::pending;
+  EntryId id = 0;
+  std::string error;
+};
+
+struct WriterOpenRecord {
+  uint64_t writer_index = 0;
+  uint32_t node = 0;
+  Epoch epoch = 0;
+  TimePoint opened{};  // when open() completed: from then on every older epoch is fenced
+};
+
+struct ReadRecord {
+  uint32_t node = 0;
+  uint64_t session = 0;
+  EntryId id = 0;
+  uint64_t payload_hash = 0;
+  TimePoint at{};
+};
+
+struct FinalLog {
+  bool read_ok = false;
+  std::string error;
+  EntryId first_kept = 0;
+  std::vector<EntryId> ids;
+  std::vector<uint64_t> payload_hashes;
+};
+
+struct History {
+  std::vector<AppendRecord> appends;
+  std::vector<WriterOpenRecord> opens;
+  std::vector<ReadRecord> reads;
+  FinalLog final_log;
+};
+
+struct Anomaly {
+  std::string name;    // e.g. "lost_write"
+  std::string detail;  // which entry, which ids, which times
+};
+
+}  // namespace wal::sim

@@ -1,0 +1,77 @@
+#pragma once
+// Running simulations the way users do: from a RunSpec (seed, mode, faults, bugs, optionally an
+// explicit schedule), twice to check determinism, replayable from a one-line token, and
+// shrinkable to a minimal failing schedule.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/world.h"
+
+namespace wal::sim {
+
+enum class FaultSource : uint8_t { swarm, none, explicit_schedule };
+
+struct RunSpec {
+  uint64_t seed = 1;
+  std::string mode = "memory";  // "memory"; "quorum" arrives with QuorumBuffer
+  FaultSource faults = FaultSource::swarm;
+  faults::Schedule schedule;    // for explicit_schedule
+  FencingMode fencing = FencingMode::fence_object;
+  std::vector<SimBug> bugs;
+  uint32_t fault_phase_ms = 20'000;
+  std::string expected_trace_hash;  // in tokens of failures: what replay must reproduce
+};
+
+// The schedule a spec runs: the explicit one, or the one its seed generates.
+[[nodiscard]] faults::Schedule schedule_for(const RunSpec& spec);
+[[nodiscard]] SimConfig config_for(const RunSpec& spec);
+[[nodiscard]] std::string run_header(const RunSpec& spec);  // seed, mode, faults, swarm draw
+
+// "wpsim1.<base64url(JSON)>": seed, commit, build options, configuration, and the schedule when
+// it is explicit (shrunk). decode_token: invalid_argument with a clear message.
+[[nodiscard]] std::string encode_token(const RunSpec& spec);
+[[nodiscard]] Result<RunSpec> decode_token(std::string_view token);
+[[nodiscard]] std::string build_commit();
+[[nodiscard]] std::string build_options();
+
+struct CheckedRun {
+  SimResult result;
+  bool deterministic = true;
+  std::string divergence;  // the first divergent event, when not deterministic
+};
+
+// Runs the spec; with `check_determinism`, runs it again and compares trace hashes. On a
+// mismatch it runs both again recording every event and reports the first divergence.
+[[nodiscard]] CheckedRun run_checked(const RunSpec& spec, bool check_determinism);
+
+// `seed=N result=pass|fail|liveness anomaly=NAME trace_hash=HEX sim_seconds=S`
+[[nodiscard]] std::string result_line(const RunSpec& spec, const SimResult& result);
+// 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure.
+[[nodiscard]] int exit_code(const CheckedRun& run);
+
+// Minimises a failing spec's schedule: removes events (halves, then quarters, ... then single
+// events) and shrinks counts and durations while the run still fails with `anomaly`. Returns a
+// spec with an explicit schedule. At most `runs_max` simulations.
+struct ShrinkResult {
+  RunSpec spec;
+  SimResult result;
+  uint32_t runs = 0;
+};
+[[nodiscard]] ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly,
+                                  uint32_t runs_max,
+                                  const std::function<void(const std::string&)>& progress);
+
+// Planted bugs: name, the mode it applies to, what it breaks.
+struct BugInfo {
+  SimBug bug;
+  std::string_view mode;
+  std::string_view breaks;
+  FencingMode fencing;  // the fencing mode the bug lives in
+};
+[[nodiscard]] const std::vector<BugInfo>& planted_bugs();
+[[nodiscard]] std::optional<SimBug> bug_by_name(std::string_view name);
+
+}  // namespace wal::sim

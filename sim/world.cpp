@@ -1,0 +1,610 @@
+// One simulation run: the world, its nodes and their processes, the schedule, heal and checks.
+#include "sim/world.h"
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "sim/checkers.h"
+#include "sim/node_runtime.h"
+#include "sim/random_streams.h"
+#include "sim/scheduler.h"
+#include "sim/world_services.h"
+#include "wal/async/sleep.h"
+#include "wal/log/fence_object.h"
+#include "wal/log/log_client.h"
+
+namespace wal::sim {
+
+namespace {
+
+using namespace std::chrono_literals;
+using faults::Event;
+using faults::EventKind;
+
+constexpr const char* log_name = "sim";
+
+int64_t ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+class BugSwitches final : public FaultPoints {
+ public:
+  explicit BugSwitches(const std::vector<SimBug>& bugs) : bugs_(bugs.begin(), bugs.end()) {}
+  [[nodiscard]] bool bug(SimBug bug) const override { return bugs_.count(bug) > 0; }
+
+ private:
+  std::set<SimBug> bugs_;
+};
+
+struct Node {
+  uint32_t index = 0;
+  std::unique_ptr<NodeRuntime> runtime;
+  std::unique_ptr<TracedRandom> random;
+  std::unique_ptr<ObjectStore> objects;
+  std::unique_ptr<MetaStore> meta;
+  std::unique_ptr<Env> env;
+  std::unique_ptr<LogClient> client;
+  // The process's memory; gone on a crash.
+  std::unique_ptr<LogWriter> writer;
+  uint64_t writer_index = 0;
+  std::vector<std::unique_ptr<LogWriter>> retired_writers;  // fenced or replaced: zombies
+  std::vector<size_t> live_appends;                         // history indexes still pending
+  bool wants_writer = false;                                // reopen after a restart
+  bool reader_running = false;
+  EntryId read_position = 0;
+  uint64_t read_sessions = 0;
+  uint32_t partitions = 0;
+};
+
+class World {
+ public:
+  explicit World(const SimConfig& config);
+  SimResult run();
+
+ private:
+  TimePoint now() const { return scheduler_.now(); }
+  void note(uint32_t node, std::string text) {
+    result_.node_log.push_back(NodeLogLine{now(), node, std::move(text)});
+  }
+  Node& node(uint32_t index) {
+    WAL_ASSERT(index >= 1 && index <= nodes_.size());
+    return *nodes_[index - 1];
+  }
+  bool is_writer(uint32_t index) const { return index >= 1 && index <= shape_.writer_nodes; }
+  bool is_reader(uint32_t index) const {
+    return index > shape_.writer_nodes && index <= shape_.writer_nodes + shape_.reader_nodes;
+  }
+
+  void build_node(uint32_t index);
+  void schedule_events();
+  void apply(const Event& event);
+  void crash(uint32_t index, Duration restart_after);
+  void restart(uint32_t index);
+  void start_open_writer(Node& n);
+  void start_appends(Node& n, const Event& event);
+  void start_reader(Node& n);
+  Task<void> open_writer_task(Node& n);
+  Task<void> append_task(Node& n, LogWriter& writer, size_t record_index, Bytes payload);
+  Task<void> reader_task(Node& n);
+  Bytes make_payload(const Event& event, uint32_t index_in_event, const Node& n);
+  EntryId highest_acknowledged() const;
+
+  // Heal phase steps; each returns false on a liveness failure (already recorded).
+  bool heal_everything();
+  bool run_until_done(const std::function<bool()>& done, TimePoint deadline, const char* what);
+  bool wait_appends_resolved(TimePoint deadline);
+  bool final_writer(TimePoint deadline);
+  bool final_gc(TimePoint deadline);
+  bool final_read(TimePoint deadline);
+  bool readers_caught_up(TimePoint deadline);
+  bool no_orphans(TimePoint deadline);
+  void liveness_failure(std::string name, std::string detail);
+
+  const SimConfig& config_;
+  faults::WorldShape shape_;
+  Trace trace_;
+  Scheduler scheduler_;
+  RandomStreams streams_;
+  BugSwitches bugs_;
+  WriterOptions writer_options_;
+  WorldServices services_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  SimResult result_;
+  History& history_ = result_.history;
+  uint64_t writer_count_ = 0;
+  TimePoint start_{};
+  bool healing_ = false;
+};
+
+World::World(const SimConfig& config)
+    : config_(config),
+      shape_(config.shape),
+      trace_(Trace::Options{config.record_digests, limits::trace_records_max_default,
+                            config.jsonl}),
+      scheduler_(trace_),
+      streams_(config.seed),
+      bugs_(config.bugs),
+      writer_options_(sim_writer_options(config.fencing)),
+      services_(scheduler_, streams_, trace_) {
+  for (uint32_t index = 1; index <= shape_.node_count(); ++index) build_node(index);
+}
+
+void World::build_node(uint32_t index) {
+  auto n = std::make_unique<Node>();
+  n->index = index;
+  n->runtime = std::make_unique<NodeRuntime>(scheduler_, index);
+  n->random = std::make_unique<TracedRandom>(streams_.stream("node.random", index), trace_, index,
+                                             Site("node.random"));
+  n->objects = services_.object_client(index, *n->runtime);
+  n->meta = services_.meta_client(index, *n->runtime);
+  n->env = std::make_unique<Env>(Env{*n->runtime, *n->runtime, *n->random, bugs_, n->objects.get(),
+                                     n->meta.get(), nullptr, nullptr});
+  n->client = std::make_unique<LogClient>(*n->env);
+  nodes_.push_back(std::move(n));
+}
+
+Bytes World::make_payload(const Event& event, uint32_t index_in_event, const Node& n) {
+  Xoshiro256 random(event_seed(config_.seed, (uint64_t{event.id} << 20) + index_in_event));
+  std::string payload = fmt::format("n{}.w{}.e{}.{}|", n.index, n.writer_index, event.id,
+                                    index_in_event);
+  const uint64_t filler = 8 + random.below(400);
+  for (uint64_t i = 0; i < filler; ++i) payload.push_back(static_cast<char>('a' + random.below(26)));
+  return to_bytes(payload);
+}
+
+EntryId World::highest_acknowledged() const {
+  EntryId highest = 0;
+  for (const AppendRecord& a : history_.appends) {
+    if (a.outcome == AppendOutcome::ok) highest = std::max(highest, a.id + 1);
+  }
+  return highest;
+}
+
+Task<void> World::open_writer_task(Node& n) {
+  Result<std::unique_ptr<LogWriter>> opened =
+      co_await n.client->open_writer(std::string(log_name), writer_options_);
+  if (!opened.ok()) {
+    note(n.index, "open writer failed: " + opened.error().describe());
+    co_return;
+  }
+  if (n.writer) n.retired_writers.push_back(std::move(n.writer));
+  n.writer = std::move(opened).value();
+  n.writer_index = ++writer_count_;
+  history_.opens.push_back(WriterOpenRecord{n.writer_index, n.index, n.writer->epoch(), now()});
+  note(n.index, fmt::format("writer #{} open, epoch {}, next id {}", n.writer_index,
+                            n.writer->epoch(), n.writer->next_entry_id()));
+}
+
+void World::start_open_writer(Node& n) {
+  n.wants_writer = true;
+  n.runtime->spawn(open_writer_task(n));
+}
+
+Task<void> World::append_task(Node& n, LogWriter& writer, size_t record_index, Bytes payload) {
+  Result<EntryId> appended = co_await writer.append(std::move(payload));
+  AppendRecord& record = history_.appends[record_index];
+  record.completed = now();
+  if (appended.ok()) {
+    record.outcome = AppendOutcome::ok;
+    record.id = *appended;
+  } else {
+    record.outcome = appended.error().unknown() ? AppendOutcome::failed_unknown
+                                                : AppendOutcome::failed_definite;
+    record.error = appended.error().describe();
+  }
+  std::erase(n.live_appends, record_index);
+}
+
+void World::start_appends(Node& n, const Event& event) {
+  if (!n.writer) {
+    note(n.index, fmt::format("no writer: append of {} skipped", event.count));
+    return;
+  }
+  for (uint32_t i = 0; i < event.count; ++i) {
+    Bytes payload = make_payload(event, i, n);
+    AppendRecord record;
+    record.node = n.index;
+    record.writer_index = n.writer_index;
+    record.payload_hash = hash_bytes(payload);
+    record.payload_size = static_cast<uint32_t>(payload.size());
+    record.invoked = now();
+    history_.appends.push_back(record);
+    n.live_appends.push_back(history_.appends.size() - 1);
+    n.runtime->spawn(append_task(n, *n.writer, history_.appends.size() - 1, std::move(payload)));
+  }
+}
+
+Task<void> World::reader_task(Node& n) {
+  bool have_position = false;
+  while (true) {
+    const uint64_t session = ++n.read_sessions;
+    const ReadPosition position =
+        have_position ? ReadPosition::at(n.read_position) : ReadPosition::earliest();
+    Result<std::unique_ptr<LogReader>> reader =
+        co_await n.client->open_reader(std::string(log_name), position);
+    if (!reader.ok()) {
+      co_await sleep_for(*n.runtime, 200ms);
+      continue;
+    }
+    while (true) {
+      Result<LogEntry> entry = co_await (*reader)->next();
+      if (!entry.ok()) {
+        note(n.index, "read error: " + entry.error().describe());
+        if (entry.error().code == Errc::out_of_range) have_position = false;
+        break;
+      }
+      history_.reads.push_back(
+          ReadRecord{n.index, session, entry->id, hash_bytes(entry->payload), now()});
+      n.read_position = entry->id + 1;
+      have_position = true;
+    }
+    co_await sleep_for(*n.runtime, 100ms);
+  }
+}
+
+void World::start_reader(Node& n) {
+  n.reader_running = true;
+  n.runtime->spawn(reader_task(n));
+}
+
+void World::crash(uint32_t index, Duration restart_after) {
+  Node& n = node(index);
+  if (!n.runtime->alive()) return;
+  note(index, fmt::format("CRASH (restart in {}ms)", ms(restart_after)));
+  n.runtime->crash();  // every frame of the node dies where it stands
+  for (size_t record : n.live_appends) {
+    history_.appends[record].outcome = AppendOutcome::abandoned;
+    history_.appends[record].completed = now();
+  }
+  n.live_appends.clear();
+  n.writer.reset();
+  n.retired_writers.clear();
+  n.reader_running = false;
+  scheduler_.schedule_after(restart_after, world_owner, Site("world.restart"),
+                            [this, index] { restart(index); });
+}
+
+void World::restart(uint32_t index) {
+  Node& n = node(index);
+  if (n.runtime->alive()) return;
+  n.runtime->restart();
+  note(index, "restart");
+  if (is_writer(index) && n.wants_writer) start_open_writer(n);
+  if (is_reader(index)) start_reader(n);
+}
+
+void World::apply(const Event& event) {
+  trace_.decision(Site("world.event"), event.node, (uint64_t{event.id} << 8) |
+                                                       static_cast<uint64_t>(event.kind));
+  const uint32_t admin = shape_.admin_node();
+  const bool node_ok = event.node >= 1 && event.node <= shape_.node_count();
+  switch (event.kind) {
+    case EventKind::open_writer:
+      if (node_ok && is_writer(event.node) && node(event.node).runtime->alive()) {
+        start_open_writer(node(event.node));
+      }
+      break;
+    case EventKind::append:
+      if (node_ok && is_writer(event.node) && node(event.node).runtime->alive()) {
+        start_appends(node(event.node), event);
+      }
+      break;
+    case EventKind::close_writer:
+      if (node_ok && node(event.node).runtime->alive() && node(event.node).writer) {
+        Node& n = node(event.node);
+        n.wants_writer = false;
+        n.runtime->spawn([](World& world, Node& nd, LogWriter& w) -> Task<void> {
+          Status closed = co_await w.close();
+          world.note(nd.index, "close: " + (closed.ok() ? std::string("ok") : closed.error().describe()));
+        }(*this, n, *n.writer));
+      }
+      break;
+    case EventKind::truncate: {
+      const EntryId end = highest_acknowledged();
+      if (end > event.count && node(admin).runtime->alive()) {
+        const EntryId point = end - event.count;
+        note(admin, fmt::format("truncate below {}", point));
+        node(admin).runtime->spawn([](World& world, LogClient& client, EntryId p) -> Task<void> {
+          Status s = co_await client.truncate(std::string(log_name), p);
+          if (!s.ok()) world.note(world.shape_.admin_node(), "truncate failed: " + s.error().describe());
+        }(*this, *node(admin).client, point));
+      }
+      break;
+    }
+    case EventKind::collect_garbage:
+      if (node(admin).runtime->alive()) {
+        node(admin).runtime->spawn([](World& world, LogClient& client) -> Task<void> {
+          Result<GcReport> r = co_await client.collect_garbage(std::string(log_name));
+          if (r.ok()) {
+            world.note(world.shape_.admin_node(),
+                       fmt::format("gc: {} segments, {} orphans", r->segments_deleted,
+                                   r->orphans_deleted));
+          } else {
+            world.note(world.shape_.admin_node(), "gc failed: " + r.error().describe());
+          }
+        }(*this, *node(admin).client));
+      }
+      break;
+    case EventKind::crash:
+      if (node_ok && event.node != admin) crash(event.node, event.duration);
+      break;
+    case EventKind::meta_partition:
+      if (node_ok) {
+        Node& n = node(event.node);
+        if (n.partitions++ == 0) services_.meta_partition(event.node, true);
+        note(0, fmt::format("etcd partitions node {} for {}ms", event.node, ms(event.duration)));
+        const uint32_t index = event.node;
+        scheduler_.schedule_after(event.duration, world_owner, Site("world.meta_heal"),
+                                  [this, index] {
+                                    Node& m = node(index);
+                                    if (m.partitions > 0 && --m.partitions == 0) {
+                                      services_.meta_partition(index, false);
+                                    }
+                                  });
+      }
+      break;
+    case EventKind::meta_leader_change:
+      note(0, "etcd leader change (lease TTLs restart)");
+      services_.meta_leader_change();
+      break;
+    case EventKind::meta_compact:
+      note(0, "etcd compaction");
+      services_.meta_compact();
+      break;
+    case EventKind::s3_latency_spike:
+    case EventKind::s3_errors:
+    case EventKind::s3_timeouts:
+    case EventKind::s3_outage:
+    case EventKind::s3_get_corruption: {
+      note(0, faults::describe(event));
+      const uint64_t window = services_.object_fault_begin(event.kind, event.magnitude);
+      scheduler_.schedule_after(event.duration, world_owner, Site("world.s3_fault_end"),
+                                [this, window] { services_.object_fault_end(window); });
+      break;
+    }
+    case EventKind::count_: WAL_UNREACHABLE();
+  }
+}
+
+void World::schedule_events() {
+  for (const Event& event : config_.schedule.events) {
+    if (event.at >= config_.fault_phase) continue;
+    scheduler_.schedule_at(start_ + event.at, world_owner, Site("world.schedule"),
+                           [this, event] { apply(event); });
+  }
+}
+
+void World::liveness_failure(std::string name, std::string detail) {
+  if (result_.verdict == Verdict::pass) result_.verdict = Verdict::liveness_failure;
+  result_.anomalies.push_back(Anomaly{std::move(name), std::move(detail)});
+}
+
+bool World::run_until_done(const std::function<bool()>& done, TimePoint deadline,
+                           const char* what) {
+  const RunReport report = scheduler_.run_while([&] { return !done(); }, deadline);
+  if (done()) return true;
+  liveness_failure("liveness_timeout", fmt::format("{} not done {}ms after the heal began "
+                                                   "(stopped: {} steps)", what,
+                                                   ms(report.now - start_ - config_.fault_phase),
+                                                   report.steps));
+  return false;
+}
+
+bool World::heal_everything() {
+  healing_ = true;
+  note(0, "HEAL: faults stop, crashed nodes restart");
+  services_.heal_all();
+  for (auto& n : nodes_) {
+    n->partitions = 0;
+    if (!n->runtime->alive()) restart(n->index);
+  }
+  return true;
+}
+
+bool World::wait_appends_resolved(TimePoint deadline) {
+  auto resolved = [&] {
+    for (const auto& n : nodes_) {
+      if (!n->live_appends.empty()) return false;
+    }
+    return true;
+  };
+  if (run_until_done(resolved, deadline, "resolving every pending append")) return true;
+  for (const auto& n : nodes_) {
+    for (size_t record : n->live_appends) {
+      liveness_failure("append_unresolved", fmt::format("node {}: append invoked at {}ms never "
+                                                        "completed", n->index,
+                                                        ms(history_.appends[record].invoked -
+                                                           TimePoint{})));
+      break;
+    }
+  }
+  return false;
+}
+
+bool World::final_writer(TimePoint deadline) {
+  Node& admin = node(shape_.admin_node());
+  bool done = false;
+  std::optional<Error> failure;
+  admin.runtime->spawn([](World& world, Node& n, bool& finished,
+                          std::optional<Error>& error) -> Task<void> {
+    Result<std::unique_ptr<LogWriter>> opened =
+        co_await n.client->open_writer(std::string(log_name), world.writer_options_);
+    if (opened.ok()) {
+      n.writer_index = ++world.writer_count_;
+      world.history_.opens.push_back(
+          WriterOpenRecord{n.writer_index, n.index, (*opened)->epoch(), world.now()});
+      world.note(n.index, fmt::format("final writer #{} open, epoch {}, next id {}",
+                                      n.writer_index, (*opened)->epoch(),
+                                      (*opened)->next_entry_id()));
+      Status closed = co_await (*opened)->close();
+      if (!closed.ok()) error = closed.error();
+    } else {
+      error = opened.error();
+    }
+    finished = true;
+  }(*this, admin, done, failure));
+  if (!run_until_done([&] { return done; }, deadline, "opening and closing a final writer")) {
+    return false;
+  }
+  if (failure) {
+    liveness_failure("final_writer_failed", failure->describe());
+    return false;
+  }
+  return true;
+}
+
+bool World::final_gc(TimePoint deadline) {
+  Node& admin = node(shape_.admin_node());
+  bool done = false;
+  std::optional<Error> failure;
+  admin.runtime->spawn([](LogClient& client, bool& finished,
+                          std::optional<Error>& error) -> Task<void> {
+    Result<GcReport> report = co_await client.collect_garbage(std::string(log_name), true);
+    if (!report.ok()) error = report.error();
+    finished = true;
+  }(*admin.client, done, failure));
+  if (!run_until_done([&] { return done; }, deadline, "final garbage collection")) return false;
+  if (failure) {
+    liveness_failure("gc_failed", failure->describe());
+    return false;
+  }
+  return true;
+}
+
+bool World::final_read(TimePoint deadline) {
+  Node& admin = node(shape_.admin_node());
+  bool done = false;
+  admin.runtime->spawn([](LogClient& client, FinalLog& log, bool& finished) -> Task<void> {
+    Result<std::unique_ptr<LogReader>> reader =
+        co_await client.open_reader(std::string(log_name), ReadPosition::earliest());
+    if (!reader.ok()) {
+      log.error = reader.error().describe();
+      finished = true;
+      co_return;
+    }
+    log.first_kept = (*reader)->first_kept();
+    while (true) {
+      Result<std::optional<LogEntry>> entry = co_await (*reader)->try_next();
+      if (!entry.ok()) {
+        log.error = entry.error().describe();
+        break;
+      }
+      if (!*entry) {
+        log.read_ok = true;
+        break;
+      }
+      log.ids.push_back((*entry)->id);
+      log.payload_hashes.push_back(hash_bytes((*entry)->payload));
+    }
+    finished = true;
+  }(*admin.client, history_.final_log, done));
+  if (!run_until_done([&] { return done; }, deadline, "reading the final log")) return false;
+  if (!history_.final_log.read_ok) {
+    // A read error after the heal is a safety problem: the log cannot be read back.
+    result_.verdict = Verdict::safety_failure;
+    result_.anomalies.push_back(Anomaly{"final_read_failed", history_.final_log.error});
+    return false;
+  }
+  return true;
+}
+
+bool World::readers_caught_up(TimePoint deadline) {
+  const EntryId end = history_.final_log.first_kept + history_.final_log.ids.size();
+  auto caught_up = [&] {
+    for (const auto& n : nodes_) {
+      if (is_reader(n->index) && n->read_position < end) return false;
+    }
+    return true;
+  };
+  if (run_until_done(caught_up, deadline, "readers catching up")) return true;
+  for (const auto& n : nodes_) {
+    if (is_reader(n->index) && n->read_position < end) {
+      liveness_failure("reader_stuck", fmt::format("node {} is at id {}, the log ends at {}",
+                                                   n->index, n->read_position, end));
+    }
+  }
+  return false;
+}
+
+bool World::no_orphans(TimePoint) {
+  std::vector<std::string> orphans = services_.orphaned_objects(log_name);
+  if (orphans.empty()) return true;
+  liveness_failure("orphans_remain", fmt::format("{} objects no segment owns after GC, e.g. {}",
+                                                 orphans.size(), orphans.front()));
+  return false;
+}
+
+SimResult World::run() {
+  // The admin creates the log before anything else happens.
+  Node& admin = node(shape_.admin_node());
+  bool created = false;
+  admin.runtime->spawn([](LogClient& client, bool& done) -> Task<void> {
+    Result<LogInfo> info = co_await client.create_log(log_name);
+    WAL_ASSERT(info.ok());
+    done = true;
+  }(*admin.client, created));
+  scheduler_.run_while([&] { return !created; }, TimePoint{} + 60s);
+  WAL_ASSERT(created);
+  start_ = now();
+  for (auto& n : nodes_) {
+    if (is_reader(n->index)) start_reader(*n);
+  }
+  schedule_events();
+  scheduler_.run_until(start_ + config_.fault_phase);
+  heal_everything();
+  const TimePoint deadline = now() + config_.heal_timeout;
+  const bool live = wait_appends_resolved(deadline) && final_writer(deadline) &&
+                    final_gc(deadline) && final_read(deadline) && readers_caught_up(deadline) &&
+                    no_orphans(deadline);
+  (void)live;
+  if (history_.final_log.read_ok) {
+    std::vector<Anomaly> safety = check_safety(history_);
+    if (!safety.empty()) {
+      result_.verdict = Verdict::safety_failure;
+      // Safety anomalies first: they are the more serious finding.
+      safety.insert(safety.end(), result_.anomalies.begin(), result_.anomalies.end());
+      result_.anomalies = std::move(safety);
+    }
+  }
+  result_.trace_hash = trace_.hash();
+  if (config_.record_digests) result_.trace_log = trace_.log();
+  result_.sim_time = now() - TimePoint{};
+  result_.steps = scheduler_.steps_total();
+  // Tear down nodes before the services they hold clients of.
+  for (auto& n : nodes_) n->runtime->crash();
+  nodes_.clear();
+  return std::move(result_);
+}
+
+}  // namespace
+
+std::string_view verdict_name(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::pass: return "pass";
+    case Verdict::safety_failure: return "fail";
+    case Verdict::liveness_failure: return "liveness";
+  }
+  WAL_UNREACHABLE();
+}
+
+WriterOptions sim_writer_options(FencingMode fencing) {
+  WriterOptions options;
+  options.block_size_bytes_max = 4096;
+  options.inflight_blocks_max = 4;
+  options.inflight_bytes_max = 256 * 1024;
+  options.segment_size_bytes_max = 48 * 1024;
+  options.segment_age_max = std::chrono::milliseconds(3000);
+  options.checkpoint_interval_blocks = 4;
+  options.fencing = fencing;
+  options.retry_backoff_min = std::chrono::milliseconds(10);
+  options.retry_backoff_max = std::chrono::milliseconds(1000);
+  return options;
+}
+
+SimResult run_simulation(const SimConfig& config) {
+  World world(config);
+  return world.run();
+}
+
+}  // namespace wal::sim

@@ -1,0 +1,55 @@
+#pragma once
+// The world's shared services (simulated S3 and etcd) as the world drives them: per-node client
+// views, fault windows opened and closed by schedule events, heal, and the orphan inspection the
+// liveness check needs. A thin layer over sim_object_store.h and sim_meta_store.h.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faults/schedule.h"
+#include "sim/node_runtime.h"
+#include "sim/random_streams.h"
+#include "sim/scheduler.h"
+#include "sim/trace.h"
+#include "wal/env/meta_store.h"
+#include "wal/env/object_store.h"
+
+namespace wal::sim {
+
+class WorldServices {
+ public:
+  WorldServices(Scheduler& scheduler, const RandomStreams& streams, Trace& trace);
+  ~WorldServices();
+
+  [[nodiscard]] std::unique_ptr<ObjectStore> object_client(uint32_t node, NodeRuntime& runtime);
+  [[nodiscard]] std::unique_ptr<MetaStore> meta_client(uint32_t node, NodeRuntime& runtime);
+
+  // S3 fault windows: begin returns a handle; overlapping windows combine (the strongest wins).
+  uint64_t object_fault_begin(faults::EventKind kind, uint32_t magnitude);
+  void object_fault_end(uint64_t window);
+
+  void meta_partition(uint32_t node, bool partitioned);
+  void meta_leader_change();
+  void meta_compact();
+  void heal_all();
+
+  // Objects of log `log_name` that no segment owns (see LogClient::collect_garbage), read
+  // straight from the simulated stores' state.
+  [[nodiscard]] std::vector<std::string> orphaned_objects(const std::string& log_name);
+
+ private:
+  struct Impl;
+  void apply_object_faults();
+  struct Window {
+    faults::EventKind kind;
+    uint32_t magnitude;
+  };
+  std::unique_ptr<Impl> impl_;
+  std::map<uint64_t, Window> windows_;
+  uint64_t next_window_ = 1;
+};
+
+}  // namespace wal::sim
