@@ -85,14 +85,16 @@ TEST(scope, destroying_it_drops_pending_work_like_a_crash) {
   Completion<int> never_set(loop);
   {
     Scope scope(loop);
-    scope.spawn([&]() -> Task<void> {
-      co_await sleep_for(loop, 1s);
-      finished = true;
-    }());
-    scope.spawn([&, c = never_set]() mutable -> Task<void> {
+    // Coroutine lambdas take what they need as parameters: a capturing lambda invoked in
+    // place would leave the frame pointing at a destroyed closure.
+    scope.spawn([](ManualLoop& l, bool& done) -> Task<void> {
+      co_await sleep_for(l, 1s);
+      done = true;
+    }(loop, finished));
+    scope.spawn([](Completion<int> c, bool& done) -> Task<void> {
       (void)co_await c.wait();
-      finished = true;
-    }());
+      done = true;
+    }(never_set, finished));
     loop.run_for(10ms);
     EXPECT_EQ(scope.running_count(), 2u);
   }
@@ -165,10 +167,10 @@ TEST(cancellation, wakes_a_sleeper_early) {
   ManualLoop loop;
   Scope scope(loop);
   CancellationSource source;
-  scope.spawn([&]() -> Task<void> {
-    co_await sleep_for(loop, 5ms);
-    source.cancel();
-  }());
+  scope.spawn([](ManualLoop& l, CancellationSource& s) -> Task<void> {
+    co_await sleep_for(l, 5ms);
+    s.cancel();
+  }(loop, source));
   Status s = loop.run(sleep_until(loop, loop, loop.now() + 1h, source.token()));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::cancelled);

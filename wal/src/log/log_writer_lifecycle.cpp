@@ -208,6 +208,7 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
   sealed.block_count = segment_blocks_.size();
   sealed.size_bytes = segment_bytes_;
   sealed.sealed_unix_ms = env_.clock.unix_time_ms();
+  sealed.sealed_by_epoch = epoch_;
   SegmentMeta next;
   next.segment_id = segment_.segment_id + 1;
   next.state = SegmentState::open;
@@ -235,6 +236,9 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
     if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
       co_return std::move(response).error();
     }
+    // A failed compare means our txn did not apply; an unknown outcome may have. Only then can
+    // a sealed segment be ours, and only if our epoch sealed it.
+    const bool may_have_applied = !response.ok();
     Result<std::optional<KeyValue>> kv =
         co_await retry_read(env_, backoff, [&] { return meta.get(sealed_key); });
     if (!kv.ok()) co_return std::move(kv).error();
@@ -242,7 +246,7 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
     Result<SegmentMeta> stored = decode_segment(sealed_key, (*kv)->value);
     if (!stored.ok()) co_return std::move(stored).error();
     if (stored->state == SegmentState::sealed) {
-      if (stored->end_entry_id != sealed.end_entry_id) {
+      if (!may_have_applied || stored->sealed_by_epoch != epoch_) {
         co_return make_unknown(Errc::fenced, sealed_key + " was sealed by a newer writer");
       }
       ++stats_.segments_sealed;  // our txn landed
@@ -251,10 +255,15 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
           co_await retry_read(env_, backoff, [&] { return meta.get(next_key); });
       if (!next_kv.ok()) co_return std::move(next_kv).error();
       if (!*next_kv) co_return make_error(Errc::not_found, next_key + " vanished");
-      start_segment(next, (*next_kv)->mod_revision);
+      Result<SegmentMeta> stored_next = decode_segment(next_key, (*next_kv)->value);
+      if (!stored_next.ok()) co_return std::move(stored_next).error();
+      if (stored_next->epoch != epoch_) {
+        co_return make_unknown(Errc::fenced, next_key + " belongs to a newer writer");
+      }
+      start_segment(*stored_next, (*next_kv)->mod_revision);
       co_return Status{};
     }
-    if (response.ok() || (*kv)->mod_revision != segment_mod_revision_) {
+    if (!may_have_applied || (*kv)->mod_revision != segment_mod_revision_) {
       co_return make_unknown(Errc::fenced, "epoch changed before sealing " + sealed_key);
     }
     co_await retry_pause(attempt);

@@ -120,6 +120,7 @@ std::string encode(const SegmentMeta& meta) {
               {"block_count", meta.block_count},
               {"size_bytes", meta.size_bytes},
               {"sealed_unix_ms", meta.sealed_unix_ms},
+              {"sealed_by_epoch", meta.sealed_by_epoch},
               {"orphans_collected", meta.orphans_collected}}
       .dump();
 }
@@ -178,6 +179,7 @@ Result<SegmentMeta> decode_segment(std::string_view key, std::string_view value)
   meta.block_count = in.u64("block_count");
   meta.size_bytes = in.u64("size_bytes");
   meta.sealed_unix_ms = in.i64("sealed_unix_ms");
+  meta.sealed_by_epoch = in.u64("sealed_by_epoch");
   meta.orphans_collected = in.boolean("orphans_collected");
   if (meta.state == SegmentState::sealed && meta.end_entry_id < meta.first_entry_id) {
     in.fail("end_entry_id below first_entry_id");

@@ -77,14 +77,11 @@ Task<Result<SealedSegment>> seal_segment(RecoveryContext& context, SegmentMeta s
     if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
       co_return std::move(response).error();
     }
-    // Failed compare or unknown outcome: read what is there now.
+    // A failed compare means our txn did not apply; an unknown outcome may have. Read both.
+    const bool may_have_applied = !response.ok();
     Result<std::optional<KeyValue>> epoch_kv =
         co_await retry_read(context.env, {}, [&] { return meta.get(context.keys.epoch_key()); });
     if (!epoch_kv.ok()) co_return std::move(epoch_kv).error();
-    if (!*epoch_kv || (*epoch_kv)->mod_revision != context.epoch_mod_revision) {
-      co_return make_error(Errc::fenced, "a newer writer took over while sealing segment " +
-                                             std::to_string(sealed.segment_id));
-    }
     Result<std::optional<KeyValue>> segment_kv =
         co_await retry_read(context.env, {}, [&] { return meta.get(segment_key); });
     if (!segment_kv.ok()) co_return std::move(segment_kv).error();
@@ -92,11 +89,15 @@ Task<Result<SealedSegment>> seal_segment(RecoveryContext& context, SegmentMeta s
     Result<SegmentMeta> current = decode_segment(segment_key, (*segment_kv)->value);
     if (!current.ok()) co_return std::move(current).error();
     if (current->state == SegmentState::sealed) {
-      if (current->end_entry_id == sealed.end_entry_id &&
-          current->block_count == sealed.block_count) {
+      if (may_have_applied && current->sealed_by_epoch == context.epoch) {
         co_return SealedSegment{*current, (*segment_kv)->mod_revision};  // our txn landed
       }
-      co_return make_error(Errc::fenced, segment_key + " was sealed by another writer");
+      co_return make_error(Errc::fenced, segment_key + " was sealed by epoch " +
+                                             std::to_string(current->sealed_by_epoch));
+    }
+    if (!*epoch_kv || (*epoch_kv)->mod_revision != context.epoch_mod_revision) {
+      co_return make_error(Errc::fenced, "a newer writer took over while sealing segment " +
+                                             std::to_string(sealed.segment_id));
     }
     segment_mod_revision = (*segment_kv)->mod_revision;
     co_await backoff_sleep(context.env, {}, attempt);
@@ -219,6 +220,7 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
   sealed.size_bytes = 0;
   for (const ManifestBlock& block : manifest.blocks) sealed.size_bytes += block.size_bytes;
   sealed.sealed_unix_ms = env.clock.unix_time_ms();
+  sealed.sealed_by_epoch = context.epoch;
   co_return co_await seal_segment(context, sealed, segment_mod_revision);
 }
 

@@ -57,6 +57,7 @@ struct SegmentMeta {
   uint64_t block_count = 0;
   uint64_t size_bytes = 0;
   int64_t sealed_unix_ms = 0;
+  Epoch sealed_by_epoch = 0;       // the writer that sealed it: tells our seal from another's
   bool orphans_collected = false;  // objects past block_count were deleted after sealing
 };
 
