@@ -428,8 +428,14 @@ bool World::final_writer(TimePoint deadline) {
   std::optional<Error> failure;
   admin.runtime->spawn([](World& world, Node& n, bool& finished,
                           std::optional<Error>& error) -> Task<void> {
-    Result<std::unique_ptr<LogWriter>> opened =
-        co_await n.client->open_writer(std::string(log_name), world.writer_options_);
+    // An open still under way on another node (slowed by the faults) may fence this one once;
+    // a live system would simply open again, and so does the check, a few times.
+    Result<std::unique_ptr<LogWriter>> opened = make_error(Errc::fenced);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      opened = co_await n.client->open_writer(std::string(log_name), world.writer_options_);
+      if (opened.ok() || opened.error().code != Errc::fenced) break;
+      co_await sleep_for(*n.runtime, std::chrono::milliseconds(500));
+    }
     if (opened.ok()) {
       n.writer_index = ++world.writer_count_;
       world.history_.opens.push_back(

@@ -1,102 +1,137 @@
-// WorldServices over the simulated stores. TEMPORARY STAND-IN: until sim/sim_object_store.h and
-// sim/sim_meta_store.h land, the clients forward to the in-memory stores without latency or
-// faults; fault windows are recorded but have no effect.
+// WorldServices over the simulated S3 (sim_object_store.h) and etcd (sim_meta_store.h).
 #include "sim/world_services.h"
 
+#include <algorithm>
+
+#include "sim/sim_meta_store.h"
+#include "sim/sim_object_store.h"
 #include "sim/world_orphans.h"
-#include "wal/mem/mem_meta_store.h"
-#include "wal/mem/mem_object_store.h"
 
 namespace wal::sim {
 
 namespace {
 
-constexpr NodeIndex services_node = limits::owners_max - 1;  // owns etcd's lease timers and watches
+using namespace std::chrono_literals;
 
-class ForwardingObjectStore final : public ObjectStore {
- public:
-  explicit ForwardingObjectStore(MemObjectStore& inner) : inner_(inner) {}
-  Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override {
-    co_return inner_.apply_put(key, std::move(body), condition);
-  }
-  Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) override {
-    co_return inner_.apply_get(key, range);
-  }
-  Task<Result<ObjectInfo>> head(std::string key) override { co_return inner_.apply_head(key); }
-  Task<Result<ListPage>> list(std::string prefix, std::string token, size_t max_keys) override {
-    co_return inner_.apply_list(prefix, token, max_keys);
-  }
-  Task<Status> remove(std::string key) override { co_return inner_.apply_remove(key); }
-  Task<Result<std::vector<Status>>> remove_many(std::vector<std::string> keys) override {
-    co_return inner_.apply_remove_many(keys);
-  }
+// Quiet-time behaviour of the services: S3 PUTs and GETs of a few ms with a tail (research/
+// peers.md §4 plans p50 tens of ms on AWS; a local S3 answers in 2-5 ms), etcd in about a ms.
+// Deadlines are short so that a lost message costs seconds, not minutes, of virtual time.
+ObjectStoreFaults base_object_faults() {
+  ObjectStoreFaults faults;
+  faults.latency.base = 3ms;
+  faults.latency.tail_mean = 5ms;
+  faults.latency.tail_max = 500ms;
+  faults.request_timeout = 2s;
+  return faults;
+}
 
- private:
-  MemObjectStore& inner_;
-};
-
-class ForwardingMetaStore final : public MetaStore {
- public:
-  explicit ForwardingMetaStore(MetaStore& inner) : inner_(inner) {}
-  Task<Result<RangeResponse>> range(RangeRequest request) override {
-    return inner_.range(std::move(request));
-  }
-  Task<Result<TxnResponse>> txn(TxnRequest request) override {
-    return inner_.txn(std::move(request));
-  }
-  Task<Result<LeaseId>> lease_grant(int64_t ttl) override { return inner_.lease_grant(ttl); }
-  Task<Result<int64_t>> lease_keep_alive(LeaseId lease) override {
-    return inner_.lease_keep_alive(lease);
-  }
-  Task<Status> lease_revoke(LeaseId lease) override { return inner_.lease_revoke(lease); }
-  Task<Result<std::unique_ptr<Watch>>> watch(std::string key, std::string range_end,
-                                             int64_t start_revision) override {
-    return inner_.watch(std::move(key), std::move(range_end), start_revision);
-  }
-  Task<Status> compact(int64_t revision) override { return inner_.compact(revision); }
-
- private:
-  MetaStore& inner_;
-};
+MetaStoreFaults base_meta_faults() {
+  MetaStoreFaults faults;
+  faults.latency.base = 1ms;
+  faults.latency.tail_mean = 1ms;
+  faults.request_timeout = 2s;
+  faults.watch_unavailable_after = 2s;
+  return faults;
+}
 
 }  // namespace
 
 struct WorldServices::Impl {
-  Impl(Scheduler& scheduler) : runtime(scheduler, services_node), meta(runtime, runtime) {}
-  MemObjectStore objects;
-  NodeRuntime runtime;
-  MemMetaStore meta;
+  Impl(Scheduler& scheduler, const RandomStreams& streams, Trace& trace)
+      : objects(scheduler, streams, trace, base_object_faults()),
+        meta(scheduler, streams, trace, base_meta_faults()) {}
+  SimObjectStore objects;
+  SimMetaStore meta;
 };
 
-WorldServices::WorldServices(Scheduler& scheduler, const RandomStreams&, Trace&)
-    : impl_(std::make_unique<Impl>(scheduler)) {}
+WorldServices::WorldServices(Scheduler& scheduler, const RandomStreams& streams, Trace& trace)
+    : impl_(std::make_unique<Impl>(scheduler, streams, trace)) {}
 WorldServices::~WorldServices() = default;
 
-std::unique_ptr<ObjectStore> WorldServices::object_client(uint32_t, NodeRuntime&) {
-  return std::make_unique<ForwardingObjectStore>(impl_->objects);
+std::unique_ptr<ObjectStore> WorldServices::object_client(uint32_t node, NodeRuntime& runtime) {
+  return impl_->objects.client(node, runtime);
 }
-std::unique_ptr<MetaStore> WorldServices::meta_client(uint32_t, NodeRuntime&) {
-  return std::make_unique<ForwardingMetaStore>(impl_->meta);
+std::unique_ptr<MetaStore> WorldServices::meta_client(uint32_t node, NodeRuntime& runtime) {
+  return impl_->meta.client(node, runtime);
 }
+
 uint64_t WorldServices::object_fault_begin(faults::EventKind kind, uint32_t magnitude) {
   windows_.emplace(next_window_, Window{kind, magnitude});
   apply_object_faults();
   return next_window_++;
 }
+
 void WorldServices::object_fault_end(uint64_t window) {
   windows_.erase(window);
   apply_object_faults();
 }
-void WorldServices::apply_object_faults() {}
-void WorldServices::meta_partition(uint32_t, bool) {}
-void WorldServices::meta_leader_change() {}
-void WorldServices::meta_compact() {}
+
+// Overlapping windows combine: for each knob the strongest active window wins.
+void WorldServices::apply_object_faults() {
+  ObjectStoreFaults faults = base_object_faults();
+  bool available = true;
+  for (const auto& [id, window] : windows_) {
+    const uint32_t ppm = std::min<uint32_t>(window.magnitude, 1'000'000);
+    switch (window.kind) {
+      case faults::EventKind::s3_latency_spike:
+        faults.latency.base = std::max<Duration>(faults.latency.base,
+                                                 std::chrono::milliseconds(window.magnitude));
+        break;
+      case faults::EventKind::s3_errors:
+        faults.slow_down_ppm = std::max(faults.slow_down_ppm, ppm / 2);
+        faults.internal_error_ppm = std::max(faults.internal_error_ppm, ppm / 2);
+        break;
+      case faults::EventKind::s3_timeouts:
+        faults.request_loss_ppm = std::max(faults.request_loss_ppm, ppm / 2);
+        faults.reply_loss_ppm = std::max(faults.reply_loss_ppm, ppm / 2);
+        break;
+      case faults::EventKind::s3_outage: available = false; break;
+      case faults::EventKind::s3_get_corruption:
+        faults.get_corruption_ppm = std::max(faults.get_corruption_ppm, ppm);
+        break;
+      case faults::EventKind::open_writer:
+      case faults::EventKind::append:
+      case faults::EventKind::close_writer:
+      case faults::EventKind::truncate:
+      case faults::EventKind::collect_garbage:
+      case faults::EventKind::crash:
+      case faults::EventKind::meta_partition:
+      case faults::EventKind::meta_leader_change:
+      case faults::EventKind::meta_compact:
+      case faults::EventKind::count_: WAL_UNREACHABLE();
+    }
+  }
+  impl_->objects.set_faults(faults);
+  impl_->objects.set_available(available);
+}
+
+void WorldServices::meta_partition(uint32_t node, bool partitioned) {
+  if (partitioned) {
+    impl_->meta.partition(node);
+  } else {
+    impl_->meta.heal(node);
+  }
+}
+
+void WorldServices::meta_leader_change() { impl_->meta.leader_change(); }
+
+void WorldServices::meta_compact() {
+  // Compact everything but the latest revision, as etcd's auto-compaction would.
+  RangeRequest probe;
+  probe.key = "/";
+  probe.limit = 1;
+  Result<RangeResponse> current = impl_->meta.state().apply_range(probe);
+  if (current.ok() && current->revision > 1) ignore_result(impl_->meta.compact(current->revision - 1));
+}
+
 void WorldServices::heal_all() {
   windows_.clear();
   apply_object_faults();
+  impl_->meta.heal_all();
 }
+
 std::vector<std::string> WorldServices::orphaned_objects(const std::string& log_name) {
-  return find_orphans(impl_->objects, impl_->meta, "/wal/", "wal/", log_name);
+  return find_orphans(impl_->objects.state(), impl_->meta.state(), "/wal/", "wal/", log_name);
 }
 
 }  // namespace wal::sim

@@ -1,6 +1,7 @@
 #include "wal/log/log_reader.h"
 
 #include "wal/format/crc32c.h"
+#include "wal/log/segment_recovery.h"
 
 namespace wal {
 
@@ -250,13 +251,8 @@ Task<Result<uint64_t>> LogReader::find_block_index(const SegmentMeta& segment, E
   uint64_t scan_index = 0;
   if (manifest_blocks > 0) {
     ++stats_.manifest_reads;
-    Result<ObjectData> read = co_await retry_read(env_, backoff_, [&] {
-      return env_.object_store->get(keys_.manifest_key(segment.segment_id, manifest_blocks),
-                                    std::nullopt);
-    });
-    if (!read.ok()) co_return std::move(read).error();
-    Result<SegmentManifest> manifest = decode_segment_manifest(
-        read->body, ManifestExpectation{keys_.log_id, segment.segment_id});
+    Result<SegmentManifest> manifest =
+        co_await read_manifest(env_, keys_, segment.segment_id, manifest_blocks, backoff_);
     if (!manifest.ok()) co_return std::move(manifest).error();
     if (auto index = block_index_for_entry(*manifest, id)) co_return uint64_t{*index};
     scan_first = manifest->next_entry_id();
@@ -265,13 +261,19 @@ Task<Result<uint64_t>> LogReader::find_block_index(const SegmentMeta& segment, E
   for (;; ++scan_index) {
     ++stats_.header_probes;
     const std::string key = keys_.block_key(segment.segment_id, scan_index);
-    Result<ObjectData> read = co_await retry_read(env_, backoff_, [&] {
-      return env_.object_store->get(key, ByteRange{0, block_format::header_size_bytes});
-    });
-    if (!read.ok()) co_return std::move(read).error();
-    Result<BlockFrame> frame = decode_block_frame(read->body);
-    if (!frame.ok()) co_return Error{frame.error().code, Outcome::definite,
-                                     key + ": " + frame.error().message};
+    Result<BlockFrame> frame =
+        co_await retry_verified_read(env_, backoff_, [&]() -> Task<Result<BlockFrame>> {
+          Result<ObjectData> read =
+              co_await env_.object_store->get(key, ByteRange{0, block_format::header_size_bytes});
+          if (!read.ok()) co_return std::move(read).error();
+          Result<BlockFrame> decoded = decode_block_frame(read->body);
+          if (!decoded.ok()) {
+            co_return Error{decoded.error().code, Outcome::definite,
+                            key + ": " + decoded.error().message};
+          }
+          co_return decoded;
+        });
+    if (!frame.ok()) co_return std::move(frame).error();
     if (frame->header.first_entry_id != scan_first) {
       co_return make_error(Errc::corrupt, key + ": misdirected block");
     }
@@ -294,25 +296,30 @@ Task<Result<DecodedBlock>> LogReader::fetch_block(const SegmentMeta& segment,
   }
   start_prefetch(segment, block_index);
   const std::string key = keys_.block_key(segment.segment_id, block_index);
-  Result<ObjectData> read = make_error(Errc::io_error);
-  if (pending) {
-    read = co_await pending->wait();
-  } else {
-    read = co_await retry_read(env_, backoff_,
-                               [&] { return env_.object_store->get(key, std::nullopt); });
-  }
-  if (!read.ok()) co_return std::move(read).error();
-  ++stats_.blocks_read;
-  if (env_.faults.bug(SimBug::reader_skips_checksum)) reseal_checksums(read->body);
   BlockExpectation expected;
   expected.log_id = keys_.log_id;
   expected.segment_id = segment.segment_id;
   expected.first_entry_id = expected_first;
-  Result<DecodedBlock> block = decode_block(std::move(read->body), expected);
-  if (!block.ok()) {
-    co_return Error{block.error().code, Outcome::definite, key + ": " + block.error().message};
+  auto decode = [&](Result<ObjectData> read) -> Result<DecodedBlock> {
+    if (!read.ok()) return std::move(read).error();
+    ++stats_.blocks_read;
+    if (env_.faults.bug(SimBug::reader_skips_checksum)) reseal_checksums(read->body);
+    Result<DecodedBlock> block = decode_block(std::move(read->body), expected);
+    if (!block.ok()) {
+      return Error{block.error().code, Outcome::definite, key + ": " + block.error().message};
+    }
+    return block;
+  };
+  if (pending) {
+    Result<DecodedBlock> block = decode(co_await pending->wait());
+    if (block.ok() || block.error().code != Errc::corrupt) co_return block;
+    // Damaged in transit, perhaps: read it again below.
   }
-  co_return block;
+  // A body that fails its checksum is read again (corruption in transit goes away); damage at
+  // rest persists and is reported as corrupt.
+  co_return co_await retry_verified_read(env_, backoff_, [&]() -> Task<Result<DecodedBlock>> {
+    co_return decode(co_await env_.object_store->get(key, std::nullopt));
+  });
 }
 
 // Catch-up reads of sealed segments: keep the next few blocks' GETs in flight.

@@ -120,24 +120,42 @@ LogWriter::InflightBlock* LogWriter::find_block(uint64_t block_index) {
 
 // Settles an already_exists: is the object at our key the block we sent (an earlier attempt
 // that landed after an unknown outcome), a fence, or something else?
+// Settles an already_exists: is the object at our key the block we sent (an earlier attempt
+// that landed after an unknown outcome), a fence, or something else? What is read is verified
+// first: a body damaged in transit must not pass for another writer's block.
 Task<Result<bool>> LogWriter::settle_existing(uint64_t block_index) {
   const std::string key = keys_.block_key(segment_.segment_id, block_index);
   const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
-  Result<ObjectData> read =
-      co_await retry_read(env_, backoff, [&] { return env_.object_store->get(key, std::nullopt); });
-  if (!read.ok()) {
-    if (read.error().code == Errc::not_found) co_return false;  // gone again: put it again
-    co_return std::move(read).error();
-  }
-  if (looks_like_fence(read->body)) {
-    Result<Epoch> fencer = decode_fence(read->body);
-    co_return make_error(Errc::fenced,
-                         "fenced at " + key + " by epoch " +
-                             (fencer.ok() ? std::to_string(*fencer) : std::string("?")));
+  struct Found {
+    bool absent = false;
+    bool fence = false;
+    Epoch fencer = 0;
+    Bytes body;
+  };
+  Result<Found> found = co_await retry_verified_read(env_, backoff, [&]() -> Task<Result<Found>> {
+    Result<ObjectData> read = co_await env_.object_store->get(key, std::nullopt);
+    if (!read.ok()) {
+      if (read.error().code == Errc::not_found) co_return Found{true, false, 0, {}};
+      co_return std::move(read).error();
+    }
+    if (looks_like_fence(read->body)) {
+      Result<Epoch> fencer = decode_fence(read->body);
+      if (!fencer.ok()) co_return std::move(fencer).error();
+      co_return Found{false, true, *fencer, {}};
+    }
+    Result<DecodedBlock> block = decode_block_view(read->body, BlockExpectation{});
+    if (!block.ok()) co_return std::move(block).error();
+    co_return Found{false, false, 0, std::move(read->body)};
+  });
+  if (!found.ok()) co_return std::move(found).error();
+  if (found->absent) co_return false;  // gone again: put it again
+  if (found->fence) {
+    co_return make_error(Errc::fenced, "fenced at " + key + " by epoch " +
+                                           std::to_string(found->fencer));
   }
   const InflightBlock* block = find_block(block_index);
   if (block == nullptr) co_return make_error(Errc::closed, "writer failed while settling " + key);
-  if (read->body == block->encoded) co_return true;
+  if (found->body == block->encoded) co_return true;
   co_return make_error(Errc::fenced, key + " holds another writer's block");
 }
 

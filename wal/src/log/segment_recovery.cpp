@@ -14,38 +14,47 @@ struct Probe {
   Epoch fence_epoch = 0;
 };
 
+Result<Probe> check_probe(const LogKeys& keys, const std::string& key, SegmentId segment_id,
+                          EntryId expected_first, ByteView body);
+
 // One ranged GET of the first bytes of block `block_index`: a data block's verified header, a
 // fence, or nothing. A block that is not the one expected here is corrupt, never skipped.
 Task<Result<Probe>> probe_block(Env& env, const LogKeys& keys, SegmentId segment_id,
                                 uint64_t block_index, EntryId expected_first, Backoff backoff) {
   const std::string key = keys.block_key(segment_id, block_index);
-  Result<ObjectData> read = co_await retry_read(env, backoff, [&] {
-    return env.object_store->get(key, ByteRange{0, block_format::header_size_bytes});
+  co_return co_await retry_verified_read(env, backoff, [&]() -> Task<Result<Probe>> {
+    Result<ObjectData> read =
+        co_await env.object_store->get(key, ByteRange{0, block_format::header_size_bytes});
+    if (!read.ok()) {
+      if (read.error().code == Errc::not_found) co_return Probe{};
+      co_return std::move(read).error();
+    }
+    co_return check_probe(keys, key, segment_id, expected_first, read->body);
   });
-  if (!read.ok()) {
-    if (read.error().code == Errc::not_found) co_return Probe{};
-    co_return std::move(read).error();
-  }
-  const ByteView body = read->body;
+}
+
+// Classifies the first bytes of a block key (see probe_block).
+Result<Probe> check_probe(const LogKeys& keys, const std::string& key, SegmentId segment_id,
+                          EntryId expected_first, ByteView body) {
   if (looks_like_fence(body)) {
     Result<Epoch> epoch = decode_fence(body);
-    if (!epoch.ok()) co_return make_error(Errc::corrupt, key + ": " + epoch.error().message);
-    co_return Probe{Probe::Kind::fence, {}, *epoch};
+    if (!epoch.ok()) return make_error(Errc::corrupt, key + ": " + epoch.error().message);
+    return Probe{Probe::Kind::fence, {}, *epoch};
   }
   Result<BlockFrame> frame = decode_block_frame(body);
   if (!frame.ok()) {
-    co_return Error{frame.error().code, Outcome::definite, key + ": " + frame.error().message};
+    return Error{frame.error().code, Outcome::definite, key + ": " + frame.error().message};
   }
   const BlockHeader& header = frame->header;
   if (header.log_id != keys.log_id || header.segment_id != segment_id ||
       header.first_entry_id != expected_first) {
-    co_return make_error(Errc::corrupt,
+    return make_error(Errc::corrupt,
                          key + ": misdirected block (log " + std::to_string(header.log_id) +
                              " segment " + std::to_string(header.segment_id) + " first entry " +
                              std::to_string(header.first_entry_id) + ", expected first entry " +
                              std::to_string(expected_first) + ")");
   }
-  co_return Probe{Probe::Kind::block, *frame, 0};
+  return Probe{Probe::Kind::block, *frame, 0};
 }
 
 enum class FenceResult : uint8_t { placed, taken, retry };
@@ -109,14 +118,19 @@ Task<Result<SealedSegment>> seal_segment(RecoveryContext& context, SegmentMeta s
 Task<Result<SegmentManifest>> read_manifest(Env& env, const LogKeys& keys, SegmentId segment_id,
                                             uint64_t block_count, Backoff backoff) {
   const std::string key = keys.manifest_key(segment_id, block_count);
-  Result<ObjectData> read =
-      co_await retry_read(env, backoff, [&] { return env.object_store->get(key, std::nullopt); });
-  if (!read.ok()) co_return std::move(read).error();
-  Result<SegmentManifest> manifest =
-      decode_segment_manifest(read->body, ManifestExpectation{keys.log_id, segment_id});
-  if (!manifest.ok()) {
-    co_return Error{manifest.error().code, Outcome::definite, key + ": " + manifest.error().message};
-  }
+  Result<SegmentManifest> manifest = co_await retry_verified_read(
+      env, backoff, [&]() -> Task<Result<SegmentManifest>> {
+        Result<ObjectData> read = co_await env.object_store->get(key, std::nullopt);
+        if (!read.ok()) co_return std::move(read).error();
+        Result<SegmentManifest> decoded =
+            decode_segment_manifest(read->body, ManifestExpectation{keys.log_id, segment_id});
+        if (!decoded.ok()) {
+          co_return Error{decoded.error().code, Outcome::definite,
+                          key + ": " + decoded.error().message};
+        }
+        co_return decoded;
+      });
+  if (!manifest.ok()) co_return std::move(manifest).error();
   if (manifest->blocks.size() != block_count) {
     co_return make_error(Errc::corrupt, key + ": lists " + std::to_string(manifest->blocks.size()) +
                                             " blocks, its name says " + std::to_string(block_count));

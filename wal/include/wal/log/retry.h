@@ -52,4 +52,19 @@ auto retry_read(Env& env, Backoff backoff, F attempt) -> decltype(attempt()) {
   }
 }
 
+// Like retry_read, for an attempt that also validates what it read (a checksum): a `corrupt`
+// result is retried up to `corrupt_retries_max` times first, because a body damaged in transit
+// reads fine the next time, while damage at rest stays and is then reported.
+inline constexpr uint32_t corrupt_retries_max = 3;
+template <typename F>
+auto retry_verified_read(Env& env, Backoff backoff, F attempt) -> decltype(attempt()) {
+  for (uint32_t corrupt_retries = 0;; ++corrupt_retries) {
+    auto result = co_await retry_read(env, backoff, attempt);
+    if (result.ok() || result.error().code != Errc::corrupt ||
+        corrupt_retries >= corrupt_retries_max) {
+      co_return result;
+    }
+  }
+}
+
 }  // namespace wal
