@@ -198,5 +198,29 @@ TEST(recovery, a_fenced_writer_cannot_seal_roll_or_publish) {
   EXPECT_EQ(to_string(entries[1].payload), "c");
 }
 
+// Regression (found by wp-sim seeds 47 and 59): a stale writer whose roll failed its compare
+// used to find the segment sealed at exactly its own end by the new writer, take that seal for
+// its own, and adopt the new writer's next segment, making fenced appends visible.
+TEST(recovery, a_stale_writer_never_adopts_the_next_segment) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("s")).ok());
+  WriterOptions options;
+  options.segment_age_max = std::chrono::milliseconds(1000);
+  auto stale = f.open_writer("s", options);
+  ASSERT_TRUE(f.run(stale->append(to_bytes("first"))).ok());
+  f.loop.run_for(10ms);
+  auto fresh = f.open_writer("s", options);  // seals segment 0 at end 1, creates segment 1
+  f.loop.run_for(2000ms);                    // the stale writer's age timer tries to roll
+  EXPECT_EQ(stale->segment_id(), 0u);        // it must not have taken segment 1
+  auto late = f.run(stale->append(to_bytes("stale")));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, Errc::fenced);
+  ASSERT_TRUE(f.run(fresh->append(to_bytes("fresh"))).ok());
+  auto entries = f.read_all("s");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(to_string(entries[0].payload), "first");
+  EXPECT_EQ(to_string(entries[1].payload), "fresh");
+}
+
 }  // namespace
 }  // namespace wal::testing
