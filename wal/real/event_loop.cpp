@@ -43,19 +43,22 @@ void EventLoop::cancel(TimerId timer) {
 }
 
 void EventLoop::run_once() {
-  // Due timers first (one batch), then everything already posted.
+  // Due timers first (one batch), then everything already posted. Only a pass that ran nothing
+  // may wait: a timer that just ran may have finished the task the caller is waiting for.
   const TimePoint current = now();
+  bool ran_timer = false;
   while (!timers_.empty() && timers_.begin()->first.when <= current) {
     auto first = timers_.begin();
     std::function<void()> fn = std::move(first->second);
     timer_deadlines_.erase(first->first.id);
     timers_.erase(first);
     fn();
+    ran_timer = true;
   }
   std::deque<std::function<void()>> batch;
   {
     std::unique_lock lock(mutex_);
-    if (ready_.empty() && !stop_requested_) {
+    if (ready_.empty() && !stop_requested_ && !ran_timer) {
       if (timers_.empty()) {
         wake_.wait(lock, [&] { return !ready_.empty() || stop_requested_; });
       } else {

@@ -12,7 +12,8 @@
 //   timeout / unavailable on txn, put, delete, lease_grant, lease_revoke: OUTCOME UNKNOWN (the
 //   txn may have been committed). Settle by reading: design every write as a txn with compares so
 //   that a re-read tells whether it happened. On reads these errors are definite.
-//   invalid_argument: empty key, too many ops (txn_ops_max), value over value_bytes_max.
+//   invalid_argument: empty key, too many ops (txn_ops_max), value over value_bytes_max, a txn
+//   branch that writes one key twice (two puts, or a put inside a delete range: etcd refuses it).
 // Threading: calls on the node's executor; results complete there.
 
 #include <cstdint>
@@ -53,6 +54,7 @@ struct RangeRequest {
   std::string range_end;
   int64_t limit = 0;     // 0 = no limit
   int64_t revision = 0;  // 0 = latest; older: state at that revision (compacted: Errc::compacted)
+                         // above the current revision: Errc::out_of_range (etcd ErrFutureRev)
 };
 
 struct RangeResponse {
@@ -149,8 +151,9 @@ class MetaStore {
   virtual Task<Result<std::unique_ptr<Watch>>> watch(std::string key, std::string range_end,
                                                      int64_t start_revision) = 0;
 
-  // Forgets history at or below `revision`; later range() at such a revision, and watches
-  // starting there, fail with compacted.
+  // Forgets history below `revision`; `revision` itself stays readable (as in etcd). Later
+  // range() at an older revision, and watches starting below it, fail with compacted.
+  // compacted: at or below an earlier compaction. out_of_range: above the current revision.
   virtual Task<Status> compact(int64_t revision) = 0;
 };
 
