@@ -95,9 +95,9 @@ std::string SwarmDraw::describe() const {
 SwarmDraw draw_swarm(uint64_t seed) {
   Xoshiro256 random(derive_seed(seed, 0x5377a4d));  // "swarm"
   SwarmDraw draw;
-  const uint32_t append_intervals[] = {5, 20, 50, 200};
+  const uint32_t append_intervals[] = {10, 25, 50, 200};
   draw.append_interval_ms = append_intervals[random.below(4)];
-  const uint32_t batches[] = {1, 4, 16, 64};
+  const uint32_t batches[] = {1, 4, 16, 32};
   draw.append_batch_max = batches[random.below(4)];
   draw.takeover_interval_ms = draw_interval(random, 500, 8000);
   draw.crash_interval_ms = draw_interval(random, 500, 8000);

@@ -12,7 +12,6 @@ LogWriter::LogWriter(Env& env, LogKeys keys, WriterOptions options)
     : env_(env),
       keys_(std::move(keys)),
       options_(options),
-      space_freed_(env.executor),
       changed_(env.executor),
       scope_(env.executor) {
   WAL_ASSERT(env.object_store != nullptr);
@@ -38,14 +37,18 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload) {
   WAL_CO_TRY(writer_status());
   // Back-pressure, first come first served: appends take tickets and pass in ticket order, so a
   // small later entry never overtakes a large waiting one and ids follow call order.
+  // Only the holder of the serving ticket is woken (waking every waiter on each freed byte is
+  // quadratic in the queue length, which an S3 outage makes long).
   const uint64_t ticket = next_append_ticket_++;
   while (!failure_ && (ticket != serving_append_ticket_ ||
                        (inflight_bytes_ > 0 &&
                         inflight_bytes_ + payload.size() > options_.inflight_bytes_max))) {
-    co_await space_freed_.wait();
+    Completion<bool> turn(env_.executor);
+    append_waiters_.insert_or_assign(ticket, turn);
+    (void)co_await turn.wait();
   }
   ++serving_append_ticket_;
-  space_freed_.notify_all();  // the next ticket may fit too
+  wake_next_append();  // the next ticket may fit too
   WAL_CO_TRY(writer_status());
   const EntryId id = next_entry_id_++;
   Completion<Result<EntryId>> done(env_.executor);
@@ -277,7 +280,7 @@ void LogWriter::acknowledge_front_block() {
   WAL_ASSERT_GE(inflight_bytes_, payload_bytes);
   inflight_bytes_ -= payload_bytes;
   stats_.bytes_acknowledged += payload_bytes;
-  space_freed_.notify_all();
+  wake_next_append();
   if (options_.checkpoint_interval_blocks > 0 &&
       segment_blocks_.size() % options_.checkpoint_interval_blocks == 0 && !checkpoint_running_) {
     checkpoint_running_ = true;
@@ -337,8 +340,18 @@ void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   buffer_.clear();
   buffer_bytes_ = 0;
   inflight_bytes_ = 0;
-  space_freed_.notify_all();
+  std::map<uint64_t, Completion<bool>> waiters = std::move(append_waiters_);
+  append_waiters_.clear();
+  for (auto& [ticket, turn] : waiters) turn.set(true);  // each sees failure_ and returns
   changed_.notify_all();
+}
+
+void LogWriter::wake_next_append() {
+  const auto next = append_waiters_.find(serving_append_ticket_);
+  if (next == append_waiters_.end()) return;
+  Completion<bool> turn = next->second;
+  append_waiters_.erase(next);
+  turn.set(true);
 }
 
 }  // namespace wal

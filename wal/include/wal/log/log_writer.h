@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -112,6 +113,7 @@ class LogWriter {
   void acknowledge_front_block();
   void fail_from(size_t inflight_index, const Error& error);
   void fail_writer(const Error& error, Outcome in_flight_outcome);
+  void wake_next_append();
   Task<void> roll_segment();
   Task<Status> seal_and_open_next(bool open_next);
   Task<void> write_checkpoint();
@@ -152,7 +154,7 @@ class LogWriter {
   std::optional<Error> failure_;  // sticky: once set, every append fails with it
   uint64_t next_append_ticket_ = 0;     // back-pressure queue: tickets handed out
   uint64_t serving_append_ticket_ = 0;  // the ticket that may go next
-  Notify space_freed_;
+  std::map<uint64_t, Completion<bool>> append_waiters_;  // by ticket: appends waiting for space
   Notify changed_;  // a block was acknowledged or failed, a checkpoint or roll finished
   WriterStats stats_;
   Scope scope_;  // last: destroyed first, so background tasks never outlive the members
