@@ -461,6 +461,17 @@ bool World::final_writer(TimePoint deadline) {
 }
 
 bool World::final_gc(TimePoint deadline) {
+  // The workload is over: writer processes exit, and requests they already sent (a stale
+  // writer's late checkpoint, say) land before the last collection, as they would in time.
+  for (auto& n : nodes_) {
+    if (n->index == shape_.admin_node()) continue;
+    n->writer.reset();
+    n->retired_writers.clear();
+  }
+  if (!run_until_done([&] { return services_.object_requests_in_flight() == 0; }, deadline,
+                      "draining S3 requests still in flight")) {
+    return false;
+  }
   Node& admin = node(shape_.admin_node());
   bool done = false;
   std::optional<Error> failure;

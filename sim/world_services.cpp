@@ -130,6 +130,8 @@ void WorldServices::heal_all() {
   impl_->meta.heal_all();
 }
 
+size_t WorldServices::object_requests_in_flight() const { return impl_->objects.in_flight_count(); }
+
 std::vector<std::string> WorldServices::orphaned_objects(const std::string& log_name) {
   return find_orphans(impl_->objects.state(), impl_->meta.state(), "/wal/", "wal/", log_name);
 }

@@ -35,6 +35,8 @@ class WorldServices {
   void meta_leader_change();
   void meta_compact();
   void heal_all();
+  // S3 requests sent and not yet answered (a zombie's PUT may still land).
+  [[nodiscard]] size_t object_requests_in_flight() const;
 
   // Objects of log `log_name` that no segment owns (see LogClient::collect_garbage), read
   // straight from the simulated stores' state.
