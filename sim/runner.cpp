@@ -273,6 +273,31 @@ ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t
     if (chunk == 1 && !removed_any) break;
     if (chunk > 1) chunk /= 2;
   }
+  // Coalescing: one node's appends into its first append, with the summed count (a failure that
+  // needs many entries, not many events).
+  for (bool merged = true; merged && best.runs < runs_max;) {
+    merged = false;
+    auto& events = best.spec.schedule.events;
+    for (size_t first = 0; first < events.size() && !merged; ++first) {
+      if (events[first].kind != faults::EventKind::append) continue;
+      RunSpec candidate = best.spec;
+      auto& candidate_events = candidate.schedule.events;
+      uint32_t total = candidate_events[first].count;
+      for (size_t i = candidate_events.size(); i-- > first + 1;) {
+        if (candidate_events[i].kind == faults::EventKind::append &&
+            candidate_events[i].node == candidate_events[first].node) {
+          total += candidate_events[i].count;
+          candidate_events.erase(candidate_events.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+      }
+      if (candidate_events.size() == events.size()) continue;
+      candidate_events[first].count = total;
+      if (attempt(candidate)) {
+        best.spec = std::move(candidate);
+        merged = true;
+      }
+    }
+  }
   // Smaller numbers: halve counts and durations while it still fails.
   for (size_t i = 0; i < best.spec.schedule.events.size() && best.runs < runs_max; ++i) {
     for (int round = 0; round < 6; ++round) {
