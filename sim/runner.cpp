@@ -305,7 +305,11 @@ ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t
       faults::Event& e = candidate.schedule.events[i];
       if (e.count <= 1 && e.duration <= std::chrono::milliseconds(1)) break;
       if (e.count > 1) e.count /= 2;
-      if (e.duration > std::chrono::milliseconds(1)) e.duration /= 2;
+      // Whole milliseconds: that is what a token's JSON holds.
+      if (e.duration > std::chrono::milliseconds(1)) {
+        e.duration = std::chrono::milliseconds(
+            std::chrono::duration_cast<std::chrono::milliseconds>(e.duration).count() / 2);
+      }
       if (!attempt(candidate)) break;
       best.spec = std::move(candidate);
     }

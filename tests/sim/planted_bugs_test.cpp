@@ -35,6 +35,10 @@ TEST_P(planted_bug, is_caught_and_shrinks_to_a_small_schedule) {
       << sim_bug_name(info.bug) << " shrank only to " << shrunk.spec.schedule.events.size()
       << " events: wp-sim replay " << encode_token(shrunk.spec);
   EXPECT_EQ(shrunk.result.verdict, Verdict::safety_failure);
+  // The token must replay it exactly (same trace hash), or the corpus would pin nothing.
+  auto decoded = decode_token(encode_token(shrunk.spec));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(run_simulation(config_for(*decoded)).trace_hash, shrunk.result.trace_hash);
   RunSpec without_bug = shrunk.spec;
   without_bug.bugs.clear();
   const SimResult clean = run_simulation(config_for(without_bug));
