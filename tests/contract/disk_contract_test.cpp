@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/contract/contract_support.h"
+#include "tests/contract/sim_harness.h"
 #include "wal/env/disk.h"
 #include "wal/mem/mem_disk.h"
 #include "wal/real/posix_disk.h"
@@ -55,10 +56,21 @@ class PosixDiskWorld final : public DiskWorld {
   PosixDisk disk_{pool_, dir_.path() + "/disk"};
 };
 
+// The simulator's per-node disk (faults off) on virtual time.
+class SimDiskWorld final : public DiskWorld {
+ public:
+  Harness& harness() override { return harness_; }
+  Disk& disk() override { return harness_.disk(); }
+
+ private:
+  SimHarness harness_;
+};
+
 std::vector<DiskFactory> disk_factories() {
   return {
       {"mem", [] { return std::make_unique<MemDiskWorld>(); }},
       {"posix", [] { return std::make_unique<PosixDiskWorld>(); }},
+      {"sim", [] { return std::make_unique<SimDiskWorld>(); }},
   };
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/contract/contract_support.h"
+#include "tests/contract/sim_harness.h"
 #include "wal/async/scope.h"
 #include "wal/async/sleep.h"
 #include "wal/env/meta_store.h"
@@ -79,6 +80,14 @@ std::vector<MetaStoreFactory> meta_store_factories() {
   return {
       {"mem", make_mem_meta_store},
       {"sqlite", make_sqlite_meta_store},
+      {"sim", [] {
+         auto under_test = std::make_unique<MetaStoreUnderTest>();
+         auto harness = std::make_unique<SimHarness>();
+         under_test->store = harness->meta_client();
+         under_test->harness = std::move(harness);
+         under_test->key_prefix = "contract/";
+         return under_test;
+       }},
   };
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "tests/contract/contract_support.h"
+#include "tests/contract/sim_harness.h"
 #include "wal/async/completion.h"
 #include "wal/async/scope.h"
 #include "wal/env/object_store.h"
@@ -85,10 +86,22 @@ class LocalWorld final : public ObjectStoreWorld {
       open_local_store(harness_, pool_, dir_.path() + "/objects");
 };
 
+// The simulator's S3 (faults off) on virtual time.
+class SimWorld final : public ObjectStoreWorld {
+ public:
+  Harness& harness() override { return harness_; }
+  ObjectStore& store() override { return *store_; }
+
+ private:
+  SimHarness harness_;
+  std::unique_ptr<ObjectStore> store_ = harness_.object_client();
+};
+
 std::vector<ObjectStoreFactory> store_factories() {
   return {
       {"mem", [] { return std::make_unique<MemWorld>(); }},
       {"local", [] { return std::make_unique<LocalWorld>(); }},
+      {"sim", [] { return std::make_unique<SimWorld>(); }},
   };
 }
 
