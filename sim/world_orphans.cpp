@@ -35,7 +35,12 @@ std::vector<std::string> find_orphans(MemObjectStore& objects, MemMetaStore& met
     if (!parts) continue;
     const auto segment = segments.find(parts->segment_id);
     if (segment == segments.end()) {
-      orphans.push_back(key);  // a segment that no longer (or never) existed
+      // A segment that no longer (or never) existed: only its fence may stay.
+      auto object = objects.find(key);
+      if (parts->kind == ObjectKeyParts::Kind::block && object && looks_like_fence(object->body)) {
+        continue;
+      }
+      orphans.push_back(key);
       continue;
     }
     const SegmentMeta& meta_of = segment->second;

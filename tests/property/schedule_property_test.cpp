@@ -25,7 +25,9 @@ rc::Gen<Event> gen_event() {
         e.node = node;
         e.count = count;
         e.duration = std::chrono::milliseconds(duration_ms);
-        e.magnitude = magnitude;
+        // A latency spike's magnitude is milliseconds (at most a few seconds); the others are
+        // parts per million.
+        e.magnitude = kind == EventKind::s3_latency_spike ? 1 + magnitude % 3000 : magnitude;
         return e;
       },
       gen::weightedElement<EventKind>({{6, EventKind::append}, {2, EventKind::open_writer},
@@ -68,7 +70,10 @@ RC_GTEST_PROP(generated_schedules, never_violate_safety_or_liveness, ()) {
   spec.fault_phase_ms = 6000;
   spec.fencing = *rc::gen::element(FencingMode::fence_object, FencingMode::meta_confirm);
   const SimResult result = run_simulation(config_for(spec));
-  RC_LOG() << result_line(spec, result) << "\n";
+  RC_LOG() << result_line(spec, result) << "\n" << faults::to_json(spec.schedule) << "\n";
+  RunSpec replay = spec;
+  replay.expected_trace_hash = result.trace_hash.hex();
+  RC_LOG() << "replay: wp-sim replay " << encode_token(replay) << "\n";
   for (const Anomaly& a : result.anomalies) RC_LOG() << a.name << ": " << a.detail << "\n";
   RC_ASSERT(result.verdict == Verdict::pass);
 }

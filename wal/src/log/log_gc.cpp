@@ -75,8 +75,10 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
     Result<TxnResponse> removed = co_await meta.txn(std::move(remove));
     if (!removed.ok()) co_return std::move(removed).error();  // settled by the next pass
     if (!removed->succeeded) continue;                         // changed meanwhile
-    Result<uint64_t> deleted = co_await delete_objects_with_prefix(
-        keys.segment_object_prefix(entry.meta.segment_id), {});
+    // Everything goes but a fence object: a stale writer's create-only PUT may still be on its
+    // way to that key, and must keep failing (deleting the fence re-opens the key to it).
+    Result<uint64_t> deleted = co_await delete_segment_objects_keeping_fence(keys,
+                                                                             entry.meta.segment_id);
     if (!deleted.ok()) co_return std::move(deleted).error();
     report.objects_deleted += *deleted;
     ++report.segments_deleted;
@@ -99,6 +101,10 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
         past_dead_segments = true;
         break;
       }
+      if (parts->kind == ObjectKeyParts::Kind::block && object.size_bytes == fence_format::size_bytes) {
+        Result<bool> fence = co_await is_fence(object.key);
+        if (!fence.ok() || *fence) continue;  // keep fences (and what we cannot tell)
+      }
       doomed.push_back(object.key);
     }
     if (!doomed.empty()) {
@@ -112,6 +118,46 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
     if (token.empty()) break;
   }
   co_return report;
+}
+
+Task<Result<bool>> LogClient::is_fence(const std::string& key) {
+  Result<ObjectData> head = co_await retry_read(env_, {}, [&] {
+    return env_.object_store->get(key, ByteRange{0, fence_format::size_bytes});
+  });
+  if (!head.ok()) {
+    if (head.error().code == Errc::not_found) co_return false;
+    co_return std::move(head).error();
+  }
+  co_return looks_like_fence(head->body);
+}
+
+Task<Result<uint64_t>> LogClient::delete_segment_objects_keeping_fence(const LogKeys& keys,
+                                                                       SegmentId segment_id) {
+  ObjectStore& store = *env_.object_store;
+  const std::string prefix = keys.segment_object_prefix(segment_id);
+  uint64_t deleted = 0;
+  std::string token;
+  do {
+    Result<ListPage> page = co_await retry_read(
+        env_, {}, [&] { return store.list(prefix, token, limits::list_page_keys_max); });
+    if (!page.ok()) co_return std::move(page).error();
+    std::vector<std::string> doomed;
+    for (const ObjectInfo& object : page->objects) {
+      if (object.size_bytes == fence_format::size_bytes) {
+        Result<bool> fence = co_await is_fence(object.key);
+        if (!fence.ok() || *fence) continue;
+      }
+      doomed.push_back(object.key);
+    }
+    token = page->next_token;
+    if (doomed.empty()) continue;
+    const size_t count = doomed.size();
+    Result<std::vector<Status>> results =
+        co_await retry_read(env_, {}, [&] { return store.remove_many(doomed); });
+    if (!results.ok()) co_return std::move(results).error();
+    deleted += count;
+  } while (!token.empty());
+  co_return deleted;
 }
 
 // Deletes what a sealed segment does not own: data blocks at or past block_count (never

@@ -58,8 +58,10 @@ class LogClient {
 
   // Deletes sealed segments wholly below the truncation point, and orphaned objects (blocks
   // past a sealed segment's end, stale checkpoints, objects of segments that no longer exist).
-  // Needs no writer. Safe to run from several processes at once. Fence objects are kept: a
-  // zombie writer's create-only PUT may still be on its way to that key. `full` re-sweeps
+  // Needs no writer. Safe to run from several processes at once. Fence objects are kept, also
+  // of deleted segments (24 bytes per writer takeover): a zombie writer's create-only PUT may
+  // still be on its way to that key, and deleting the fence would let it land and be
+  // acknowledged. `full` re-sweeps
   // sealed segments already swept (a zombie's late PUT can land after a sweep).
   Task<Result<GcReport>> collect_garbage(std::string name, bool full = false);
 
@@ -69,6 +71,9 @@ class LogClient {
  private:
   Task<Result<uint64_t>> next_log_id();
   Task<Result<uint64_t>> sweep_sealed_segment(const LogKeys& keys, const SegmentMeta& segment);
+  Task<Result<uint64_t>> delete_segment_objects_keeping_fence(const LogKeys& keys,
+                                                              SegmentId segment_id);
+  Task<Result<bool>> is_fence(const std::string& key);
   Task<Result<uint64_t>> delete_objects_with_prefix(const std::string& prefix,
                                                     const std::vector<std::string>& keep);
   Env& env_;
