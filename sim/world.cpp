@@ -468,11 +468,17 @@ bool World::final_gc(TimePoint deadline) {
     n->writer.reset();
     n->retired_writers.clear();
   }
-  if (!run_until_done([&] { return services_.object_requests_in_flight() == 0; }, deadline,
-                      "draining S3 requests still in flight")) {
+  Node& admin = node(shape_.admin_node());
+  // Earlier truncations and collections of the admin finish first: one still running could
+  // delete a segment's metadata after the last collection saw it alive.
+  if (!run_until_done(
+          [&] {
+            return services_.object_requests_in_flight() == 0 &&
+                   admin.runtime->scope().running_count() == 0;
+          },
+          deadline, "draining S3 requests and maintenance still in flight")) {
     return false;
   }
-  Node& admin = node(shape_.admin_node());
   bool done = false;
   std::optional<Error> failure;
   admin.runtime->spawn([](LogClient& client, bool& finished,

@@ -61,6 +61,23 @@ TEST(truncation, gc_deletes_whole_segments_below_the_point_with_no_writer_open) 
   EXPECT_EQ(f.read_all("t").front().id, 100u);
 }
 
+// Regression (found by the rapidcheck schedule property): truncating past the end must not let
+// GC delete every segment, or the next writer restarts segment and entry ids at 0.
+TEST(truncation, gc_keeps_the_last_segment_so_ids_never_restart) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("k")).ok());
+  WriterOptions options;
+  options.block_size_bytes_max = 300;
+  options.segment_size_bytes_max = 1200;
+  fill(f, "k", 50, options);
+  ASSERT_TRUE(f.run(f.client.truncate("k", 1000)).ok());  // beyond the end
+  ASSERT_TRUE(f.run(f.client.collect_garbage("k")).ok());
+  auto writer = f.open_writer("k");
+  auto id = f.run(writer->append(to_bytes("after")));
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*id, 50u);  // continues, never 0 again
+}
+
 TEST(orphans, blocks_past_a_sealed_end_are_deleted_but_the_fence_is_kept) {
   WalFixture f;
   ASSERT_TRUE(f.run(f.client.create_log("o")).ok());

@@ -42,9 +42,12 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
   std::optional<SegmentId> first_live_segment;
   for (size_t i = 0; i < segments.size(); ++i) {
     const SegmentEntry& entry = segments[i];
-    bool below = entry.meta.state == SegmentState::sealed &&
+    // The last segment always stays, whatever the truncation point: it is where the next writer
+    // learns the next segment id and entry id. Without it ids would restart at 0.
+    const bool last = i + 1 == segments.size();
+    bool below = !last && entry.meta.state == SegmentState::sealed &&
                  entry.meta.end_entry_id <= truncation.first_kept_entry_id;
-    if (!below && i > 0 && env_.faults.bug(SimBug::truncate_needed_segment)) {
+    if (!below && !last && i > 0 && env_.faults.bug(SimBug::truncate_needed_segment)) {
       // Planted bug: also drops the segment just above the truncation point.
       const SegmentEntry& previous = segments[i - 1];
       below = entry.meta.state == SegmentState::sealed && previous.meta.state ==
