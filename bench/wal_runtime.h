@@ -1,0 +1,54 @@
+#pragma once
+// The process around the WAL for the benchmark, wired as `wp` wires it (wal/cli/wp_runtime.cpp):
+// an EventLoop, a BlockingPool, LocalObjectStore under <dir>/objects and SqliteMetaStore in
+// <dir>/meta.sqlite, each behind a counting pass-through (counting_stores.h), an Env with
+// NoFaults, and a LogClient over it.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "counting_stores.h"
+#include "wal/env/env.h"
+#include "wal/env/fault_points.h"
+#include "wal/env/random.h"
+#include "wal/log/log_client.h"
+#include "wal/real/event_loop.h"
+
+namespace wal::bench {
+
+class WalRuntime {
+ public:
+  // wp uses 4 pool threads: one per PUT the writer keeps in flight by default.
+  static constexpr size_t pool_threads_count = 4;
+
+  // Creates `dir` if needed and opens both stores in it. The stores' open errors.
+  [[nodiscard]] static Result<std::unique_ptr<WalRuntime>> open(const std::string& dir);
+  ~WalRuntime();
+  WalRuntime(const WalRuntime&) = delete;
+  WalRuntime& operator=(const WalRuntime&) = delete;
+
+  template <typename T>
+  T run(Task<T> task) {
+    return loop_.run(std::move(task));
+  }
+  EventLoop& loop() { return loop_; }
+  LogClient& client() { return *client_; }
+  CountingObjectStore& objects() { return *counting_objects_; }
+  CountingMetaStore& meta() { return *counting_meta_; }
+
+ private:
+  WalRuntime() = default;
+  EventLoop loop_;
+  std::unique_ptr<BlockingPool> pool_;
+  std::unique_ptr<Random> random_;
+  NoFaults faults_;
+  std::unique_ptr<ObjectStore> objects_;
+  std::unique_ptr<MetaStore> meta_;
+  std::unique_ptr<CountingObjectStore> counting_objects_;
+  std::unique_ptr<CountingMetaStore> counting_meta_;
+  std::optional<Env> env_;
+  std::optional<LogClient> client_;
+};
+
+}  // namespace wal::bench
