@@ -463,8 +463,15 @@ bool World::final_writer(TimePoint deadline) {
 bool World::final_gc(TimePoint deadline) {
   // The workload is over: writer processes exit, and requests they already sent (a stale
   // writer's late checkpoint, say) land before the last collection, as they would in time.
+  // A process exit ends every task of the node first (a close() still in flight, say, holds a
+  // reference to its writer), then the writers themselves.
   for (auto& n : nodes_) {
-    if (n->index == shape_.admin_node()) continue;
+    if (!is_writer(n->index)) continue;
+    if (n->runtime->alive()) {
+      n->runtime->crash();
+      n->runtime->restart();
+    }
+    n->live_appends.clear();  // all resolved: wait_appends_resolved ran first
     n->writer.reset();
     n->retired_writers.clear();
   }

@@ -1,6 +1,9 @@
 // rapidcheck generates the schedule itself (workload and fault events with their parameters), so
 // a failure shrinks to a minimal schedule, not to a meaningless seed number. Each event's own
 // randomness comes from (seed, event id): removing one event leaves the others unchanged.
+#include <cstdio>
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -69,6 +72,11 @@ RC_GTEST_PROP(generated_schedules, never_violate_safety_or_liveness, ()) {
   spec.schedule = *gen_schedule();
   spec.fault_phase_ms = 6000;
   spec.fencing = *rc::gen::element(FencingMode::fence_object, FencingMode::meta_confirm);
+  // A crash (not an anomaly) would lose the RC_LOG lines below: WAL_PROPERTY_ECHO=1 prints each
+  // case's token before it runs, so the last one printed replays the crash with wp-sim.
+  if (std::getenv("WAL_PROPERTY_ECHO") != nullptr) {
+    std::fprintf(stderr, "case: wp-sim replay %s\n", encode_token(spec).c_str());
+  }
   const SimResult result = run_simulation(config_for(spec));
   RC_LOG() << result_line(spec, result) << "\n" << faults::to_json(spec.schedule) << "\n";
   RunSpec replay = spec;
