@@ -29,6 +29,13 @@ enum class EventKind : uint8_t {
   s3_timeouts,       // `magnitude` ppm of S3 requests or replies are lost for `duration`
   s3_outage,         // S3 is unreachable for `duration`
   s3_get_corruption, // `magnitude` ppm of GET bodies arrive with a flipped bit, for `duration`
+  // QuorumBuffer faults (LogStore nodes and the network between nodes).
+  disk_wipe,         // node: crash the node and replace its disk; it restarts after `duration`
+  net_partition,     // node: cut the node off from every other node for `duration`; magnitude
+                     // 1 = one way only (its messages are lost, messages to it arrive)
+  net_chaos,         // for `duration`, `magnitude` ppm of messages are dropped and as many
+                     // duplicated; latency spikes reorder them
+  slow_fsync,        // node: its disk's syncs take about `magnitude` ms for `duration`
   count_,
 };
 

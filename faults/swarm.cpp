@@ -72,6 +72,35 @@ void add_family(Builder& b, Random& random, uint32_t interval_ms, Duration phase
   }
 }
 
+void add_quorum_families(Builder& b, uint64_t seed, const SwarmDraw& draw, WorldShape shape,
+                         Duration phase) {
+  Xoshiro256 random(derive_seed(seed, 0x9a0a5c4e));  // "quorum schedule"
+  auto logstore = [&] { return shape.first_logstore() + static_cast<uint32_t>(random.below(shape.logstore_nodes)); };
+  add_family(b, random, draw.logstore_crash_interval_ms, phase, EventKind::crash, [&](Event& e) {
+    e.node = logstore();
+    e.duration = milliseconds(10 + random.below(2000));
+  });
+  add_family(b, random, draw.disk_wipe_interval_ms, phase, EventKind::disk_wipe, [&](Event& e) {
+    e.node = logstore();
+    e.duration = milliseconds(10 + random.below(2000));
+  });
+  add_family(b, random, draw.net_partition_interval_ms, phase, EventKind::net_partition,
+             [&](Event& e) {
+               e.node = static_cast<uint32_t>(1 + random.below(shape.node_count()));
+               e.duration = milliseconds(100 + random.below(3000));
+               e.magnitude = static_cast<uint32_t>(random.below(2));
+             });
+  add_family(b, random, draw.net_chaos_interval_ms, phase, EventKind::net_chaos, [&](Event& e) {
+    e.duration = milliseconds(100 + random.below(3000));
+    e.magnitude = static_cast<uint32_t>(10'000 + random.below(200'000));
+  });
+  add_family(b, random, draw.slow_fsync_interval_ms, phase, EventKind::slow_fsync, [&](Event& e) {
+    e.node = logstore();
+    e.duration = milliseconds(100 + random.below(3000));
+    e.magnitude = static_cast<uint32_t>(5 + random.below(500));
+  });
+}
+
 }  // namespace
 
 std::string SwarmDraw::describe() const {
@@ -89,10 +118,19 @@ std::string SwarmDraw::describe() const {
                      family("s3-timeouts", s3_timeout_interval_ms),
                      family("s3-outage", s3_outage_interval_ms),
                      family("get-corruption", get_corruption_interval_ms),
-                     family("truncate", truncate_interval_ms));
+                     family("truncate", truncate_interval_ms)) +
+         (logstore_crash_interval_ms + disk_wipe_interval_ms + net_partition_interval_ms +
+                      net_chaos_interval_ms + slow_fsync_interval_ms ==
+                  0
+              ? std::string()
+              : fmt::format("; {} {} {} {} {}", family("logstore-crash", logstore_crash_interval_ms),
+                            family("disk-wipe", disk_wipe_interval_ms),
+                            family("net-partition", net_partition_interval_ms),
+                            family("net-chaos", net_chaos_interval_ms),
+                            family("slow-fsync", slow_fsync_interval_ms)));
 }
 
-SwarmDraw draw_swarm(uint64_t seed) {
+SwarmDraw draw_swarm(uint64_t seed, bool quorum) {
   Xoshiro256 random(derive_seed(seed, 0x5377a4d));  // "swarm"
   SwarmDraw draw;
   const uint32_t append_intervals[] = {10, 25, 50, 200};
@@ -110,6 +148,14 @@ SwarmDraw draw_swarm(uint64_t seed) {
   draw.s3_outage_interval_ms = draw_interval(random, 2000, 15000);
   draw.get_corruption_interval_ms = draw_interval(random, 1000, 8000);
   draw.truncate_interval_ms = draw_interval(random, 1000, 8000);
+  if (quorum) {
+    Xoshiro256 q(derive_seed(seed, 0x9a0a));  // "quorum"
+    draw.logstore_crash_interval_ms = draw_interval(q, 500, 6000);
+    draw.disk_wipe_interval_ms = draw_interval(q, 2000, 15000);
+    draw.net_partition_interval_ms = draw_interval(q, 1000, 8000);
+    draw.net_chaos_interval_ms = draw_interval(q, 1000, 8000);
+    draw.slow_fsync_interval_ms = draw_interval(q, 1000, 8000);
+  }
   return draw;
 }
 
@@ -151,6 +197,7 @@ Schedule swarm_schedule(uint64_t seed, const SwarmDraw& draw, WorldShape shape, 
                e.duration = milliseconds(100 + random.below(3000));
                e.magnitude = static_cast<uint32_t>(100'000 + random.below(500'000));
              });
+  if (shape.logstore_nodes > 0) add_quorum_families(b, seed, draw, shape, phase);
   sort_events(b.schedule);
   return b.schedule;
 }

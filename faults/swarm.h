@@ -14,8 +14,13 @@ namespace wal::faults {
 struct WorldShape {
   uint32_t writer_nodes = 2;  // nodes 1..writer_nodes run writers
   uint32_t reader_nodes = 1;  // the next nodes run readers; the node after them is the admin
+  uint32_t logstore_nodes = 0;  // QuorumBuffer: the nodes after the admin run LogStores
   [[nodiscard]] uint32_t admin_node() const { return writer_nodes + reader_nodes + 1; }
-  [[nodiscard]] uint32_t node_count() const { return admin_node(); }
+  [[nodiscard]] uint32_t first_logstore() const { return admin_node() + 1; }
+  [[nodiscard]] uint32_t node_count() const { return admin_node() + logstore_nodes; }
+  [[nodiscard]] bool is_logstore(uint32_t node) const {
+    return node >= first_logstore() && node <= node_count();
+  }
 };
 
 struct SwarmDraw {
@@ -33,11 +38,18 @@ struct SwarmDraw {
   uint32_t s3_outage_interval_ms = 0;
   uint32_t get_corruption_interval_ms = 0;
   uint32_t truncate_interval_ms = 0;
+  // QuorumBuffer families; drawn from their own stream, so MemoryBuffer seeds are unchanged.
+  uint32_t logstore_crash_interval_ms = 0;
+  uint32_t disk_wipe_interval_ms = 0;
+  uint32_t net_partition_interval_ms = 0;
+  uint32_t net_chaos_interval_ms = 0;
+  uint32_t slow_fsync_interval_ms = 0;
 
   [[nodiscard]] std::string describe() const;  // the run header
 };
 
-[[nodiscard]] SwarmDraw draw_swarm(uint64_t seed);
+// `quorum` also draws the QuorumBuffer families (LogStore crashes, wipes, network faults).
+[[nodiscard]] SwarmDraw draw_swarm(uint64_t seed, bool quorum = false);
 [[nodiscard]] Schedule swarm_schedule(uint64_t seed, const SwarmDraw& draw, WorldShape shape,
                                       Duration fault_phase);
 // Only the workload (appends, one takeover), no faults: the `--faults none` mode.

@@ -149,8 +149,17 @@ Result<std::vector<std::string>> write_artifacts(const RunSpec& spec, const SimR
     written.push_back(path);
     return Status{};
   };
-  const uint32_t node_count = faults::WorldShape{}.node_count();
+  const uint32_t node_count = shape_for(spec).node_count();
   if (Status s = write("nodes.log", render_column_log(result, node_count)); !s.ok()) return s.error();
+  // The same lines in full, one per line: for grep, and for cells the columns cut short.
+  std::string events;
+  for (const NodeLogLine& line : result.node_log) {
+    events += fmt::format("{:>10.1f} {:<6} {}\n",
+                          std::chrono::duration<double, std::milli>(line.at - TimePoint{}).count(),
+                          line.node == 0 ? std::string("world") : fmt::format("n{}", line.node),
+                          line.text);
+  }
+  if (Status s = write("events.log", events); !s.ok()) return s.error();
   if (Status s = write("timeline.html", render_html_timeline(spec, result)); !s.ok()) return s.error();
   RunSpec replay = spec;
   replay.expected_trace_hash = result.trace_hash.hex();

@@ -85,6 +85,24 @@ const std::vector<BugInfo>& planted_bugs() {
       {SimBug::fence_by_lease_only, "memory", "fencing: in meta_confirm mode the writer trusts "
        "its own view instead of re-reading its epoch before acknowledging",
        FencingMode::meta_confirm},
+      {SimBug::quorum_min_of_fence_replies, "quorum", "durability: recovery ends the segment at "
+       "the minimum of the fence replies (woodpecker#320)", FencingMode::fence_object},
+      {SimBug::quorum_seal_from_lagging, "quorum", "durability: recovery seals at the first "
+       "reply's end, however far that replica lags (woodpecker#242)", FencingMode::fence_object},
+      {SimBug::quorum_ack_before_fsync, "quorum", "durability: a LogStore answers an add before "
+       "its journal sync; crashes then lose acknowledged entries", FencingMode::fence_object},
+      {SimBug::quorum_ack_on_one, "quorum", "durability: the writer acknowledges an entry once "
+       "1 of 3 replicas has it", FencingMode::fence_object},
+      {SimBug::quorum_fence_in_memory_only, "quorum", "fencing: a LogStore keeps the fence epoch "
+       "only in memory; after a restart the old writer's adds are accepted again",
+       FencingMode::fence_object},
+      {SimBug::quorum_recovery_without_fence, "quorum", "fencing: recovery reads the replicas' "
+       "ends without fencing them; the old writer keeps acknowledging past the seal",
+       FencingMode::fence_object},
+      {SimBug::quorum_unknown_as_absent, "quorum", "durability: recovery counts a wiped "
+       "replica's \"unknown\" as an empty journal", FencingMode::fence_object},
+      {SimBug::quorum_stale_epoch_accepted, "quorum", "fencing: a LogStore accepts adds below "
+       "the segment's fence epoch", FencingMode::fence_object},
   };
   return bugs;
 }
@@ -96,12 +114,19 @@ std::optional<SimBug> bug_by_name(std::string_view name) {
   return std::nullopt;
 }
 
+faults::WorldShape shape_for(const RunSpec& spec) {
+  faults::WorldShape shape;
+  if (spec.mode == "quorum") shape.logstore_nodes = 4;
+  return shape;
+}
+
 faults::Schedule schedule_for(const RunSpec& spec) {
-  const faults::WorldShape shape;
+  const faults::WorldShape shape = shape_for(spec);
   const Duration phase = std::chrono::milliseconds(spec.fault_phase_ms);
   switch (spec.faults) {
     case FaultSource::swarm:
-      return faults::swarm_schedule(spec.seed, faults::draw_swarm(spec.seed), shape, phase);
+      return faults::swarm_schedule(
+          spec.seed, faults::draw_swarm(spec.seed, shape.logstore_nodes > 0), shape, phase);
     case FaultSource::none: return faults::workload_schedule(spec.seed, shape, phase);
     case FaultSource::explicit_schedule: return spec.schedule;
   }
@@ -113,6 +138,8 @@ SimConfig config_for(const RunSpec& spec) {
   config.seed = spec.seed;
   config.schedule = schedule_for(spec);
   config.fencing = spec.fencing;
+  config.shape = shape_for(spec);
+  config.quorum = spec.mode == "quorum";
   config.bugs = spec.bugs;
   config.fault_phase = std::chrono::milliseconds(spec.fault_phase_ms);
   return config;

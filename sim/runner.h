@@ -16,7 +16,7 @@ enum class FaultSource : uint8_t { swarm, none, explicit_schedule };
 
 struct RunSpec {
   uint64_t seed = 1;
-  std::string mode = "memory";  // "memory"; "quorum" arrives with QuorumBuffer
+  std::string mode = "memory";  // "memory" (MemoryBuffer) or "quorum" (QuorumBuffer)
   FaultSource faults = FaultSource::swarm;
   faults::Schedule schedule;    // for explicit_schedule
   FencingMode fencing = FencingMode::fence_object;
@@ -25,6 +25,8 @@ struct RunSpec {
   std::string expected_trace_hash;  // in tokens of failures: what replay must reproduce
 };
 
+// The world a spec's mode needs: quorum adds 4 LogStore nodes after the admin.
+[[nodiscard]] faults::WorldShape shape_for(const RunSpec& spec);
 // The schedule a spec runs: the explicit one, or the one its seed generates.
 [[nodiscard]] faults::Schedule schedule_for(const RunSpec& spec);
 [[nodiscard]] SimConfig config_for(const RunSpec& spec);

@@ -1,20 +1,27 @@
 // One simulation run: the world, its nodes and their processes, the schedule, heal and checks.
 #include "sim/world.h"
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "sim/checkers.h"
 #include "sim/node_runtime.h"
 #include "sim/random_streams.h"
 #include "sim/scheduler.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_network.h"
+#include "sim/sim_writer.h"
 #include "sim/world_services.h"
 #include "wal/async/sleep.h"
 #include "wal/log/fence_object.h"
 #include "wal/log/log_client.h"
+#include "wal/quorum/logstore.h"
+#include "wal/quorum/quorum_writer.h"
 
 namespace wal::sim {
 
@@ -43,12 +50,16 @@ struct Node {
   std::unique_ptr<TracedRandom> random;
   std::unique_ptr<ObjectStore> objects;
   std::unique_ptr<MetaStore> meta;
+  std::unique_ptr<SimDisk> disk;         // LogStore nodes (quorum mode)
+  std::unique_ptr<Network> network;      // every node in quorum mode
   std::unique_ptr<Env> env;
   std::unique_ptr<LogClient> client;
   // The process's memory; gone on a crash.
-  std::unique_ptr<LogWriter> writer;
+  std::unique_ptr<SimWriter> writer;
   uint64_t writer_index = 0;
-  std::vector<std::unique_ptr<LogWriter>> retired_writers;  // fenced or replaced: zombies
+  std::vector<std::unique_ptr<SimWriter>> retired_writers;  // fenced or replaced: zombies
+  std::unique_ptr<quorum::LogStore> logstore;               // LogStore nodes, while up
+  int64_t wiped_at_revision = -1;                           // etcd revision of its last wipe
   std::vector<size_t> live_appends;                         // history indexes still pending
   bool wants_writer = false;                                // reopen after a restart
   bool reader_running = false;
@@ -80,12 +91,18 @@ class World {
   void schedule_events();
   void apply(const Event& event);
   void crash(uint32_t index, Duration restart_after);
+  // QuorumBuffer faults (LogStore disks, the network between nodes); no-ops in memory mode.
+  void apply_quorum_fault(const Event& event);
   void restart(uint32_t index);
   void start_open_writer(Node& n);
+  Task<Result<std::unique_ptr<SimWriter>>> open_any_writer(Node& n);
+  void start_logstore(Node& n);
+  [[nodiscard]] bool wipe_keeps_fault_model(uint32_t index);
+  void apply_network_faults();
   void start_appends(Node& n, const Event& event);
   void start_reader(Node& n);
   Task<void> open_writer_task(Node& n);
-  Task<void> append_task(Node& n, LogWriter& writer, size_t record_index, Bytes payload);
+  Task<void> append_task(Node& n, SimWriter& writer, size_t record_index, Bytes payload);
   Task<void> reader_task(Node& n);
   Bytes make_payload(const Event& event, uint32_t index_in_event, const Node& n);
   EntryId highest_acknowledged() const;
@@ -96,6 +113,7 @@ class World {
   bool wait_appends_resolved(TimePoint deadline);
   bool final_writer(TimePoint deadline);
   bool final_gc(TimePoint deadline);
+  bool uploads_done(TimePoint deadline);
   bool final_read(TimePoint deadline);
   bool readers_caught_up(TimePoint deadline);
   bool no_orphans(TimePoint deadline);
@@ -109,6 +127,9 @@ class World {
   BugSwitches bugs_;
   WriterOptions writer_options_;
   WorldServices services_;
+  std::unique_ptr<SimNetwork> network_;  // quorum mode; outlives the nodes' endpoints
+  std::map<uint64_t, Event> network_faults_;  // active net_partition / net_chaos windows
+  uint64_t next_network_fault_ = 1;
   std::vector<std::unique_ptr<Node>> nodes_;
   SimResult result_;
   History& history_ = result_.history;
@@ -127,6 +148,10 @@ World::World(const SimConfig& config)
       bugs_(config.bugs),
       writer_options_(sim_writer_options(config.fencing)),
       services_(scheduler_, streams_, trace_) {
+  if (config_.quorum) {
+    WAL_ASSERT_GT(shape_.logstore_nodes, uint32_t{2});
+    network_ = std::make_unique<SimNetwork>(scheduler_, streams_, trace_);
+  }
   for (uint32_t index = 1; index <= shape_.node_count(); ++index) build_node(index);
 }
 
@@ -138,10 +163,50 @@ void World::build_node(uint32_t index) {
                                              Site("node.random"));
   n->objects = services_.object_client(index, *n->runtime);
   n->meta = services_.meta_client(index, *n->runtime);
+  if (network_) n->network = network_->endpoint(index, fmt::format("n{}", index), *n->runtime);
+  if (shape_.is_logstore(index)) n->disk = std::make_unique<SimDisk>(*n->runtime, streams_, trace_);
   n->env = std::make_unique<Env>(Env{*n->runtime, *n->runtime, *n->random, bugs_, n->objects.get(),
-                                     n->meta.get(), nullptr, nullptr});
+                                     n->meta.get(), n->disk.get(), n->network.get()});
   n->client = std::make_unique<LogClient>(*n->env);
   nodes_.push_back(std::move(n));
+  if (shape_.is_logstore(index)) start_logstore(*nodes_.back());
+}
+
+// The LogStore process of a node: replays its journals, serves, registers, uploads.
+void World::start_logstore(Node& n) {
+  n.runtime->spawn([](World& world, Node& nd) -> Task<void> {
+    quorum::LogStoreOptions options;
+    Result<std::unique_ptr<quorum::LogStore>> started =
+        co_await quorum::LogStore::start(*nd.env, options);
+    if (!started.ok()) {
+      world.note(nd.index, "LogStore failed to start: " + started.error().describe());
+      co_return;
+    }
+    nd.logstore = std::move(started).value();
+    // A fresh disk answers "unknown" for every segment created before it started, even ones it
+    // never held; the revision now is at or above the one it recorded.
+    if (nd.wiped_at_revision == std::numeric_limits<int64_t>::max()) {
+      nd.wiped_at_revision = world.services_.meta_revision();
+    }
+    world.note(nd.index, "LogStore up");
+  }(*this, n));
+}
+
+Task<Result<std::unique_ptr<SimWriter>>> World::open_any_writer(Node& n) {
+  if (!config_.quorum) {
+    Result<std::unique_ptr<LogWriter>> opened =
+        co_await n.client->open_writer(std::string(log_name), writer_options_);
+    if (!opened.ok()) co_return std::move(opened).error();
+    co_return std::make_unique<SimWriter>(std::move(opened).value());
+  }
+  Result<LogInfo> info = co_await n.client->get_log(std::string(log_name));
+  if (!info.ok()) co_return std::move(info).error();
+  quorum::QuorumWriterOptions options;
+  options.segment_entries_max = 200;  // small segments: runs exercise rolls and uploads
+  Result<std::unique_ptr<quorum::QuorumWriter>> opened =
+      co_await quorum::QuorumWriter::open(*n.env, n.client->keys_for(*info), options);
+  if (!opened.ok()) co_return std::move(opened).error();
+  co_return std::make_unique<SimWriter>(std::move(opened).value());
 }
 
 Bytes World::make_payload(const Event& event, uint32_t index_in_event, const Node& n) {
@@ -162,8 +227,7 @@ EntryId World::highest_acknowledged() const {
 }
 
 Task<void> World::open_writer_task(Node& n) {
-  Result<std::unique_ptr<LogWriter>> opened =
-      co_await n.client->open_writer(std::string(log_name), writer_options_);
+  Result<std::unique_ptr<SimWriter>> opened = co_await open_any_writer(n);
   if (!opened.ok()) {
     note(n.index, "open writer failed: " + opened.error().describe());
     co_return;
@@ -181,7 +245,7 @@ void World::start_open_writer(Node& n) {
   n.runtime->spawn(open_writer_task(n));
 }
 
-Task<void> World::append_task(Node& n, LogWriter& writer, size_t record_index, Bytes payload) {
+Task<void> World::append_task(Node& n, SimWriter& writer, size_t record_index, Bytes payload) {
   Result<EntryId> appended = co_await writer.append(std::move(payload));
   AppendRecord& record = history_.appends[record_index];
   record.completed = now();
@@ -261,6 +325,11 @@ void World::crash(uint32_t index, Duration restart_after) {
   n.writer.reset();
   n.retired_writers.clear();
   n.reader_running = false;
+  n.logstore.reset();
+  if (n.disk) {
+    const MemDiskCrashSummary lost = n.disk->crash();
+    (void)lost;
+  }
   scheduler_.schedule_after(restart_after, world_owner, Site("world.restart"),
                             [this, index] { restart(index); });
 }
@@ -272,6 +341,7 @@ void World::restart(uint32_t index) {
   note(index, "restart");
   if (is_writer(index) && n.wants_writer) start_open_writer(n);
   if (is_reader(index)) start_reader(n);
+  if (shape_.is_logstore(index)) start_logstore(n);
 }
 
 void World::apply(const Event& event) {
@@ -294,7 +364,7 @@ void World::apply(const Event& event) {
       if (node_ok && node(event.node).runtime->alive() && node(event.node).writer) {
         Node& n = node(event.node);
         n.wants_writer = false;
-        n.runtime->spawn([](World& world, Node& nd, LogWriter& w) -> Task<void> {
+        n.runtime->spawn([](World& world, Node& nd, SimWriter& w) -> Task<void> {
           Status closed = co_await w.close();
           world.note(nd.index, "close: " + (closed.ok() ? std::string("ok") : closed.error().describe()));
         }(*this, n, *n.writer));
@@ -363,8 +433,106 @@ void World::apply(const Event& event) {
                                 [this, window] { services_.object_fault_end(window); });
       break;
     }
+    case EventKind::disk_wipe:
+    case EventKind::net_partition:
+    case EventKind::net_chaos:
+    case EventKind::slow_fsync:
+      apply_quorum_fault(event);
+      break;
     case EventKind::count_: WAL_UNREACHABLE();
   }
+}
+
+void World::apply_quorum_fault(const Event& event) {
+  if (!config_.quorum) {
+    note(0, faults::describe(event) + " (no LogStores in this mode: ignored)");
+    return;
+  }
+  const bool node_ok = event.node >= 1 && event.node <= shape_.node_count();
+  if (event.kind == EventKind::disk_wipe) {
+      if (!node_ok || !shape_.is_logstore(event.node) || !node(event.node).runtime->alive()) return;
+      if (!wipe_keeps_fault_model(event.node)) {
+        note(event.node, "disk wipe skipped: another replica of an unuploaded segment lost its "
+                         "disk already (outside the fault model)");
+        return;
+      }
+      Node& n = node(event.node);
+      crash(event.node, event.duration);
+      n.disk->wipe();
+      // Until its LogStore is back up (and has read the revision its new disk starts at), the
+      // node counts as having lost everything: see wipe_keeps_fault_model.
+      n.wiped_at_revision = std::numeric_limits<int64_t>::max();
+      note(event.node, "DISK WIPED");
+      return;
+  }
+  if (event.kind == EventKind::slow_fsync) {
+      if (!node_ok || !shape_.is_logstore(event.node)) return;
+      Node& n = node(event.node);
+      DiskFaults slow = n.disk->faults();
+      slow.sync_latency.base = std::chrono::milliseconds(std::min<uint32_t>(event.magnitude, 2000));
+      n.disk->set_faults(slow);
+      note(event.node, faults::describe(event));
+      scheduler_.schedule_after(event.duration, world_owner, Site("world.slow_fsync_end"),
+                                [this, index = event.node] {
+                                  node(index).disk->set_faults(DiskFaults{});
+                                });
+      return;
+  }
+  {
+      WAL_ASSERT(event.kind == EventKind::net_partition || event.kind == EventKind::net_chaos);
+      if (event.kind == EventKind::net_partition && !node_ok) return;
+      note(0, faults::describe(event));
+      const uint64_t window = next_network_fault_++;
+      network_faults_.emplace(window, event);
+      apply_network_faults();
+      scheduler_.schedule_after(event.duration, world_owner, Site("world.net_fault_end"),
+                                [this, window] {
+                                  network_faults_.erase(window);
+                                  apply_network_faults();
+                                });
+  }
+}
+
+// Partitions and message chaos are windows that may overlap: rebuild the network's state from
+// the windows still open.
+void World::apply_network_faults() {
+  network_->heal();
+  SimNetworkConfig config;
+  for (const auto& [window, event] : network_faults_) {
+    if (event.kind == EventKind::net_chaos) {
+      const uint32_t ppm = std::min<uint32_t>(event.magnitude, 500'000);
+      config.drop_ppm = std::max(config.drop_ppm, ppm);
+      config.duplicate_ppm = std::max(config.duplicate_ppm, ppm);
+      config.spike_ppm = std::max(config.spike_ppm, ppm);
+      continue;
+    }
+    std::vector<NodeIndex> others;
+    for (uint32_t i = 1; i <= shape_.node_count(); ++i) {
+      if (i != event.node) others.push_back(i);
+    }
+    network_->partition({event.node}, others,
+                        event.magnitude == 1 ? PartitionMode::one_way : PartitionMode::symmetric);
+  }
+  network_->set_config(config);
+}
+
+// The fault model allows at most one replica of a segment to lose its disk before the segment
+// is uploaded: refuse a wipe that would be the second.
+bool World::wipe_keeps_fault_model(uint32_t index) {
+  const std::string self = fmt::format("n{}", index);
+  for (const SegmentMeta& segment : services_.segments(log_name)) {
+    if (!segment.quorum() || segment.uploaded) continue;
+    if (std::find(segment.ensemble.begin(), segment.ensemble.end(), self) ==
+        segment.ensemble.end()) {
+      continue;
+    }
+    for (const std::string& member : segment.ensemble) {
+      if (member == self) continue;
+      const uint32_t other = static_cast<uint32_t>(std::stoul(member.substr(1)));
+      if (node(other).wiped_at_revision >= segment.create_revision) return false;
+    }
+  }
+  return true;
 }
 
 void World::schedule_events() {
@@ -395,7 +563,12 @@ bool World::heal_everything() {
   healing_ = true;
   note(0, "HEAL: faults stop, crashed nodes restart");
   services_.heal_all();
+  if (network_) {
+    network_faults_.clear();
+    apply_network_faults();
+  }
   for (auto& n : nodes_) {
+    if (n->disk) n->disk->set_faults(DiskFaults{});
     n->partitions = 0;
     if (!n->runtime->alive()) restart(n->index);
   }
@@ -430,9 +603,9 @@ bool World::final_writer(TimePoint deadline) {
                           std::optional<Error>& error) -> Task<void> {
     // An open still under way on another node (slowed by the faults) may fence this one once;
     // a live system would simply open again, and so does the check, a few times.
-    Result<std::unique_ptr<LogWriter>> opened = make_error(Errc::fenced);
+    Result<std::unique_ptr<SimWriter>> opened = make_error(Errc::fenced);
     for (int attempt = 0; attempt < 5; ++attempt) {
-      opened = co_await n.client->open_writer(std::string(log_name), world.writer_options_);
+      opened = co_await world.open_any_writer(n);
       if (opened.ok() || opened.error().code != Errc::fenced) break;
       co_await sleep_for(*n.runtime, std::chrono::milliseconds(500));
     }
@@ -500,6 +673,30 @@ bool World::final_gc(TimePoint deadline) {
     return false;
   }
   return true;
+}
+
+// Quorum mode: every sealed segment reaches object storage (a LogStore uploads it and marks it
+// uploaded), so the final read and the readers can see it.
+bool World::uploads_done(TimePoint deadline) {
+  if (!config_.quorum) return true;
+  auto pending = [&] {
+    for (const SegmentMeta& segment : services_.segments(log_name)) {
+      if (segment.quorum() && segment.state == SegmentState::sealed && !segment.uploaded) {
+        return std::optional<SegmentMeta>(segment);
+      }
+    }
+    return std::optional<SegmentMeta>();
+  };
+  if (run_until_done([&] { return !pending().has_value(); }, deadline,
+                     "uploading every sealed segment")) {
+    return true;
+  }
+  const std::optional<SegmentMeta> stuck = pending();
+  liveness_failure("upload_stuck",
+                   fmt::format("segment {} [{}, {}) on {} is sealed but not uploaded",
+                               stuck->segment_id, stuck->first_entry_id, stuck->end_entry_id,
+                               fmt::join(stuck->ensemble, ",")));
+  return false;
 }
 
 bool World::final_read(TimePoint deadline) {
@@ -585,7 +782,7 @@ SimResult World::run() {
   heal_everything();
   const TimePoint deadline = now() + config_.heal_timeout;
   const bool live = wait_appends_resolved(deadline) && final_writer(deadline) &&
-                    final_gc(deadline) && final_read(deadline) && readers_caught_up(deadline) &&
+                    uploads_done(deadline) && final_gc(deadline) && final_read(deadline) && readers_caught_up(deadline) &&
                     no_orphans(deadline);
   (void)live;
   if (history_.final_log.read_ok) {

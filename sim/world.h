@@ -31,6 +31,7 @@ struct SimConfig {
   faults::Schedule schedule;
   faults::WorldShape shape;
   FencingMode fencing = FencingMode::fence_object;
+  bool quorum = false;  // QuorumBuffer: writers use LogStore nodes (shape.logstore_nodes > 0)
   std::vector<SimBug> bugs;
   Duration fault_phase = std::chrono::seconds(20);
   Duration heal_timeout = std::chrono::seconds(180);

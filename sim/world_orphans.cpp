@@ -7,6 +7,31 @@
 
 namespace wal::sim {
 
+std::vector<SegmentMeta> list_segments(MemMetaStore& meta, const std::string& meta_root,
+                                       const std::string& log_name) {
+  std::vector<SegmentMeta> segments;
+  const std::string log_key = logs_prefix(meta_root) + log_name;
+  RangeRequest log_request;
+  log_request.key = log_key;
+  Result<RangeResponse> log_kv = meta.apply_range(log_request);
+  if (!log_kv.ok() || log_kv->kvs.empty()) return segments;
+  Result<LogMeta> log_meta = decode_log_meta(log_key, log_kv->kvs.front().value);
+  if (!log_meta.ok()) return segments;
+  const LogKeys keys{meta_root, "", log_name, log_meta->log_id};
+  RangeRequest request;
+  request.key = keys.segment_prefix();
+  request.range_end = prefix_end(keys.segment_prefix());
+  Result<RangeResponse> kvs = meta.apply_range(request);
+  if (!kvs.ok()) return segments;
+  for (const KeyValue& kv : kvs->kvs) {
+    Result<SegmentMeta> segment = decode_segment(kv.key, kv.value);
+    if (!segment.ok()) continue;
+    segment->create_revision = kv.create_revision;
+    segments.push_back(*segment);
+  }
+  return segments;
+}
+
 std::vector<std::string> find_orphans(MemObjectStore& objects, MemMetaStore& meta,
                                       const std::string& meta_root,
                                       const std::string& object_root,

@@ -98,6 +98,10 @@ void WorldServices::apply_object_faults() {
       case faults::EventKind::truncate:
       case faults::EventKind::collect_garbage:
       case faults::EventKind::crash:
+      case faults::EventKind::disk_wipe:
+      case faults::EventKind::net_partition:
+      case faults::EventKind::net_chaos:
+      case faults::EventKind::slow_fsync:
       case faults::EventKind::meta_partition:
       case faults::EventKind::meta_leader_change:
       case faults::EventKind::meta_compact:
@@ -138,5 +142,11 @@ size_t WorldServices::object_requests_in_flight() const { return impl_->objects.
 std::vector<std::string> WorldServices::orphaned_objects(const std::string& log_name) {
   return find_orphans(impl_->objects.state(), impl_->meta.state(), "/wal/", "wal/", log_name);
 }
+
+std::vector<SegmentMeta> WorldServices::segments(const std::string& log_name) {
+  return list_segments(impl_->meta.state(), "/wal/", log_name);
+}
+
+int64_t WorldServices::meta_revision() { return impl_->meta.state().revision(); }
 
 }  // namespace wal::sim

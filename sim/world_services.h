@@ -15,6 +15,7 @@
 #include "sim/scheduler.h"
 #include "sim/trace.h"
 #include "wal/env/meta_store.h"
+#include "wal/log/metadata.h"
 #include "wal/env/object_store.h"
 
 namespace wal::sim {
@@ -41,6 +42,10 @@ class WorldServices {
   // Objects of log `log_name` that no segment owns (see LogClient::collect_garbage), read
   // straight from the simulated stores' state.
   [[nodiscard]] std::vector<std::string> orphaned_objects(const std::string& log_name);
+  // The log's segments and etcd's current revision, read straight from the simulated state
+  // (the world's own bookkeeping: no request, no trace event).
+  [[nodiscard]] std::vector<SegmentMeta> segments(const std::string& log_name);
+  [[nodiscard]] int64_t meta_revision();
 
  private:
   struct Impl;

@@ -32,7 +32,7 @@ struct CommonOptions {
 };
 
 void add_common(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--mode", o.mode, "memory (MemoryBuffer); quorum arrives with QuorumBuffer");
+  cmd->add_option("--mode", o.mode, "memory (MemoryBuffer) or quorum (QuorumBuffer: 3-replica LogStores)");
   cmd->add_option("--faults", o.faults, "swarm (default), none, or a schedule FILE (JSON)");
   cmd->add_option("--fencing", o.fencing, "fence_object (default) or meta_confirm");
   cmd->add_option("--bug", o.bugs, "switch on a planted bug (see `wp-sim bugs`); repeatable");
@@ -40,16 +40,15 @@ void add_common(CLI::App* cmd, CommonOptions& o) {
   cmd->add_flag("--no-determinism-check", o.no_determinism_check,
                 "run each seed once instead of twice");
   cmd->add_option("--artifacts", o.artifacts_dir,
-                  "where failing runs write nodes.log, timeline.html, trace.jsonl, replay.txt");
+                  "where failing runs write nodes.log, events.log, timeline.html, trace.jsonl, replay.txt");
 }
 
 wal::Result<RunSpec> make_spec(const CommonOptions& o, uint64_t seed) {
   RunSpec spec;
   spec.seed = seed;
   spec.mode = o.mode;
-  if (o.mode != "memory") {
-    return wal::make_error(wal::Errc::unsupported,
-                           "--mode " + o.mode + " is not available yet (only memory)");
+  if (o.mode != "memory" && o.mode != "quorum") {
+    return wal::make_error(wal::Errc::invalid_argument, "--mode: memory or quorum");
   }
   if (o.fencing == "meta_confirm") {
     spec.fencing = wal::FencingMode::meta_confirm;
@@ -59,6 +58,12 @@ wal::Result<RunSpec> make_spec(const CommonOptions& o, uint64_t seed) {
   for (const std::string& name : o.bugs) {
     auto bug = bug_by_name(name);
     if (!bug) return wal::make_error(wal::Errc::invalid_argument, "unknown bug '" + name + "'");
+    for (const BugInfo& info : planted_bugs()) {
+      if (info.bug == *bug && info.mode != spec.mode) {
+        return wal::make_error(wal::Errc::invalid_argument,
+                               "bug '" + name + "' lives in --mode " + std::string(info.mode));
+      }
+    }
     spec.bugs.push_back(*bug);
   }
   spec.fault_phase_ms = o.fault_phase_ms;
@@ -115,7 +120,7 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
     const std::string dir = fmt::format("{}/seed-{}", artifacts_root, spec.seed);
     auto written = write_artifacts(spec, run.result, dir);
     if (written.ok()) {
-      fmt::print("  artifacts: {}/{{nodes.log,timeline.html,trace.jsonl,replay.txt}}\n", dir);
+      fmt::print("  artifacts: {}/{{nodes.log,events.log,timeline.html,trace.jsonl,replay.txt}}\n", dir);
     } else {
       fmt::print(stderr, "wp-sim: could not write artifacts: {}\n", written.error().describe());
     }

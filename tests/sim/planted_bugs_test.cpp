@@ -20,6 +20,7 @@ TEST_P(planted_bug, is_caught_and_shrinks_to_a_small_schedule) {
   for (uint64_t seed = 1; seed <= seeds_max && !failing; ++seed) {
     RunSpec spec;
     spec.seed = seed;
+    spec.mode = std::string(info.mode);
     spec.fencing = info.fencing;
     spec.bugs = {info.bug};
     SimResult result = run_simulation(config_for(spec));
@@ -49,7 +50,7 @@ TEST_P(planted_bug, is_caught_and_shrinks_to_a_small_schedule) {
             << shrunk.runs << " runs\n  wp-sim replay " << encode_token(shrunk.spec) << "\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(memory, planted_bug, ::testing::ValuesIn(planted_bugs()),
+INSTANTIATE_TEST_SUITE_P(all, planted_bug, ::testing::ValuesIn(planted_bugs()),
                          [](const ::testing::TestParamInfo<BugInfo>& param) {
                            return std::string(sim_bug_name(param.param.bug));
                          });

@@ -47,6 +47,14 @@ std::string_view sim_bug_name(SimBug bug) {
     case SimBug::unknown_as_success: return "unknown_as_success";
     case SimBug::skip_fence_on_open: return "skip_fence_on_open";
     case SimBug::seal_one_short: return "seal_one_short";
+    case SimBug::quorum_min_of_fence_replies: return "quorum_min_of_fence_replies";
+    case SimBug::quorum_seal_from_lagging: return "quorum_seal_from_lagging";
+    case SimBug::quorum_ack_before_fsync: return "quorum_ack_before_fsync";
+    case SimBug::quorum_ack_on_one: return "quorum_ack_on_one";
+    case SimBug::quorum_fence_in_memory_only: return "quorum_fence_in_memory_only";
+    case SimBug::quorum_recovery_without_fence: return "quorum_recovery_without_fence";
+    case SimBug::quorum_unknown_as_absent: return "quorum_unknown_as_absent";
+    case SimBug::quorum_stale_epoch_accepted: return "quorum_stale_epoch_accepted";
     case SimBug::reader_skips_checksum: return "reader_skips_checksum";
     case SimBug::truncate_needed_segment: return "truncate_needed_segment";
     case SimBug::fence_by_lease_only: return "fence_by_lease_only";

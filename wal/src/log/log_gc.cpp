@@ -55,7 +55,10 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
     }
     if (!below) {
       if (!first_live_segment) first_live_segment = entry.meta.segment_id;
-      if (entry.meta.state == SegmentState::sealed && (full || !entry.meta.orphans_collected)) {
+      // A quorum segment being uploaded has blocks its metadata does not list yet: not orphans.
+      const bool in_storage = !entry.meta.quorum() || entry.meta.uploaded;
+      if (entry.meta.state == SegmentState::sealed && in_storage &&
+          (full || !entry.meta.orphans_collected)) {
         Result<uint64_t> swept = co_await sweep_sealed_segment(keys, entry.meta);
         if (!swept.ok()) co_return std::move(swept).error();
         report.orphans_deleted += *swept;

@@ -143,6 +143,9 @@ const SegmentMeta* LogReader::segment_for(EntryId id) const {
 
 // Entries of `segment` below this are acknowledged and readable.
 EntryId LogReader::segment_visible_end(const SegmentMeta& segment) const {
+  // A QuorumBuffer segment's entries are on its LogStores until one uploads it; this reader
+  // reads object storage only, so it waits for the upload (the watch brings the change).
+  if (segment.quorum() && !segment.uploaded) return segment.first_entry_id;
   if (segment.state == SegmentState::sealed) return segment.end_entry_id;
   if (tail_.segment_id == segment.segment_id) {
     return std::max(tail_.end_entry_id, segment.first_entry_id);

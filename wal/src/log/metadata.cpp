@@ -52,6 +52,26 @@ class FieldReader {
     }
     return field->get<std::string>();
   }
+  [[nodiscard]] bool has(const char* name) const {
+    return error_.empty() && object_.is_object() && object_.contains(name);
+  }
+  std::vector<std::string> strings(const char* name) {
+    const json* field = find(name);
+    if (field == nullptr) return {};
+    std::vector<std::string> out;
+    if (!field->is_array()) {
+      fail(std::string("field '") + name + "' is not an array");
+      return {};
+    }
+    for (const json& item : *field) {
+      if (!item.is_string()) {
+        fail(std::string("field '") + name + "' holds a non-string");
+        return {};
+      }
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  }
   void fail(std::string problem) {
     if (error_.empty()) error_ = std::move(problem);
   }
@@ -109,7 +129,7 @@ std::string encode(const TruncationRecord& record) {
   return json{{"first_kept_entry_id", record.first_kept_entry_id}}.dump();
 }
 std::string encode(const SegmentMeta& meta) {
-  return json{{"segment_id", meta.segment_id},
+  json out{{"segment_id", meta.segment_id},
               {"state", segment_state_name(meta.state)},
               {"epoch", meta.epoch},
               {"first_entry_id", meta.first_entry_id},
@@ -121,8 +141,13 @@ std::string encode(const SegmentMeta& meta) {
               {"size_bytes", meta.size_bytes},
               {"sealed_unix_ms", meta.sealed_unix_ms},
               {"sealed_by_epoch", meta.sealed_by_epoch},
-              {"orphans_collected", meta.orphans_collected}}
-      .dump();
+              {"orphans_collected", meta.orphans_collected}};
+  // Quorum fields only when present, so MemoryBuffer values stay as they were.
+  if (meta.quorum()) {
+    out["ensemble"] = meta.ensemble;
+    out["uploaded"] = meta.uploaded;
+  }
+  return out.dump();
 }
 
 Result<LogMeta> decode_log_meta(std::string_view key, std::string_view value) {
@@ -181,6 +206,12 @@ Result<SegmentMeta> decode_segment(std::string_view key, std::string_view value)
   meta.sealed_unix_ms = in.i64("sealed_unix_ms");
   meta.sealed_by_epoch = in.u64("sealed_by_epoch");
   meta.orphans_collected = in.boolean("orphans_collected");
+  if (in.has("ensemble")) {
+    meta.ensemble = in.strings("ensemble");
+    meta.uploaded = in.boolean("uploaded");
+    if (meta.ensemble.empty()) in.fail("empty ensemble");
+    if (meta.uploaded && meta.state != SegmentState::sealed) in.fail("uploaded but not sealed");
+  }
   if (meta.state == SegmentState::sealed && meta.end_entry_id < meta.first_entry_id) {
     in.fail("end_entry_id below first_entry_id");
   }

@@ -22,6 +22,15 @@ enum class SimBug : uint16_t {
   reader_skips_checksum,      // reader accepts blocks without verifying the CRC
   truncate_needed_segment,    // truncation GC deletes the segment just above the point
   fence_by_lease_only,        // writer trusts its lease instead of the epoch token
+  // QuorumBuffer (docs/protocol.md names the invariant each one breaks).
+  quorum_min_of_fence_replies,   // recovery ends the segment at the MINIMUM reply (woodpecker#320)
+  quorum_seal_from_lagging,      // recovery seals at the first reply's end, however lagging (#242)
+  quorum_ack_before_fsync,       // a LogStore answers an add before its journal sync
+  quorum_ack_on_one,             // the writer acknowledges once 1 of 3 replicas has an entry
+  quorum_fence_in_memory_only,   // a LogStore does not persist the fence epoch
+  quorum_recovery_without_fence, // recovery asks replicas for their end without fencing them
+  quorum_unknown_as_absent,      // recovery counts an "unknown" fence reply as known
+  quorum_stale_epoch_accepted,   // a LogStore accepts adds below the segment's fence epoch
   count_,                     // number of values; not a bug
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wal/core/result.h"
 #include "wal/log/options.h"
@@ -59,6 +60,18 @@ struct SegmentMeta {
   int64_t sealed_unix_ms = 0;
   Epoch sealed_by_epoch = 0;       // the writer that sealed it: tells our seal from another's
   bool orphans_collected = false;  // objects past block_count were deleted after sealing
+  // QuorumBuffer segments only (docs/protocol.md): the three LogStore nodes holding its entries,
+  // in ensemble order. Empty for MemoryBuffer segments, whose blocks go straight to the store.
+  std::vector<std::string> ensemble;
+  // The segment's entries are in object storage (blocks [0, block_count)). Always true for
+  // MemoryBuffer segments; a sealed quorum segment becomes uploaded once a LogStore has stored
+  // and verified [first_entry_id, end_entry_id) in blocks.
+  bool uploaded = true;
+  // etcd create_revision of this key, filled in by decoders that know it (not stored in the
+  // value): a LogStore whose disk was initialised after it may have lost the segment's data.
+  int64_t create_revision = 0;
+
+  [[nodiscard]] bool quorum() const { return !ensemble.empty(); }
 };
 
 [[nodiscard]] std::string_view segment_state_name(SegmentState state);

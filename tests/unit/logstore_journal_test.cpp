@@ -1,0 +1,126 @@
+// LogStore journal replay: exact classification of clean files, torn tails (every cut of the
+// last record) and damage (every single-bit flip anywhere), and the path names.
+#include <gtest/gtest.h>
+
+#include "wal/src/quorum/logstore_journal.h"
+
+namespace wal::quorum::journal {
+namespace {
+
+const SegmentRef segment{"orders", 7, 3, 100, 42};
+
+Bytes sample_journal(std::vector<size_t>* record_ends = nullptr) {
+  Bytes out;
+  auto mark = [&] {
+    if (record_ends) record_ends->push_back(out.size());
+  };
+  append_header_record(out, segment);
+  mark();
+  append_entry_record(out, 100, to_bytes("first"));
+  mark();
+  append_fence_record(out, 9);
+  mark();
+  append_entry_record(out, 101, {});
+  mark();
+  append_entry_record(out, 100, to_bytes("first"));  // a repeat after a failed sync
+  mark();
+  append_entry_record(out, 102, to_bytes("third entry"));
+  mark();
+  return out;
+}
+
+TEST(logstore_journal, a_clean_journal_replays_every_record) {
+  const Bytes bytes = sample_journal();
+  const JournalReplay replay = replay_journal(bytes);
+  EXPECT_EQ(replay.end, JournalEnd::clean);
+  ASSERT_TRUE(replay.segment.has_value());
+  EXPECT_EQ(*replay.segment, segment);
+  EXPECT_EQ(replay.fence_epoch, 9u);
+  EXPECT_FALSE(replay.knowledge_lost);
+  ASSERT_EQ(replay.entries.size(), 3u);
+  EXPECT_EQ(replay.entries[0], to_bytes("first"));
+  EXPECT_TRUE(replay.entries[1].empty());
+  EXPECT_EQ(replay.entries[2], to_bytes("third entry"));
+  EXPECT_EQ(replay.valid_size_bytes, bytes.size());
+}
+
+TEST(logstore_journal, every_cut_inside_the_last_record_is_a_torn_tail) {
+  std::vector<size_t> ends;
+  const Bytes bytes = sample_journal(&ends);
+  const size_t last_start = ends[ends.size() - 2];
+  for (size_t cut = last_start + 1; cut < bytes.size(); ++cut) {
+    const JournalReplay replay = replay_journal(ByteView(bytes).first(cut));
+    EXPECT_EQ(replay.end, JournalEnd::torn) << "cut at " << cut;
+    EXPECT_EQ(replay.valid_size_bytes, last_start);
+    EXPECT_EQ(replay.entries.size(), 2u);
+  }
+  Bytes zero_tail = bytes;
+  zero_tail.resize(bytes.size() + 700, std::byte{0});
+  const JournalReplay zeros = replay_journal(zero_tail);
+  EXPECT_EQ(zeros.end, JournalEnd::torn);
+  EXPECT_EQ(zeros.valid_size_bytes, bytes.size());
+}
+
+// No single flipped bit, wherever it is, passes for a torn tail or a clean file: a length field
+// that lies must never make replay cut acknowledged entries off silently.
+TEST(logstore_journal, every_single_bit_flip_is_damage) {
+  std::vector<size_t> ends;
+  const Bytes bytes = sample_journal(&ends);
+  for (size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+    Bytes flipped = bytes;
+    flipped[bit / 8] ^= static_cast<std::byte>(1u << (bit % 8));
+    const JournalReplay replay = replay_journal(flipped);
+    ASSERT_EQ(replay.end, JournalEnd::damaged) << "bit " << bit;
+    // The valid prefix ends at the start of the damaged record.
+    size_t record_start = 0;
+    for (size_t end : ends) {
+      if (end <= bit / 8) record_start = end;
+    }
+    ASSERT_EQ(replay.valid_size_bytes, record_start) << "bit " << bit;
+  }
+}
+
+TEST(logstore_journal, inconsistent_records_are_damage) {
+  Bytes no_header;
+  append_entry_record(no_header, 100, to_bytes("x"));
+  EXPECT_EQ(replay_journal(no_header).end, JournalEnd::damaged);
+  EXPECT_FALSE(replay_journal(no_header).segment.has_value());
+
+  Bytes hole;
+  append_header_record(hole, segment);
+  append_entry_record(hole, 101, to_bytes("x"));  // 100 is missing
+  EXPECT_EQ(replay_journal(hole).end, JournalEnd::damaged);
+
+  Bytes two_headers;
+  append_header_record(two_headers, segment);
+  SegmentRef other = segment;
+  other.first_entry_id = 5;
+  append_header_record(two_headers, other);
+  EXPECT_EQ(replay_journal(two_headers).end, JournalEnd::damaged);
+
+  Bytes lost;
+  append_header_record(lost, segment);
+  append_knowledge_lost_record(lost, KnowledgeLostReason::journal_damaged);
+  const JournalReplay replay = replay_journal(lost);
+  EXPECT_EQ(replay.end, JournalEnd::clean);
+  EXPECT_TRUE(replay.knowledge_lost);
+}
+
+TEST(logstore_journal, paths_name_log_and_segment_and_nothing_else_parses) {
+  const std::string path = journal_path(7, 3);
+  EXPECT_EQ(path, "q/00000000000000000007-00000000000000000003.journal");
+  auto parsed = parse_journal_path(path, suffix);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->log_id, 7u);
+  EXPECT_EQ(parsed->segment_id, 3u);
+  EXPECT_FALSE(parse_journal_path(path + ".damaged", suffix).has_value());
+  EXPECT_TRUE(parse_journal_path(path + ".damaged", damaged_suffix).has_value());
+  EXPECT_FALSE(parse_journal_path("q/disk.json", suffix).has_value());
+  EXPECT_FALSE(
+      parse_journal_path("q/0000000000000000000x-00000000000000000003.journal", suffix));
+  EXPECT_FALSE(
+      parse_journal_path("q/99999999999999999999-00000000000000000003.journal", suffix));
+}
+
+}  // namespace
+}  // namespace wal::quorum::journal

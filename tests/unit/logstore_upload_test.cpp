@@ -1,0 +1,208 @@
+// The LogStore uploader and registration: sealed segments become blocks the ordinary LogReader
+// and verify_log read like a MemoryBuffer segment; refusal when the node lacks entries; journals
+// dropped once uploaded or gone; the leased registration key.
+#include <gtest/gtest.h>
+
+#include "tests/unit/logstore_fixture.h"
+#include "wal/log/log_client.h"
+#include "wal/log/log_verify.h"
+
+using namespace std::chrono_literals;
+
+namespace wal::quorum::testing {
+namespace {
+
+struct UploadFixture : LogStoreFixture {
+  UploadFixture() { options.upload_block_bytes_max = 200; }  // several blocks per segment
+  // A log created the way LogClient does it, so LogReader finds it.
+  uint64_t create_client_log(const std::string& log_name) {
+    LogClient log_client(reader_env);
+    WAL_ASSERT(run(log_client.create_log(log_name)).ok());
+    auto info = run(log_client.get_log(log_name));
+    WAL_ASSERT(info.ok());
+    return info->meta.log_id;
+  }
+  std::vector<LogEntry> read_all(const std::string& log_name) {
+    LogClient log_client(reader_env);
+    auto reader = run(log_client.open_reader(log_name, ReadPosition::earliest()));
+    WAL_ASSERT(reader.ok());
+    std::vector<LogEntry> entries;
+    while (true) {
+      auto entry = run((*reader)->try_next());
+      WAL_ASSERT(entry.ok());
+      if (!*entry) break;
+      entries.push_back(std::move(**entry));
+    }
+    return entries;
+  }
+  Env reader_env{loop, loop, random, faults, &objects, &meta, nullptr, nullptr};
+};
+
+TEST(logstore_upload, a_sealed_segment_uploads_to_blocks_the_log_reader_reads) {
+  UploadFixture f;
+  f.start("a");
+  f.start("b");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
+  }
+  f.loop.run_for(300ms);
+  EXPECT_EQ(f.objects.object_count(), 0u) << "uploaded before the seal";
+  f.seal_segment(ref, 18);  // the last two entries were never acknowledged
+  f.loop.run_for(300ms);
+  auto meta = f.segment_meta(ref);
+  ASSERT_TRUE(meta.has_value());
+  EXPECT_TRUE(meta->uploaded);
+  EXPECT_GT(meta->block_count, 2u);
+  EXPECT_EQ(f.store("a").stats().segments_uploaded + f.store("b").stats().segments_uploaded, 1u);
+  EXPECT_TRUE(f.store("a").upload_problems().empty());
+  EXPECT_TRUE(f.store("b").upload_problems().empty());
+  auto entries = f.read_all("orders");
+  ASSERT_EQ(entries.size(), 18u);
+  for (EntryId id = 0; id < 18; ++id) {
+    EXPECT_EQ(entries[id].id, id);
+    EXPECT_EQ(entries[id].payload, payload(id));
+  }
+  auto report = f.run(verify_log(f.reader_env, f.keys("orders", log_id)));
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  EXPECT_EQ(report->entries_checked, 18u);
+}
+
+// Both ensemble members upload the same segment: the second finds identical objects.
+TEST(logstore_upload, two_nodes_produce_identical_blocks) {
+  UploadFixture f;
+  f.start("a");
+  f.start("b");  // before the segment exists: a disk started later would be in limbo for it
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 12))->status, AddStatus::ok);
+  f.seal_segment(ref, 12);
+  f.loop.run_for(150ms);
+  ASSERT_TRUE(f.segment_meta(ref)->uploaded);
+  const std::vector<std::string> keys = f.objects.keys();
+  // Node b held the same entries; with a gone and the mark undone, b uploads as if a had
+  // crashed right after its PUTs.
+  f.crash("a");
+  ASSERT_EQ(f.add("b", add_request(ref, 0, 12))->status, AddStatus::ok);
+  auto meta = *f.segment_meta(ref);
+  meta.uploaded = false;
+  meta.block_count = 0;
+  const std::string key = f.keys("orders", log_id).segment_key(0);
+  ASSERT_TRUE(f.meta.apply_txn(TxnRequest{{}, {PutOp{key, encode(meta), 0}}, {}}).ok());
+  f.loop.run_for(150ms);
+  EXPECT_TRUE(f.segment_meta(ref)->uploaded);
+  EXPECT_EQ(f.store("b").stats().segments_uploaded, 1u);
+  EXPECT_TRUE(f.store("b").upload_problems().empty());
+  EXPECT_EQ(f.objects.keys(), keys);
+}
+
+TEST(logstore_upload, an_existing_block_with_other_bytes_is_never_overwritten) {
+  UploadFixture f;
+  f.start("a");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 12))->status, AddStatus::ok);
+  const std::string block0 = f.keys("orders", log_id).block_key(0, 0);
+  ASSERT_TRUE(f.objects.apply_put(block0, to_bytes("someone else's"), {}).ok());
+  f.seal_segment(ref, 12);
+  f.loop.run_for(150ms);
+  EXPECT_FALSE(f.segment_meta(ref)->uploaded);
+  ASSERT_FALSE(f.store("a").upload_problems().empty());
+  EXPECT_EQ(f.objects.find(block0)->body, to_bytes("someone else's"));
+}
+
+TEST(logstore_upload, a_node_missing_part_of_the_segment_does_not_upload) {
+  UploadFixture f;
+  f.start("a");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 3))->status, AddStatus::ok);
+  f.seal_segment(ref, 5);
+  f.loop.run_for(500ms);
+  EXPECT_FALSE(f.segment_meta(ref)->uploaded);
+  EXPECT_EQ(f.objects.object_count(), 0u);
+  // Once it holds the rest (a recovering writer re-replicated), it uploads.
+  ASSERT_TRUE(f.fence("a", ref, 2)->fenced);
+  AddRequest recovery = add_request(ref, 3, 5, 2);
+  recovery.recovery = true;
+  auto added = f.add("a", recovery);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(added->status, AddStatus::ok);
+  f.loop.run_for(150ms);
+  EXPECT_TRUE(f.segment_meta(ref)->uploaded);
+  EXPECT_EQ(f.read_all("orders").size(), 5u);
+}
+
+TEST(logstore_upload, the_journal_is_dropped_once_the_segment_is_marked_uploaded) {
+  UploadFixture f;
+  LogStoreNode& node = f.start("a");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 4))->status, AddStatus::ok);
+  const std::string path = journal::journal_path(ref.log_id, ref.segment_id);
+  f.seal_segment(ref, 4);
+  f.loop.run_for(150ms);  // one scan: uploads and marks
+  ASSERT_TRUE(f.segment_meta(ref)->uploaded);
+  EXPECT_TRUE(f.node("a").disk.exists(path)) << "dropped before the mark was read back";
+  f.loop.run_for(100ms);  // the next scan sees the mark
+  EXPECT_FALSE(f.node("a").disk.exists(path));
+  EXPECT_EQ(node.stats().journals_dropped, 1u);
+  EXPECT_EQ(node.find_segment(ref.log_id, ref.segment_id), nullptr);
+  auto late = f.add("a", add_request(ref, 4, 5));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->status, AddStatus::sealed);
+  EXPECT_FALSE(f.node("a").disk.exists(path)) << "a late add recreated the journal";
+}
+
+TEST(logstore_upload, the_journal_of_a_deleted_segment_is_dropped) {
+  UploadFixture f;
+  LogStoreNode& node = f.start("a");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const SegmentRef kept = f.create_segment("orders", log_id, 1, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 2))->status, AddStatus::ok);
+  ASSERT_EQ(f.add("a", add_request(kept, 0, 2))->status, AddStatus::ok);
+  f.loop.run_for(250ms);
+  EXPECT_EQ(node.stats().journals_dropped, 0u);
+  const std::string key = f.keys("orders", log_id).segment_key(0);
+  ASSERT_TRUE(f.meta.apply_txn(TxnRequest{{}, {DeleteOp{key, {}}}, {}}).ok());
+  f.loop.run_for(150ms);
+  EXPECT_EQ(node.stats().journals_dropped, 1u);
+  EXPECT_FALSE(f.node("a").disk.exists(journal::journal_path(ref.log_id, 0)));
+  EXPECT_TRUE(f.node("a").disk.exists(journal::journal_path(ref.log_id, 1)));
+}
+
+TEST(logstore_registration, the_node_registers_under_a_lease_and_renews_it) {
+  LogStoreFixture f;
+  f.options.registration_ttl = 3s;
+  LogStoreNode& node = f.start("a");
+  f.loop.run_for(10ms);
+  const std::string key = logstore_registry_prefix(f.options.meta_root) + "a";
+  auto read = [&] {
+    auto kv = f.meta.apply_range(RangeRequest{key, {}, 0, 0});
+    WAL_ASSERT(kv.ok());
+    return kv->kvs;
+  };
+  ASSERT_EQ(read().size(), 1u);
+  const LeaseId first_lease = read()[0].lease;
+  EXPECT_NE(first_lease, 0);
+  EXPECT_EQ(first_lease, node.registration_lease());
+  f.loop.run_for(10s);  // well past the TTL: only keep-alives keep it
+  ASSERT_EQ(read().size(), 1u);
+  EXPECT_EQ(read()[0].lease, first_lease);
+  // A lost lease (etcd expired it while the node was cut off) is replaced.
+  ASSERT_TRUE(f.meta.expire_lease_now(first_lease).ok());
+  EXPECT_TRUE(read().empty());
+  f.loop.run_for(2s);
+  ASSERT_EQ(read().size(), 1u);
+  EXPECT_NE(read()[0].lease, first_lease);
+  // A crashed node stops renewing, and its key goes with the lease.
+  f.crash("a");
+  f.loop.run_for(5s);
+  EXPECT_TRUE(read().empty());
+}
+
+}  // namespace
+}  // namespace wal::quorum::testing

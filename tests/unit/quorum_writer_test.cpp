@@ -1,0 +1,200 @@
+// QuorumWriter against real LogStore nodes on in-memory services: 2-of-3 acknowledgement in
+// order, rolling past a failed replica, takeover recovery (maximum over known replies, unknown
+// never counted as empty), fencing of the old writer.
+#include <gtest/gtest.h>
+
+#include "tests/support/quorum_fixture.h"
+#include "wal/async/scope.h"
+#include "wal/quorum/protocol.h"
+
+using namespace std::chrono_literals;
+
+namespace wal::testing {
+namespace {
+
+using quorum::QuorumWriter;
+
+Bytes payload_for(uint64_t i) { return to_bytes("entry-" + std::to_string(i)); }
+
+// Starts `count` appends at once and runs until all complete.
+std::vector<Result<EntryId>> append_all(QuorumFixture& f, QuorumWriter& writer, uint64_t first,
+                                        uint64_t count) {
+  std::vector<std::optional<Result<EntryId>>> results(count);
+  Scope scope(f.loop);
+  for (uint64_t i = 0; i < count; ++i) {
+    scope.spawn([](QuorumWriter& w, Bytes payload,
+                   std::optional<Result<EntryId>>& out) -> Task<void> {
+      out.emplace(co_await w.append(std::move(payload)));
+    }(writer, payload_for(first + i), results[i]));
+  }
+  f.loop.run_until_condition([&] {
+    for (auto& r : results) {
+      if (!r) return false;
+    }
+    return true;
+  });
+  std::vector<Result<EntryId>> out;
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
+}
+
+// What a LogStore reports for a segment (an ordinary read: no fence, no entries needed).
+quorum::ReadReply ask(QuorumFixture& f, const std::string& node, const LogKeys& keys,
+                      const SegmentMeta& segment) {
+  quorum::ReadRequest request;
+  request.segment = {keys.name, keys.log_id, segment.segment_id, segment.first_entry_id,
+                     segment.create_revision};
+  request.from = segment.first_entry_id;
+  request.bytes_max = 1;
+  Network& net = *f.client("probe").network;
+  Result<Bytes> reply = f.run(net.call(node, std::string(quorum::method_read), encode(request),
+                                       f.loop.now() + 1s));
+  WAL_ASSERT(reply.ok());
+  Result<quorum::ReadReply> decoded = quorum::decode_read_reply(*reply);
+  WAL_ASSERT(decoded.ok());
+  return *decoded;
+}
+
+std::vector<SegmentMeta> segments(QuorumFixture& f, const LogKeys& keys) {
+  RangeRequest request;
+  request.key = keys.segment_prefix();
+  request.range_end = prefix_end(keys.segment_prefix());
+  Result<RangeResponse> range = f.run(f.meta.range(request));
+  WAL_ASSERT(range.ok());
+  std::vector<SegmentMeta> out;
+  for (const KeyValue& kv : range->kvs) {
+    Result<SegmentMeta> meta = decode_segment(kv.key, kv.value);
+    WAL_ASSERT(meta.ok());
+    meta->create_revision = kv.create_revision;
+    out.push_back(*meta);
+  }
+  return out;
+}
+
+TEST(quorum_writer, pipelined_appends_are_acknowledged_in_order_with_dense_ids) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  auto writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(writer.ok()) << writer.error().describe();
+  auto results = append_all(f, **writer, 0, 500);
+  for (uint64_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().describe();
+    EXPECT_EQ(*results[i], i);
+  }
+  EXPECT_EQ((*writer)->acknowledged_end(), 500u);
+  // Group commit: far fewer adds than entries per replica.
+  EXPECT_LT((*writer)->stats().adds_sent, 3u * 500u);
+  // Every acknowledged entry is durable on at least 2 of the 3 replicas.
+  const SegmentMeta segment = segments(f, keys).back();
+  ASSERT_EQ(segment.ensemble.size(), 3u);
+  int holders = 0;
+  for (const std::string& node : segment.ensemble) {
+    if (ask(f, node, keys, segment).durable_end >= 500) ++holders;
+  }
+  EXPECT_GE(holders, 2);
+}
+
+TEST(quorum_writer, close_seals_at_the_acknowledged_end_and_the_next_writer_continues) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  auto first = f.open_writer("w1", keys);
+  ASSERT_TRUE(first.ok());
+  for (auto& r : append_all(f, **first, 0, 40)) ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(f.run((*first)->close()).ok());
+  std::vector<SegmentMeta> segs = segments(f, keys);
+  ASSERT_EQ(segs.size(), 1u);
+  EXPECT_EQ(segs[0].state, SegmentState::sealed);
+  EXPECT_EQ(segs[0].end_entry_id, 40u);
+  auto second = f.open_writer("w2", keys);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)->next_entry_id(), 40u);
+  EXPECT_EQ((*second)->stats().segments_recovered, 0u);  // nothing was left open
+  auto more = append_all(f, **second, 40, 5);
+  ASSERT_TRUE(more[0].ok());
+  EXPECT_EQ(*more[0], 40u);
+}
+
+TEST(quorum_writer, a_crashed_replica_makes_the_writer_roll_without_losing_or_repeating_ids) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  auto writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(writer.ok());
+  for (auto& r : append_all(f, **writer, 0, 20)) ASSERT_TRUE(r.ok());
+  // Crash one member of the current ensemble, then keep appending.
+  const std::string victim = (*writer)->ensemble()[0];
+  f.crash_store(static_cast<size_t>(victim[2] - '1'));
+  auto results = append_all(f, **writer, 20, 50);
+  for (uint64_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().describe();
+    EXPECT_EQ(*results[i], 20 + i);
+  }
+  EXPECT_GE((*writer)->stats().replica_failures, 1u);
+  EXPECT_GE((*writer)->stats().segments_sealed, 1u);
+  std::vector<SegmentMeta> segs = segments(f, keys);
+  ASSERT_GE(segs.size(), 2u);
+  EXPECT_EQ(segs[0].state, SegmentState::sealed);
+  EXPECT_EQ(segs[1].first_entry_id, segs[0].end_entry_id);  // dense across the roll
+  for (const std::string& node : segs.back().ensemble) EXPECT_NE(node, victim);
+}
+
+TEST(quorum_writer, takeover_recovers_every_acknowledged_entry_and_fences_the_old_writer) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  auto old_writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(old_writer.ok());
+  for (auto& r : append_all(f, **old_writer, 0, 30)) ASSERT_TRUE(r.ok());
+  auto new_writer = f.open_writer("w2", keys);
+  ASSERT_TRUE(new_writer.ok()) << new_writer.error().describe();
+  EXPECT_EQ((*new_writer)->stats().segments_recovered, 1u);
+  EXPECT_GE((*new_writer)->next_entry_id(), 30u);  // the maximum, never below an acknowledged id
+  const SegmentMeta recovered = segments(f, keys)[0];
+  EXPECT_EQ(recovered.state, SegmentState::sealed);
+  EXPECT_EQ(recovered.sealed_by_epoch, (*new_writer)->epoch());
+  // The old writer can no longer get anything acknowledged.
+  auto late = append_all(f, **old_writer, 1000, 1);
+  ASSERT_FALSE(late[0].ok());
+  EXPECT_EQ(late[0].error().code, Errc::fenced);
+}
+
+TEST(quorum_writer, recovery_goes_on_with_two_of_three_replicas) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  auto old_writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(old_writer.ok());
+  for (auto& r : append_all(f, **old_writer, 0, 10)) ASSERT_TRUE(r.ok());
+  const std::string down = (*old_writer)->ensemble()[1];
+  old_writer->reset();  // the old writer crashes
+  f.crash_store(static_cast<size_t>(down[2] - '1'));
+  auto new_writer = f.open_writer("w2", keys);
+  ASSERT_TRUE(new_writer.ok()) << new_writer.error().describe();
+  EXPECT_EQ(segments(f, keys)[0].end_entry_id, 10u);
+}
+
+TEST(quorum_writer, an_unknown_reply_is_never_counted_as_empty) {
+  QuorumFixture f;
+  f.writer_options.fence_rounds_max = 3;
+  const LogKeys keys = f.create_log("q");
+  auto old_writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(old_writer.ok());
+  for (auto& r : append_all(f, **old_writer, 0, 10)) ASSERT_TRUE(r.ok());
+  const std::vector<std::string> ensemble = (*old_writer)->ensemble();
+  old_writer->reset();
+  // One replica loses its disk, another is down: only one known reply is possible, so recovery
+  // must not choose an end (an empty wiped journal would say "nothing here").
+  const size_t wiped = static_cast<size_t>(ensemble[0][2] - '1');
+  const size_t down = static_cast<size_t>(ensemble[1][2] - '1');
+  f.wipe_store(wiped);
+  f.start_store(wiped);
+  f.crash_store(down);
+  auto blocked = f.open_writer("w2", keys);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code, Errc::unavailable);
+  // The down replica returns: two known replies, and nothing acknowledged is lost.
+  f.start_store(down);
+  auto recovered = f.open_writer("w3", keys);
+  ASSERT_TRUE(recovered.ok()) << recovered.error().describe();
+  EXPECT_GE(segments(f, keys)[0].end_entry_id, 10u);
+}
+
+}  // namespace
+}  // namespace wal::testing

@@ -1,0 +1,71 @@
+#pragma once
+// LogStore: one QuorumBuffer storage node (docs/protocol.md). It keeps the entries of the
+// segments whose ensemble it belongs to in per-segment journals on its Disk until they are in
+// object storage, and serves the protocol of wal/quorum/protocol.h over the Network.
+//
+// Guarantees (each one is an invariant in docs/protocol.md):
+//  - An add is answered ok only after its entries are durable (journal fsync; concurrent adds to a
+//    segment share one fsync: group commit).
+//  - Entries are accepted only in id order with no holes: an add starting above the durable end
+//    is answered `gap`.
+//  - A fence persists the segment's fence epoch (fsync) before it is answered; afterwards adds
+//    with a lower epoch are answered `fenced`, also after a restart.
+//  - A fence is answered with Knowledge::unknown, never with a too-small durable end, when the
+//    node may have lost entries of the segment: its disk was initialised (first start or a wipe)
+//    after the segment was created, or the segment's journal is damaged before its end.
+//  - Ordinary reads return only entries below the confirmed end (last-add-confirmed); a read by
+//    the writer that fenced the segment returns everything durable.
+//  - Sealed segments are uploaded to object storage under deterministic keys with create-only
+//    PUTs, verified to hold exactly [first, end) of the sealed segment, then marked uploaded in
+//    the MetaStore with a compare; the local journal is dropped only after that mark is seen.
+//  - The node registers under <meta_root>logstores/<node id> with a lease, so writers can pick
+//    live nodes for new ensembles.
+//
+// start() errors: the Disk's errors while replaying journals (corrupt journals are not errors:
+// their segments answer unknown), and the MetaStore's while reading the revision for a new disk.
+// Threading: everything on the Env's executor. Destroying the node is a crash: tasks stop where
+// they are; the disk keeps what was synced.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "wal/async/task.h"
+#include "wal/core/result.h"
+#include "wal/env/env.h"
+
+namespace wal::quorum {
+
+struct LogStoreOptions {
+  std::string meta_root = "/wal/";   // where logs and registrations live in the MetaStore
+  std::string object_root = "wal/";  // where uploaded blocks go
+  Duration registration_ttl = std::chrono::seconds(10);
+  Duration upload_scan_interval = std::chrono::milliseconds(500);
+  uint64_t upload_block_bytes_max = 8ull << 20;  // uploaded block objects are at most this big
+  uint64_t read_reply_bytes_max = 4ull << 20;
+};
+
+struct LogStoreStats {
+  uint64_t adds = 0;
+  uint64_t entries_stored = 0;
+  uint64_t fsyncs = 0;
+  uint64_t fences = 0;
+  uint64_t reads = 0;
+  uint64_t segments_uploaded = 0;
+  uint64_t journals_dropped = 0;
+  uint64_t requests_rejected = 0;  // malformed, stale epoch, gap
+};
+
+class LogStore {
+ public:
+  // Replays the journals on env.disk, serves env.network, registers in env.meta_store and starts
+  // the uploader. env needs executor, clock, random, disk, network, meta_store and object_store.
+  static Task<Result<std::unique_ptr<LogStore>>> start(Env& env, LogStoreOptions options);
+  virtual ~LogStore() = default;
+  [[nodiscard]] virtual const LogStoreStats& stats() const = 0;
+};
+
+// The MetaStore prefix under which live LogStores register (value: JSON with the node id).
+[[nodiscard]] std::string logstore_registry_prefix(std::string_view meta_root);
+
+}  // namespace wal::quorum

@@ -1,0 +1,182 @@
+// The LogStore's add, fence and read handlers (protocol in wal/quorum/protocol.h).
+#include <fmt/format.h>
+
+#include "logstore_node.h"
+
+namespace wal::quorum {
+
+namespace {
+
+Error malformed(Error error, LogStoreStats& stats) {
+  ++stats.requests_rejected;
+  return error;
+}
+
+Knowledge knowledge_of(const Segment& segment) {
+  return segment.knowledge_lost() ? Knowledge::unknown : Knowledge::known;
+}
+
+}  // namespace
+
+// A segment with no journal: lost if this disk was initialised after the segment was created,
+// or if the node dropped its journal (uploaded) or found its journal's header damaged.
+bool LogStoreNode::knowledge_lost_without_journal(const SegmentRef& ref) const {
+  const SegmentKey key{ref.log_id, ref.segment_id};
+  return ref.create_revision <= init_revision_ || lost_.contains(key) || dropped_.contains(key);
+}
+
+Result<std::shared_ptr<Segment>> LogStoreNode::segment_for(const SegmentRef& ref) {
+  const SegmentKey key{ref.log_id, ref.segment_id};
+  if (auto it = segments_.find(key); it != segments_.end()) {
+    if (it->second->ref() != ref) {
+      return make_error(Errc::invalid_argument,
+                        describe(ref) + " does not match the segment this node holds: " +
+                            describe(it->second->ref()));
+    }
+    return it->second;
+  }
+  auto segment = std::make_shared<Segment>(env_, scope_, stats_, ref,
+                                           knowledge_lost_without_journal(ref));
+  segments_[key] = segment;
+  return segment;
+}
+
+Task<Result<Bytes>> LogStoreNode::handle_add(ByteView body) {
+  Result<AddRequest> decoded = decode_add_request(body);
+  if (!decoded.ok()) co_return malformed(std::move(decoded).error(), stats_);
+  AddRequest request = std::move(decoded).value();
+  ++stats_.adds;
+  if (request.first_entry_id < request.segment.first_entry_id) {
+    co_return malformed(make_error(Errc::invalid_argument, "add below the segment's first entry"),
+                        stats_);
+  }
+  const SegmentKey key{request.segment.log_id, request.segment.segment_id};
+  if (dropped_.contains(key)) {
+    co_return encode(AddReply{AddStatus::sealed, request.segment.first_entry_id, 0});
+  }
+  Result<std::shared_ptr<Segment>> found = segment_for(request.segment);
+  if (!found.ok()) co_return malformed(std::move(found).error(), stats_);
+  std::shared_ptr<Segment> segment = std::move(found).value();
+  auto reply = [&](AddStatus status) {
+    return encode(AddReply{status, segment->durable_end(), segment->fence_epoch()});
+  };
+  // A recovering writer re-replicates only at the epoch it fenced the segment with.
+  const bool stale = request.recovery
+                         ? request.epoch == 0 || request.epoch != segment->fence_epoch()
+                         : request.epoch < segment->fence_epoch() &&
+                               !env_.faults.bug(SimBug::quorum_stale_epoch_accepted);
+  // A node that may have lost this segment's data may also have lost a fence: it takes only
+  // recovery adds, from a writer that fenced it again (docs/protocol.md, I5).
+  const bool limbo = segment->knowledge_lost() && !request.recovery;
+  if (stale || limbo) {
+    ++stats_.requests_rejected;
+    co_return reply(AddStatus::fenced);
+  }
+  const EntryId end = request.first_entry_id + request.payloads.size();
+  if (segment->sealed_end() && end > *segment->sealed_end()) co_return reply(AddStatus::sealed);
+  segment->note_confirmed_end(request.confirmed_end);
+  if (request.first_entry_id > segment->appended_end()) {
+    ++stats_.requests_rejected;
+    co_return reply(AddStatus::gap);
+  }
+  // Entries already held are skipped (a retried or duplicated add), after checking they are the
+  // same: one segment has one writer at a time, so different bytes mean a bug somewhere.
+  const EntryId held_end = std::min(end, segment->appended_end());
+  for (EntryId id = request.first_entry_id; id < held_end; ++id) {
+    if (segment->entry(id) != request.payloads[id - request.first_entry_id]) {
+      ++stats_.requests_rejected;
+      co_return make_error(Errc::corrupt, fmt::format("{}: entry {} differs from the one held",
+                                                      describe(request.segment), id));
+    }
+  }
+  const size_t skipped = held_end - request.first_entry_id;
+  segment->append_entries(std::span<const Bytes>(request.payloads).subspan(skipped));
+  if (env_.faults.bug(SimBug::quorum_ack_before_fsync)) {
+    // Planted bug: answer before the journal sync; a crash now loses what we acknowledged.
+    co_return encode(AddReply{AddStatus::ok, segment->appended_end(), segment->fence_epoch()});
+  }
+  Status durable = co_await segment->wait_durable(end, 0);
+  if (!durable.ok()) co_return std::move(durable).error();
+  co_return reply(AddStatus::ok);
+}
+
+Task<Result<Bytes>> LogStoreNode::handle_fence(ByteView body) {
+  Result<FenceRequest> decoded = decode_fence_request(body);
+  if (!decoded.ok()) co_return malformed(std::move(decoded).error(), stats_);
+  FenceRequest request = std::move(decoded).value();
+  ++stats_.fences;
+  const SegmentKey key{request.segment.log_id, request.segment.segment_id};
+  if (dropped_.contains(key)) {
+    // Uploaded and forgotten: this node can no longer say what it held, and rejects every add
+    // (sealed), so the fence holds trivially.
+    co_return encode(FenceReply{Knowledge::unknown, true, request.epoch,
+                                request.segment.first_entry_id, request.segment.first_entry_id});
+  }
+  Result<std::shared_ptr<Segment>> found = segment_for(request.segment);
+  if (!found.ok()) co_return malformed(std::move(found).error(), stats_);
+  std::shared_ptr<Segment> segment = std::move(found).value();
+  if (request.epoch > segment->fence_epoch()) segment->append_fence(request.epoch);
+  if (request.epoch == segment->fence_epoch()) {
+    Status durable = co_await segment->wait_durable(segment->appended_end(), request.epoch);
+    if (!durable.ok()) co_return std::move(durable).error();
+  }
+  FenceReply reply;
+  reply.knowledge = knowledge_of(*segment);
+  // A newer fence may have arrived while ours was being synced: then ours no longer holds.
+  reply.fenced = segment->fence_epoch() == request.epoch &&
+                 segment->durable_fence_epoch() >= request.epoch;
+  if (!reply.fenced) ++stats_.requests_rejected;
+  reply.fence_epoch = segment->fence_epoch();
+  reply.durable_end = segment->durable_end();
+  reply.confirmed_end = segment->confirmed_end();
+  co_return encode(reply);
+}
+
+Task<Result<Bytes>> LogStoreNode::handle_read(ByteView body) {
+  Result<ReadRequest> decoded = decode_read_request(body);
+  if (!decoded.ok()) co_return malformed(std::move(decoded).error(), stats_);
+  ReadRequest request = std::move(decoded).value();
+  ++stats_.reads;
+  const SegmentKey key{request.segment.log_id, request.segment.segment_id};
+  if (dropped_.contains(key)) {
+    ReadReply reply;
+    reply.knowledge = Knowledge::unknown;
+    reply.durable_end = reply.confirmed_end = reply.first_entry_id = request.segment.first_entry_id;
+    co_return encode(reply);
+  }
+  Result<std::shared_ptr<Segment>> found = segment_for(request.segment);
+  if (!found.ok()) co_return malformed(std::move(found).error(), stats_);
+  std::shared_ptr<Segment> segment = std::move(found).value();
+  const EntryId from = std::max(request.from, segment->first_entry_id());
+  const bool recovery = request.recovery_epoch != 0 &&
+                        request.recovery_epoch == segment->durable_fence_epoch() &&
+                        request.recovery_epoch == segment->fence_epoch();
+  auto readable_end = [&] {
+    const EntryId durable = segment->durable_end();
+    return recovery ? durable : std::min(durable, segment->confirmed_end());
+  };
+  const TimePoint deadline = env_.clock.now() + std::chrono::milliseconds(request.wait_ms);
+  while (readable_end() <= from && env_.clock.now() < deadline && !segment->dropped()) {
+    co_await segment->wait_change(deadline);
+  }
+  ReadReply reply;
+  reply.knowledge = knowledge_of(*segment);
+  reply.durable_end = segment->durable_end();
+  reply.confirmed_end = segment->confirmed_end();
+  reply.first_entry_id = from;
+  const uint64_t bytes_max = request.bytes_max == 0
+                                 ? options_.read_reply_bytes_max
+                                 : std::min(request.bytes_max, options_.read_reply_bytes_max);
+  uint64_t bytes = 0;
+  for (EntryId id = from; id < readable_end(); ++id) {
+    const Bytes& payload = segment->entry(id);
+    // At least one entry per reply, so a reader always makes progress.
+    if (!reply.payloads.empty() && bytes + 4 + payload.size() > bytes_max) break;
+    if (reply.payloads.size() >= entries_per_message_max) break;
+    bytes += 4 + payload.size();
+    reply.payloads.push_back(payload);
+  }
+  co_return encode(reply);
+}
+
+}  // namespace wal::quorum

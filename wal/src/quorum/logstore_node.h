@@ -1,0 +1,99 @@
+#pragma once
+// The LogStore implementation (wal/quorum/logstore.h). One object, its methods split by job:
+//   logstore.cpp               start-up, disk identity, request dispatch
+//   logstore_replay.cpp        reading the journals at start
+//   logstore_handlers.cpp      add, fence and read
+//   logstore_uploader.cpp      sealed segments to object storage, journals dropped
+//   logstore_registration.cpp  the leased registration key
+// Exposed to tests (tests/unit/logstore_*_test.cpp) for inspection only.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wal/async/scope.h"
+#include "wal/env/env.h"
+#include "wal/log/metadata.h"
+#include "wal/quorum/logstore.h"
+#include "wal/quorum/protocol.h"
+
+#include "logstore_segment.h"
+
+namespace wal::quorum {
+
+// The disk identity marker: the MetaStore revision at which this disk was (re)initialised.
+inline constexpr std::string_view disk_marker_path = "q/disk.json";
+inline constexpr std::string_view disk_marker_temp_path = "q/disk.json.tmp";
+
+class LogStoreNode final : public LogStore {
+ public:
+  LogStoreNode(Env& env, LogStoreOptions options);
+  ~LogStoreNode() override;
+  LogStoreNode(const LogStoreNode&) = delete;
+  LogStoreNode& operator=(const LogStoreNode&) = delete;
+
+  [[nodiscard]] const LogStoreStats& stats() const override { return stats_; }
+
+  // ---- inspection for tests ----
+  [[nodiscard]] int64_t init_revision() const { return init_revision_; }
+  [[nodiscard]] const Segment* find_segment(uint64_t log_id, SegmentId segment_id) const;
+  [[nodiscard]] size_t segment_count() const { return segments_.size(); }
+  // Problems the uploader met that need a human (an existing block with other bytes).
+  [[nodiscard]] const std::vector<std::string>& upload_problems() const { return problems_; }
+  [[nodiscard]] LeaseId registration_lease() const { return lease_; }
+
+  // ---- start-up (logstore.cpp, logstore_replay.cpp) ----
+  Task<Status> load_disk_identity();
+  Task<Status> replay_journals();
+  void serve();
+  void start_background();
+
+  // ---- request handling (logstore_handlers.cpp) ----
+  Task<Result<Bytes>> handle(RpcRequest request);
+  Task<Result<Bytes>> handle_add(ByteView body);
+  Task<Result<Bytes>> handle_fence(ByteView body);
+  Task<Result<Bytes>> handle_read(ByteView body);
+
+ private:
+  // Shared with the RPC handler installed on the Network: the handler outlives the node (it sits
+  // in the endpoint), so it reaches the node only through this, and finds null after a crash.
+  struct Link {
+    LogStoreNode* node = nullptr;
+  };
+  static Task<Result<Bytes>> serve_request(std::shared_ptr<Link> link, RpcRequest request);
+  static Task<void> run_request(LogStoreNode& node, RpcRequest request,
+                                Completion<Result<Bytes>> reply);
+
+  // The segment named by `ref`, created (without a journal) when absent. Error: the node holds a
+  // segment with that id whose identity differs (invalid_argument), or dropped it (nullptr).
+  Result<std::shared_ptr<Segment>> segment_for(const SegmentRef& ref);
+  [[nodiscard]] bool knowledge_lost_without_journal(const SegmentRef& ref) const;
+  Task<Status> adopt_journal(const std::string& path);
+  Task<Status> rewrite_damaged(const std::string& path, const journal::JournalReplay& replay);
+
+  // ---- uploader (logstore_uploader.cpp) ----
+  static Task<void> upload_loop(LogStoreNode& node);
+  Task<void> scan_segment(std::shared_ptr<Segment> segment);
+  Task<Status> upload(const Segment& segment, const SegmentMeta& meta, int64_t mod_revision);
+  Task<void> drop_journal(std::shared_ptr<Segment> segment);
+
+  // ---- registration (logstore_registration.cpp) ----
+  static Task<void> registration_loop(LogStoreNode& node);
+  Task<Status> register_once();
+
+  Env& env_;
+  LogStoreOptions options_;
+  LogStoreStats stats_;
+  int64_t init_revision_ = 0;
+  std::map<SegmentKey, std::shared_ptr<Segment>> segments_;
+  std::set<SegmentKey> dropped_;  // journals dropped after upload, since start
+  std::set<SegmentKey> lost_;     // journals whose header record is damaged
+  std::vector<std::string> problems_;
+  LeaseId lease_ = 0;
+  std::shared_ptr<Link> link_ = std::make_shared<Link>();
+  Scope scope_;  // last: destroyed first, so no task outlives the state above
+};
+
+}  // namespace wal::quorum

@@ -1,0 +1,211 @@
+// The LogStore uploader: every upload_scan_interval it looks up the metadata of each segment the
+// node holds and
+//  - drops the journal when the segment is gone (log deleted, segment truncated) or uploaded;
+//  - uploads a sealed segment it holds completely: blocks split the same way on every node
+//    (so all ensemble members produce identical objects), each PUT create-only and compared on
+//    already_exists, the footer manifest, then every block read back and checked, and only then
+//    a txn, guarded by the segment key's mod_revision, that marks the segment uploaded.
+// An uploaded quorum segment is then read exactly like a sealed MemoryBuffer segment.
+// Every failure leaves things as they were and is retried at the next scan; nothing here is
+// acknowledged to anyone, so an unknown outcome is settled by the next scan's reads.
+#include <fmt/format.h>
+
+#include "wal/async/sleep.h"
+#include "wal/format/block_codec.h"
+#include "wal/format/segment_manifest.h"
+#include "wal/log/keys.h"
+#include "wal/log/segment_recovery.h"
+#include "logstore_node.h"
+
+namespace wal::quorum {
+
+namespace {
+
+// Where the blocks of [first, end) start: each block as large as fits upload_block_bytes_max
+// (at least one entry), deterministic given the entries and the limit.
+std::vector<EntryId> block_starts(const Segment& segment, EntryId first, EntryId end,
+                                  uint64_t block_bytes_max) {
+  std::vector<EntryId> starts;
+  uint64_t block_bytes = 0;
+  uint32_t block_entries = 0;
+  for (EntryId id = first; id < end; ++id) {
+    const uint64_t entry_bytes = block_format::entry_length_size_bytes + segment.entry(id).size();
+    const bool full = block_entries == limits::block_entry_count_max ||
+                      block_bytes + entry_bytes > block_bytes_max;
+    if (starts.empty() || (block_entries > 0 && full)) {
+      starts.push_back(id);
+      block_bytes = block_format::header_size_bytes;
+      block_entries = 0;
+    }
+    block_bytes += entry_bytes;
+    ++block_entries;
+  }
+  return starts;
+}
+
+Bytes encode_segment_block(const Segment& segment, const SegmentMeta& meta, EntryId first,
+                           EntryId end) {
+  std::vector<ByteView> entries;
+  entries.reserve(end - first);
+  for (EntryId id = first; id < end; ++id) entries.emplace_back(segment.entry(id));
+  BlockHeader header;
+  header.log_id = segment.ref().log_id;
+  header.segment_id = segment.ref().segment_id;
+  header.first_entry_id = first;
+  header.entry_count = static_cast<uint32_t>(end - first);
+  // From the sealed metadata, not from this node: every node must produce the same bytes.
+  header.writer_epoch = meta.sealed_by_epoch;
+  header.created_unix_ms = meta.sealed_unix_ms;
+  return encode_block(header, entries);
+}
+
+}  // namespace
+
+Task<void> LogStoreNode::upload_loop(LogStoreNode& node) {
+  while (true) {
+    co_await sleep_for(node.env_.clock, node.options_.upload_scan_interval);
+    std::vector<std::shared_ptr<Segment>> segments;
+    for (const auto& [key, segment] : node.segments_) segments.push_back(segment);
+    for (std::shared_ptr<Segment>& segment : segments) co_await node.scan_segment(segment);
+  }
+}
+
+Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
+  if (segment->dropped()) {
+    co_await drop_journal(segment);  // an earlier remove failed
+    co_return;
+  }
+  const SegmentRef& ref = segment->ref();
+  const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
+  MetaStore& meta_store = *env_.meta_store;
+  const std::string key = keys.segment_key(ref.segment_id);
+  Result<std::optional<KeyValue>> kv = co_await meta_store.get(key);
+  if (!kv.ok()) co_return;
+  if (!*kv) {
+    co_await drop_journal(segment);  // truncated, collected, or its log deleted
+    co_return;
+  }
+  if ((*kv)->create_revision != ref.create_revision) {
+    // Another incarnation of the key: ours is gone if the log name now names another log.
+    Result<std::optional<KeyValue>> log_kv = co_await meta_store.get(keys.log_key());
+    if (!log_kv.ok()) co_return;
+    Result<LogMeta> log = *log_kv ? decode_log_meta(keys.log_key(), (*log_kv)->value)
+                                  : Result<LogMeta>(make_error(Errc::not_found));
+    if (!log.ok() || log->log_id != ref.log_id) co_await drop_journal(segment);
+    co_return;
+  }
+  Result<SegmentMeta> meta = decode_segment(key, (*kv)->value);
+  if (!meta.ok()) co_return;
+  meta->create_revision = (*kv)->create_revision;
+  if (meta->uploaded) {
+    co_await drop_journal(segment);
+    co_return;
+  }
+  if (meta->state != SegmentState::sealed) co_return;
+  segment->set_sealed_end(meta->end_entry_id);
+  const bool holds_all = meta->first_entry_id == segment->first_entry_id() &&
+                         segment->durable_end() >= meta->end_entry_id;
+  if (!holds_all) co_return;  // another ensemble member uploads it
+  Status uploaded = co_await upload(*segment, *meta, (*kv)->mod_revision);
+  if (uploaded.ok()) ++stats_.segments_uploaded;
+}
+
+Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& meta,
+                                  int64_t mod_revision) {
+  const SegmentRef& ref = segment.ref();
+  const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
+  ObjectStore& objects = *env_.object_store;
+  const EntryId first = meta.first_entry_id;
+  const EntryId end = meta.end_entry_id;
+  for (EntryId id = first; id < end; ++id) {
+    if (segment.entry(id).size() > limits::entry_size_bytes_max) {
+      problems_.push_back(fmt::format("{}: entry {} is larger than a block entry may be",
+                                      describe(ref), id));
+      co_return make_error(Errc::too_large, problems_.back());
+    }
+  }
+  const uint64_t block_bytes_max = std::min(options_.upload_block_bytes_max,
+                                            limits::block_size_bytes_max);
+  const std::vector<EntryId> starts = block_starts(segment, first, end, block_bytes_max);
+  SegmentManifest manifest;
+  manifest.log_id = ref.log_id;
+  manifest.segment_id = ref.segment_id;
+  manifest.first_entry_id = first;
+  manifest.entry_count = end - first;
+  manifest.writer_epoch = meta.sealed_by_epoch;
+  manifest.updated_unix_ms = meta.sealed_unix_ms;
+  manifest.sealed = true;
+  if (starts.size() > limits::manifest_block_count_max) {
+    co_return make_error(Errc::too_large, describe(ref) + " needs more blocks than a manifest holds");
+  }
+  for (size_t index = 0; index < starts.size(); ++index) {
+    const EntryId block_end = index + 1 < starts.size() ? starts[index + 1] : end;
+    Bytes block = encode_segment_block(segment, meta, starts[index], block_end);
+    Result<BlockFrame> frame = decode_block_frame(block);
+    WAL_ASSERT(frame.ok());
+    manifest.blocks.push_back(manifest_block_for(static_cast<uint32_t>(index), *frame));
+    const std::string block_key = keys.block_key(ref.segment_id, index);
+    Result<ObjectInfo> put = co_await objects.put(block_key, block, PutCondition::create_only());
+    if (put.ok()) continue;
+    if (put.error().code != Errc::already_exists) co_return std::move(put).error();
+    // Another ensemble member (or our earlier attempt) wrote it: it must be these very bytes.
+    Result<ObjectData> existing = co_await objects.get(block_key, std::nullopt);
+    if (!existing.ok()) co_return std::move(existing).error();
+    if (existing->body != block) {
+      problems_.push_back(block_key + " exists with other bytes than " + describe(ref) +
+                          " holds; not overwritten");
+      co_return make_error(Errc::corrupt, problems_.back());
+    }
+  }
+  if (!manifest.blocks.empty()) {
+    WAL_CO_TRY(co_await write_manifest(env_, keys, manifest, Backoff{}));
+  }
+  // Read everything back: the objects, not our memory, are what readers will get.
+  EntryId next = first;
+  for (size_t index = 0; index < manifest.blocks.size(); ++index) {
+    const std::string block_key = keys.block_key(ref.segment_id, index);
+    Result<ObjectData> read = co_await objects.get(block_key, std::nullopt);
+    if (!read.ok()) co_return std::move(read).error();
+    Result<DecodedBlock> block =
+        decode_block(std::move(read->body), block_expectation(manifest, static_cast<uint32_t>(index)));
+    if (!block.ok()) co_return std::move(block).error();
+    for (uint32_t i = 0; i < block->entry_count(); ++i, ++next) {
+      const ByteView entry = block->entry(i);
+      if (next >= end || !std::ranges::equal(entry, ByteView(segment.entry(next)))) {
+        co_return make_error(Errc::corrupt, block_key + " does not read back as written");
+      }
+    }
+  }
+  if (next != end) co_return make_error(Errc::corrupt, describe(ref) + ": blocks end early");
+  SegmentMeta uploaded = meta;
+  uploaded.uploaded = true;
+  uploaded.block_count = manifest.blocks.size();
+  uploaded.size_bytes = 0;
+  for (const ManifestBlock& block : manifest.blocks) uploaded.size_bytes += block.size_bytes;
+  const std::string segment_key = keys.segment_key(ref.segment_id);
+  TxnRequest request;
+  request.compares = {Compare::mod_revision_is(segment_key, mod_revision)};
+  request.success = {PutOp{segment_key, encode(uploaded), 0}};
+  Result<TxnResponse> marked = co_await env_.meta_store->txn(std::move(request));
+  if (!marked.ok()) co_return std::move(marked).error();
+  if (!marked->succeeded) co_return make_error(Errc::condition_failed, segment_key + " changed");
+  co_return Status{};
+}
+
+// The journal goes only after the MetaStore said the segment is gone or uploaded; a flush in
+// progress finishes first (its file must not be recreated by a late append).
+Task<void> LogStoreNode::drop_journal(std::shared_ptr<Segment> segment) {
+  if (segment->flushing()) co_return;
+  const SegmentKey key = segment->key();
+  const bool had_journal = segment->has_journal();
+  segment->drop();
+  dropped_.insert(key);
+  Status removed = co_await env_.disk->remove(segment->path());
+  if (!removed.ok()) co_return;  // retried at the next scan
+  if (auto it = segments_.find(key); it != segments_.end() && it->second == segment) {
+    segments_.erase(it);
+    if (had_journal) ++stats_.journals_dropped;
+  }
+}
+
+}  // namespace wal::quorum
