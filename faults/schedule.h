@@ -36,6 +36,8 @@ enum class EventKind : uint8_t {
   net_chaos,         // for `duration`, `magnitude` ppm of messages are dropped and as many
                      // duplicated; latency spikes reorder them
   slow_fsync,        // node: its disk's syncs take about `magnitude` ms for `duration`
+  logstores_restart, // every LogStore crashes at once (a rack loses power, a bad deploy) and
+                     // restarts after `duration`
   count_,
 };
 

@@ -22,4 +22,6 @@ echo "== wp: the MemoryBuffer WAL on local-filesystem objects + SQLite metadata 
 if [[ -x "$bin/wp-sim" ]]; then
   echo "== wp-sim: a swarm sweep of simulated runs with faults"
   "$bin/wp-sim" sweep --seeds 1..200 --mode memory --faults swarm
+  echo "== wp-sim: QuorumBuffer (3-replica LogStores) under LogStore crashes, wipes, partitions"
+  "$bin/wp-sim" sweep --seeds 1..100 --mode quorum --faults swarm
 fi

@@ -21,6 +21,7 @@
 #include "wal/log/fence_object.h"
 #include "wal/log/log_client.h"
 #include "wal/quorum/logstore.h"
+#include "wal/src/quorum/logstore_node.h"  // the heal check looks inside LogStores
 #include "wal/quorum/quorum_writer.h"
 
 namespace wal::sim {
@@ -437,6 +438,7 @@ void World::apply(const Event& event) {
     case EventKind::net_partition:
     case EventKind::net_chaos:
     case EventKind::slow_fsync:
+    case EventKind::logstores_restart:
       apply_quorum_fault(event);
       break;
     case EventKind::count_: WAL_UNREACHABLE();
@@ -464,6 +466,13 @@ void World::apply_quorum_fault(const Event& event) {
       n.wiped_at_revision = std::numeric_limits<int64_t>::max();
       note(event.node, "DISK WIPED");
       return;
+  }
+  if (event.kind == EventKind::logstores_restart) {
+    note(0, faults::describe(event));
+    for (uint32_t i = shape_.first_logstore(); i <= shape_.node_count(); ++i) {
+      crash(i, event.duration);
+    }
+    return;
   }
   if (event.kind == EventKind::slow_fsync) {
       if (!node_ok || !shape_.is_logstore(event.node)) return;
@@ -601,15 +610,18 @@ bool World::final_writer(TimePoint deadline) {
   std::optional<Error> failure;
   admin.runtime->spawn([](World& world, Node& n, bool& finished,
                           std::optional<Error>& error) -> Task<void> {
-    // An open still under way on another node (slowed by the faults) may fence this one once;
-    // a live system would simply open again, and so does the check, a few times.
-    Result<std::unique_ptr<SimWriter>> opened = make_error(Errc::fenced);
+    // An open still under way on another node (slowed by the faults, or started by a node's
+    // restart) may fence this one once, during its open or before its close seals: a live
+    // system would simply open again, and so does the check, a few times (property seed 102:
+    // a restarted node's open bumped the epoch between this writer's open and its close).
     for (int attempt = 0; attempt < 5; ++attempt) {
-      opened = co_await world.open_any_writer(n);
-      if (opened.ok() || opened.error().code != Errc::fenced) break;
-      co_await sleep_for(*n.runtime, std::chrono::milliseconds(500));
-    }
-    if (opened.ok()) {
+      if (attempt > 0) co_await sleep_for(*n.runtime, std::chrono::milliseconds(500));
+      Result<std::unique_ptr<SimWriter>> opened = co_await world.open_any_writer(n);
+      if (!opened.ok()) {
+        error = opened.error();
+        if (opened.error().code == Errc::fenced) continue;
+        break;
+      }
       n.writer_index = ++world.writer_count_;
       world.history_.opens.push_back(
           WriterOpenRecord{n.writer_index, n.index, (*opened)->epoch(), world.now()});
@@ -617,9 +629,13 @@ bool World::final_writer(TimePoint deadline) {
                                       n.writer_index, (*opened)->epoch(),
                                       (*opened)->next_entry_id()));
       Status closed = co_await (*opened)->close();
-      if (!closed.ok()) error = closed.error();
-    } else {
-      error = opened.error();
+      if (closed.ok()) {
+        error.reset();
+        break;
+      }
+      error = closed.error();
+      world.note(n.index, "final writer close: " + closed.error().describe());
+      if (closed.error().code != Errc::fenced) break;
     }
     finished = true;
   }(*this, admin, done, failure));
@@ -692,6 +708,27 @@ bool World::uploads_done(TimePoint deadline) {
     return true;
   }
   const std::optional<SegmentMeta> stuck = pending();
+  // Stuck because no replica holds the whole sealed range? Then entries the seal declares part
+  // of the log are gone: a durability failure, not a slow upload.
+  EntryId best_end = stuck->first_entry_id;
+  const uint64_t id_of_log = services_.log_id(log_name);
+  for (auto& n : nodes_) {
+    if (!n->logstore) continue;
+    const auto& store = static_cast<const quorum::LogStoreNode&>(*n->logstore);
+    const quorum::Segment* held = store.find_segment(id_of_log, stuck->segment_id);
+    if (held != nullptr && held->first_entry_id() == stuck->first_entry_id) {
+      best_end = std::max(best_end, held->durable_end());
+    }
+  }
+  if (best_end < stuck->end_entry_id) {
+    result_.verdict = Verdict::safety_failure;
+    // Safety first, ahead of the timeout that revealed it.
+    result_.anomalies.insert(result_.anomalies.begin(), Anomaly{
+        "sealed_range_lost",
+        fmt::format("segment {} is sealed at [{}, {}) but no LogStore holds more than [{}, {})",
+                    stuck->segment_id, stuck->first_entry_id, stuck->end_entry_id,
+                    stuck->first_entry_id, best_end)});
+  }
   liveness_failure("upload_stuck",
                    fmt::format("segment {} [{}, {}) on {} is sealed but not uploaded",
                                stuck->segment_id, stuck->first_entry_id, stuck->end_entry_id,

@@ -1,6 +1,8 @@
 // WorldServices over the simulated S3 (sim_object_store.h) and etcd (sim_meta_store.h).
 #include "sim/world_services.h"
 
+#include "wal/log/keys.h"
+
 #include <algorithm>
 
 #include "sim/sim_meta_store.h"
@@ -102,6 +104,7 @@ void WorldServices::apply_object_faults() {
       case faults::EventKind::net_partition:
       case faults::EventKind::net_chaos:
       case faults::EventKind::slow_fsync:
+      case faults::EventKind::logstores_restart:
       case faults::EventKind::meta_partition:
       case faults::EventKind::meta_leader_change:
       case faults::EventKind::meta_compact:
@@ -148,5 +151,15 @@ std::vector<SegmentMeta> WorldServices::segments(const std::string& log_name) {
 }
 
 int64_t WorldServices::meta_revision() { return impl_->meta.state().revision(); }
+
+uint64_t WorldServices::log_id(const std::string& log_name) {
+  const std::string key = logs_prefix("/wal/") + log_name;
+  RangeRequest request;
+  request.key = key;
+  Result<RangeResponse> kv = impl_->meta.state().apply_range(request);
+  if (!kv.ok() || kv->kvs.empty()) return 0;
+  Result<LogMeta> meta = decode_log_meta(key, kv->kvs.front().value);
+  return meta.ok() ? meta->log_id : 0;
+}
 
 }  // namespace wal::sim

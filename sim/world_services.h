@@ -46,6 +46,7 @@ class WorldServices {
   // (the world's own bookkeeping: no request, no trace event).
   [[nodiscard]] std::vector<SegmentMeta> segments(const std::string& log_name);
   [[nodiscard]] int64_t meta_revision();
+  [[nodiscard]] uint64_t log_id(const std::string& log_name);  // 0 if there is no such log
 
  private:
   struct Impl;

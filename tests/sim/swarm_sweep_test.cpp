@@ -1,4 +1,4 @@
-// Swarm seeds of the MemoryBuffer WAL under faults: every seed passes every checker, and runs
+// Swarm seeds of the WAL under faults, in both modes: every seed passes every checker, and runs
 // twice with the same trace hash. WAL_SIM_SEEDS overrides how many (the slow suite runs 10,000).
 #include <gtest/gtest.h>
 
@@ -15,11 +15,12 @@ uint64_t seed_count(uint64_t fallback) {
   return text != nullptr ? std::strtoull(text, nullptr, 10) : fallback;
 }
 
-void sweep(uint64_t first, uint64_t count, FencingMode fencing) {
+void sweep(uint64_t first, uint64_t count, FencingMode fencing, const char* mode = "memory") {
   uint64_t failures = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     RunSpec spec;
     spec.seed = seed;
+    spec.mode = mode;
     spec.fencing = fencing;
     const CheckedRun run = run_checked(spec, /*check_determinism=*/true);
     EXPECT_TRUE(run.deterministic) << "seed " << seed << ": " << run.divergence;
@@ -41,6 +42,10 @@ TEST(swarm, fence_object_seeds_pass_twice_with_equal_trace_hashes) {
 
 TEST(swarm, meta_confirm_seeds_pass_twice_with_equal_trace_hashes) {
   sweep(100'001, seed_count(150), FencingMode::meta_confirm);
+}
+
+TEST(swarm, quorum_seeds_pass_twice_with_equal_trace_hashes) {
+  sweep(200'001, seed_count(150), FencingMode::fence_object, "quorum");
 }
 
 TEST(swarm, a_changed_seed_changes_the_trace) {

@@ -78,14 +78,15 @@ TEST(logstore_upload, two_nodes_produce_identical_blocks) {
   const uint64_t log_id = f.create_client_log("orders");
   const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
   ASSERT_EQ(f.add("a", add_request(ref, 0, 12))->status, AddStatus::ok);
+  ASSERT_EQ(f.add("b", add_request(ref, 0, 12))->status, AddStatus::ok);
+  f.crash("b");  // b holds the same entries, but is down while a uploads
   f.seal_segment(ref, 12);
   f.loop.run_for(150ms);
   ASSERT_TRUE(f.segment_meta(ref)->uploaded);
   const std::vector<std::string> keys = f.objects.keys();
-  // Node b held the same entries; with a gone and the mark undone, b uploads as if a had
-  // crashed right after its PUTs.
+  // With a gone and the mark undone, b uploads as if a had crashed right after its PUTs.
   f.crash("a");
-  ASSERT_EQ(f.add("b", add_request(ref, 0, 12))->status, AddStatus::ok);
+  f.start("b");
   auto meta = *f.segment_meta(ref);
   meta.uploaded = false;
   meta.block_count = 0;
@@ -154,6 +155,26 @@ TEST(logstore_upload, the_journal_is_dropped_once_the_segment_is_marked_uploaded
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(late->status, AddStatus::sealed);
   EXPECT_FALSE(f.node("a").disk.exists(path)) << "a late add recreated the journal";
+}
+
+// Regression (wp-sim --mode quorum seed 359): a journal dropped after the upload was forgotten
+// in a restart, so a zombie writer's add re-created it without the fence, and two such nodes
+// acknowledged an entry past the sealed end. The node now asks the MetaStore first.
+TEST(logstore_upload, after_a_restart_a_dropped_journal_does_not_come_back_for_a_zombie) {
+  UploadFixture f;
+  f.start("a");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_TRUE(f.fence("a", ref, 2).ok());  // a new writer fenced it, sealed it empty
+  f.seal_segment(ref, 0);
+  f.loop.run_for(300ms);  // uploaded (nothing to upload), journal dropped
+  const std::string path = journal::journal_path(ref.log_id, ref.segment_id);
+  ASSERT_FALSE(f.node("a").disk.exists(path));
+  f.restart("a");
+  auto zombie = f.add("a", add_request(ref, 0, 1, /*epoch=*/1));
+  ASSERT_TRUE(zombie.ok());
+  EXPECT_EQ(zombie->status, AddStatus::sealed);
+  EXPECT_FALSE(f.node("a").disk.exists(path));
 }
 
 TEST(logstore_upload, the_journal_of_a_deleted_segment_is_dropped) {

@@ -198,3 +198,174 @@ TEST(quorum_writer, an_unknown_reply_is_never_counted_as_empty) {
 
 }  // namespace
 }  // namespace wal::testing
+
+namespace wal::testing {
+namespace {
+
+// Readers of a QuorumBuffer log read a segment's LogStores before it is uploaded, only up to the
+// acknowledged end, and wake from a long poll when the writer acknowledges more.
+TEST(quorum_reader, reads_acknowledged_entries_from_logstores_before_the_upload) {
+  QuorumFixture f;
+  f.store_options.upload_scan_interval = std::chrono::hours(1);  // no upload during the test
+  for (size_t i = 0; i < f.stores.size(); ++i) {
+    f.crash_store(i);
+    f.start_store(i);
+  }
+  const LogKeys keys = f.create_log("q");
+  auto writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(writer.ok());
+  for (auto& r : append_all(f, **writer, 0, 25)) ASSERT_TRUE(r.ok());
+  f.loop.run_for(10ms);  // the idle writer sends its last-add-confirmed
+  EXPECT_TRUE(f.objects.keys().empty()) << "nothing may be in object storage yet";
+  auto reader = f.run(f.client("r").client->open_reader("q", ReadPosition::earliest()));
+  ASSERT_TRUE(reader.ok()) << reader.error().describe();
+  for (uint64_t i = 0; i < 25; ++i) {
+    auto entry = f.run((*reader)->try_next());
+    ASSERT_TRUE(entry.ok()) << entry.error().describe();
+    ASSERT_TRUE(entry->has_value()) << "entry " << i << " not readable";
+    EXPECT_EQ((*entry)->id, i);
+    EXPECT_EQ((*entry)->payload, payload_for(i));
+  }
+  auto at_tail = f.run((*reader)->try_next());
+  ASSERT_TRUE(at_tail.ok());
+  EXPECT_FALSE(at_tail->has_value());
+  // A waiting reader wakes when the next entry is acknowledged, well before its poll expires.
+  std::optional<Result<LogEntry>> woken;
+  Scope scope(f.loop);
+  scope.spawn([](LogReader& r, std::optional<Result<LogEntry>>& out) -> Task<void> {
+    out.emplace(co_await r.next());
+  }(**reader, woken));
+  f.loop.run_for(50ms);
+  EXPECT_FALSE(woken.has_value());
+  const TimePoint appended_at = f.loop.now();
+  auto more = append_all(f, **writer, 25, 1);
+  ASSERT_TRUE(more[0].ok());
+  f.loop.run_until_condition([&] { return woken.has_value(); });
+  ASSERT_TRUE(woken->ok()) << woken->error().describe();
+  EXPECT_EQ((**woken).id, 25u);
+  EXPECT_LT(f.loop.now() - appended_at, 100ms);
+}
+
+}  // namespace
+}  // namespace wal::testing
+
+namespace wal::testing {
+namespace {
+
+size_t store_index(const std::string& node) { return static_cast<size_t>(node[2] - '1'); }
+
+// Recovery branch: the maximum is on one replica only, so recovery reads the missing entries
+// from it and copies them to a lagging replica before it seals (I7 in docs/protocol.md).
+TEST(quorum_recovery, copies_entries_to_a_lagging_replica_before_sealing) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  auto old_writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(old_writer.ok());
+  for (auto& r : append_all(f, **old_writer, 0, 10)) ASSERT_TRUE(r.ok());
+  const std::vector<std::string> ensemble = (*old_writer)->ensemble();
+  // Replica 2 stops hearing from the writer; entries 10..19 are acknowledged by replicas 0, 1.
+  f.hub.set_link_up("w1", ensemble[2], false);
+  f.writer_options.rpc_timeout = std::chrono::hours(1);  // (the old writer keeps its options)
+  std::vector<std::optional<Result<EntryId>>> results(10);
+  Scope scope(f.loop);
+  for (uint64_t i = 0; i < 10; ++i) {
+    scope.spawn([](QuorumWriter& w, Bytes p, std::optional<Result<EntryId>>& out) -> Task<void> {
+      out.emplace(co_await w.append(std::move(p)));
+    }(**old_writer, payload_for(10 + i), results[i]));
+  }
+  f.loop.run_until_condition([&] { return (*old_writer)->acknowledged_end() == 20; });
+  old_writer->reset();  // the writer dies before its lagging replica times out
+  f.hub.set_link_up("w1", ensemble[2], true);
+  f.crash_store(store_index(ensemble[1]));  // the only other full copy is gone
+  auto new_writer = f.open_writer("w2", keys);
+  ASSERT_TRUE(new_writer.ok()) << new_writer.error().describe();
+  const SegmentMeta sealed = segments(f, keys)[0];
+  EXPECT_EQ(sealed.end_entry_id, 20u);
+  EXPECT_EQ((*new_writer)->stats().entries_rereplicated, 10u);
+  // The lagging replica now holds everything the seal covers.
+  quorum::ReadRequest request;
+  request.segment = {keys.name, keys.log_id, 0, 0, sealed.create_revision};
+  request.bytes_max = 1;
+  request.recovery_epoch = (*new_writer)->epoch();
+  Result<Bytes> reply = f.run(f.client("probe").network->call(
+      ensemble[2], std::string(quorum::method_read), encode(request), f.loop.now() + 1s));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(quorum::decode_read_reply(*reply)->durable_end, 20u);
+}
+
+// Recovery branch: a replica already fenced by a newer epoch means a newer writer is recovering:
+// this open fails fenced rather than racing it.
+TEST(quorum_recovery, a_replica_fenced_by_a_newer_epoch_fences_the_opener) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  auto old_writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(old_writer.ok());
+  for (auto& r : append_all(f, **old_writer, 0, 3)) ASSERT_TRUE(r.ok());
+  const std::string node = (*old_writer)->ensemble()[0];
+  const SegmentMeta open = segments(f, keys)[0];
+  quorum::FenceRequest newer;
+  newer.segment = {keys.name, keys.log_id, 0, 0, open.create_revision};
+  newer.epoch = 100;
+  ASSERT_TRUE(f.run(f.client("probe").network->call(node, std::string(quorum::method_fence),
+                                                    encode(newer), f.loop.now() + 1s))
+                  .ok());
+  auto opener = f.open_writer("w2", keys);
+  ASSERT_FALSE(opener.ok());
+  EXPECT_EQ(opener.error().code, Errc::fenced);
+}
+
+// Kills the writer after every few scheduler steps of a workload that rolls segments (a replica
+// crash mid-way), then recovers with a new writer: every acknowledged entry is in the sealed
+// range, with its bytes, and ids stay dense.
+TEST(quorum_recovery, a_writer_killed_at_any_step_loses_no_acknowledged_entry) {
+  for (uint64_t steps = 0; steps < 600; steps += 7) {
+    SCOPED_TRACE("killed after " + std::to_string(steps) + " steps");
+    QuorumFixture f;
+    f.writer_options.segment_entries_max = 8;  // rolls within the workload
+    const LogKeys keys = f.create_log("q");
+    auto writer = f.open_writer("w1", keys);
+    ASSERT_TRUE(writer.ok());
+    std::vector<std::optional<Result<EntryId>>> results(30);
+    {
+      Scope scope(f.loop);
+      for (uint64_t i = 0; i < results.size(); ++i) {
+        scope.spawn([](QuorumWriter& w, Bytes p,
+                       std::optional<Result<EntryId>>& out) -> Task<void> {
+          out.emplace(co_await w.append(std::move(p)));
+        }(**writer, payload_for(i), results[i]));
+      }
+      for (uint64_t i = 0; i < steps && f.loop.run_one(); ++i) {
+        if (i == steps / 2) f.crash_store(store_index((*writer)->ensemble()[0]));
+      }
+      writer->reset();  // the writer process dies here, with its appends
+    }
+    for (size_t i = 0; i < f.stores.size(); ++i) {
+      if (!f.stores[i]->store) f.start_store(i);
+    }
+    auto recovered = f.open_writer("w2", keys);
+    ASSERT_TRUE(recovered.ok()) << recovered.error().describe();
+    ASSERT_TRUE(f.run((*recovered)->close()).ok());
+    // Every sealed segment's range, read back through the LogStores' uploads.
+    f.loop.run_for(2s);
+    auto reader = f.run(f.client("r").client->open_reader("q", ReadPosition::earliest()));
+    ASSERT_TRUE(reader.ok());
+    std::map<EntryId, Bytes> log;
+    while (true) {
+      auto entry = f.run((*reader)->try_next());
+      ASSERT_TRUE(entry.ok()) << entry.error().describe();
+      if (!entry->has_value()) break;
+      log[(*entry)->id] = (*entry)->payload;
+    }
+    for (uint64_t i = 0; i < results.size(); ++i) {
+      if (!results[i] || !results[i]->ok()) continue;
+      const EntryId id = **results[i];
+      ASSERT_TRUE(log.contains(id)) << "acknowledged id " << id << " lost";
+      EXPECT_EQ(log[id], payload_for(i));
+    }
+    EntryId expected = 0;
+    for (const auto& [id, payload] : log) EXPECT_EQ(id, expected++);
+  }
+}
+
+}  // namespace
+}  // namespace wal::testing

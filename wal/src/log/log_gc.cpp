@@ -5,6 +5,7 @@
 #include "wal/format/block_codec.h"
 #include "wal/log/fence_object.h"
 #include "wal/log/log_client.h"
+#include "wal/log/retry.h"
 
 namespace wal {
 
@@ -45,7 +46,10 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
     // The last segment always stays, whatever the truncation point: it is where the next writer
     // learns the next segment id and entry id. Without it ids would restart at 0.
     const bool last = i + 1 == segments.size();
-    bool below = !last && entry.meta.state == SegmentState::sealed &&
+    // A quorum segment still being uploaded waits for its upload: deleting it under a LogStore's
+    // running upload would leave the blocks that upload still writes as orphans.
+    const bool settled = !entry.meta.quorum() || entry.meta.uploaded;
+    bool below = !last && entry.meta.state == SegmentState::sealed && settled &&
                  entry.meta.end_entry_id <= truncation.first_kept_entry_id;
     if (!below && !last && i > 0 && env_.faults.bug(SimBug::truncate_needed_segment)) {
       // Planted bug: also drops the segment just above the truncation point.
@@ -126,15 +130,29 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
   co_return report;
 }
 
+// A fence must never be deleted because its bytes were damaged on the way to us: a flipped bit
+// in the magic made a fence look like any other object, GC deleted it, and the zombie writer's
+// re-PUT of that key landed and was acknowledged into a deleted segment (property seed 101).
+// So the answer is verified: true for a fence whose CRC holds, false only for nothing at all or
+// a data block whose header CRC holds. Anything else is retried as a damaged read and, if it
+// stays unreadable, reported as corrupt; callers keep an object they cannot classify.
 Task<Result<bool>> LogClient::is_fence(const std::string& key) {
-  Result<ObjectData> head = co_await retry_read(env_, {}, [&] {
-    return env_.object_store->get(key, ByteRange{0, fence_format::size_bytes});
+  co_return co_await retry_verified_read(env_, {}, [&]() -> Task<Result<bool>> {
+    Result<ObjectData> head = co_await env_.object_store->get(
+        key, ByteRange{0, block_format::header_size_bytes});
+    if (!head.ok()) {
+      if (head.error().code == Errc::not_found) co_return false;
+      co_return std::move(head).error();
+    }
+    if (looks_like_fence(head->body)) {
+      Result<Epoch> fencer = decode_fence(head->body);
+      if (!fencer.ok()) co_return make_error(Errc::corrupt, key + ": " + fencer.error().message);
+      co_return true;
+    }
+    Result<BlockFrame> frame = decode_block_frame(head->body);
+    if (!frame.ok()) co_return make_error(Errc::corrupt, key + ": neither a fence nor a block");
+    co_return false;
   });
-  if (!head.ok()) {
-    if (head.error().code == Errc::not_found) co_return false;
-    co_return std::move(head).error();
-  }
-  co_return looks_like_fence(head->body);
 }
 
 Task<Result<uint64_t>> LogClient::delete_segment_objects_keeping_fence(const LogKeys& keys,
@@ -190,11 +208,9 @@ Task<Result<uint64_t>> LogClient::sweep_sealed_segment(const LogKeys& keys,
       }
       if (parts->number < segment.block_count) continue;
       if (parts->number == segment.block_count) {
-        // The fence position: keep a fence, delete a zombie's data block.
-        Result<ObjectData> head = co_await retry_read(env_, {}, [&] {
-          return store.get(object.key, ByteRange{0, fence_format::size_bytes});
-        });
-        if (!head.ok() || looks_like_fence(head->body)) continue;
+        // The fence position: keep a fence (and what we cannot tell), delete a zombie's block.
+        Result<bool> fence = co_await is_fence(object.key);
+        if (!fence.ok() || *fence) continue;
       }
       doomed.push_back(object.key);
     }

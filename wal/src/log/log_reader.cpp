@@ -1,5 +1,7 @@
 #include "wal/log/log_reader.h"
 
+#include <limits>
+
 #include "wal/format/crc32c.h"
 #include "wal/log/segment_recovery.h"
 
@@ -99,6 +101,7 @@ Status LogReader::apply(const KeyValue& kv) {
   } else if (auto segment_id = parse_segment_key(keys_.segment_prefix(), kv.key)) {
     Result<SegmentMeta> segment = decode_segment(kv.key, kv.value);
     if (!segment.ok()) return std::move(segment).error();
+    segment->create_revision = kv.create_revision;
     segments_[*segment_id] = *segment;
   }
   return Status{};
@@ -143,9 +146,13 @@ const SegmentMeta* LogReader::segment_for(EntryId id) const {
 
 // Entries of `segment` below this are acknowledged and readable.
 EntryId LogReader::segment_visible_end(const SegmentMeta& segment) const {
-  // A QuorumBuffer segment's entries are on its LogStores until one uploads it; this reader
-  // reads object storage only, so it waits for the upload (the watch brings the change).
-  if (segment.quorum() && !segment.uploaded) return segment.first_entry_id;
+  // A QuorumBuffer segment's entries are on its LogStores until one uploads it: readable there
+  // up to its sealed end (open: up to the LogStores' confirmed end, which only they know).
+  if (segment.quorum() && !segment.uploaded) {
+    if (env_.network == nullptr) return segment.first_entry_id;  // waits for the upload
+    return segment.state == SegmentState::sealed ? segment.end_entry_id
+                                                 : std::numeric_limits<EntryId>::max();
+  }
   if (segment.state == SegmentState::sealed) return segment.end_entry_id;
   if (tail_.segment_id == segment.segment_id) {
     return std::max(tail_.end_entry_id, segment.first_entry_id);
@@ -165,16 +172,26 @@ Task<Result<LogEntry>> LogReader::next() {
     Result<std::optional<LogEntry>> entry = co_await try_next();
     if (!entry.ok()) co_return std::move(entry).error();
     if (*entry) co_return std::move(**entry);
+    if (const SegmentMeta* quorum = unuploaded_quorum_segment_at_next()) {
+      // At a QuorumBuffer tail: a long poll on a LogStore wakes on the next confirmed entry.
+      const SegmentMeta segment = *quorum;
+      Result<bool> polled = co_await load_from_logstores(segment, options_.tail_poll_ms);
+      if (polled.ok() && *polled) continue;
+      WAL_CO_TRY(co_await load_metadata());  // sealed, rolled or uploaded meanwhile?
+      continue;
+    }
     WAL_CO_TRY(co_await wait_for_change());
   }
 }
 
 Task<Result<std::optional<LogEntry>>> LogReader::try_next() {
   if (closed_) co_return make_error(Errc::closed, "reader closed");
+  if (std::optional<LogEntry> buffered = take_buffered()) co_return buffered;
   if (!block_ || next_id_ >= block_->header().first_entry_id + block_->entry_count()) {
     Result<bool> loaded = co_await load_block_for_next();
     if (!loaded.ok()) co_return std::move(loaded).error();
     if (!*loaded) co_return std::optional<LogEntry>{};
+    if (std::optional<LogEntry> buffered = take_buffered()) co_return buffered;
   }
   const uint64_t index = next_id_ - block_->header().first_entry_id;
   WAL_ASSERT_LT(index, block_->entry_count());
@@ -203,6 +220,7 @@ Task<Result<bool>> LogReader::load_block_for_next() {
     }
     const SegmentMeta segment = *found;
     if (next_id_ >= segment_visible_end(segment)) co_return false;
+    if (segment.quorum() && !segment.uploaded) co_return co_await load_from_logstores(segment, 0);
     const bool sequential = block_ && block_segment_id_ == segment.segment_id &&
                             block_->header().first_entry_id + block_->entry_count() == next_id_;
     uint64_t block_index = 0;

@@ -122,11 +122,9 @@ LogWriter::InflightBlock* LogWriter::find_block(uint64_t block_index) {
 }
 
 // Settles an already_exists: is the object at our key the block we sent (an earlier attempt
-// that landed after an unknown outcome), a fence, or something else?
-// Settles an already_exists: is the object at our key the block we sent (an earlier attempt
 // that landed after an unknown outcome), a fence, or something else? What is read is verified
 // first: a body damaged in transit must not pass for another writer's block.
-Task<Result<bool>> LogWriter::settle_existing(uint64_t block_index) {
+Task<Status> LogWriter::settle_existing(uint64_t block_index) {
   const std::string key = keys_.block_key(segment_.segment_id, block_index);
   const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
   struct Found {
@@ -151,14 +149,19 @@ Task<Result<bool>> LogWriter::settle_existing(uint64_t block_index) {
     co_return Found{false, false, 0, std::move(read->body)};
   });
   if (!found.ok()) co_return std::move(found).error();
-  if (found->absent) co_return false;  // gone again: put it again
+  if (found->absent) {
+    // Something stood at our key and is gone: only garbage collection deletes objects, and it
+    // deletes only segments another writer sealed, so we are fenced. Our block may have been
+    // the object (an earlier PUT that landed) and been recovered before it went: unknown.
+    co_return make_unknown(Errc::fenced, key + " vanished while settling: taken over");
+  }
   if (found->fence) {
     co_return make_error(Errc::fenced, "fenced at " + key + " by epoch " +
                                            std::to_string(found->fencer));
   }
   const InflightBlock* block = find_block(block_index);
   if (block == nullptr) co_return make_error(Errc::closed, "writer failed while settling " + key);
-  if (found->body == block->encoded) co_return true;
+  if (found->body == block->encoded) co_return Status{};
   co_return make_error(Errc::fenced, key + " holds another writer's block");
 }
 
@@ -198,20 +201,17 @@ Task<void> LogWriter::upload(uint64_t block_index) {
       co_return;
     }
     if (error.code == Errc::already_exists) {
-      Result<bool> ours = co_await settle_existing(block_index);
+      Status ours = co_await settle_existing(block_index);
       if (!ours.ok()) {
-        Error settled = std::move(ours).error();
+        Error settled = ours.error();
         // Only a fence or another writer's block at our key proves ours is not there.
         if (settled.code != Errc::fenced) settled.outcome = Outcome::unknown;
         on_block_done(block_index, std::move(settled));
         co_return;
       }
-      if (*ours) {
-        ++stats_.unknown_outcomes_settled;
-        on_block_done(block_index, Status{});
-        co_return;
-      }
-      continue;  // the key is empty again: put again (still create-only)
+      ++stats_.unknown_outcomes_settled;
+      on_block_done(block_index, Status{});
+      co_return;
     }
     if (!error.unknown() && !is_retryable(error)) {
       on_block_done(block_index, error);

@@ -142,6 +142,12 @@ Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry
       Result<SegmentMeta> stored = decode_segment(key, (*kv)->value);
       if (!stored.ok()) co_return std::move(stored).error();
       if (stored->epoch != epoch_) co_return make_error(Errc::fenced, key + " was taken");
+      // Ours, but a newer writer may already have recovered and sealed it (our txn's outcome
+      // was unknown while it opened): we are fenced, and must not write to a sealed segment.
+      if (stored->state != SegmentState::open) {
+        co_return make_error(Errc::fenced, key + " was sealed by epoch " +
+                                               std::to_string(stored->sealed_by_epoch));
+      }
       start_segment(*stored, (*kv)->mod_revision);
       co_return Status{};
     }
@@ -259,6 +265,9 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
       if (!stored_next.ok()) co_return std::move(stored_next).error();
       if (stored_next->epoch != epoch_) {
         co_return make_unknown(Errc::fenced, next_key + " belongs to a newer writer");
+      }
+      if (stored_next->state != SegmentState::open) {  // ours, recovered by a newer writer
+        co_return make_unknown(Errc::fenced, next_key + " was sealed by a newer writer");
       }
       start_segment(*stored_next, (*next_kv)->mod_revision);
       co_return Status{};

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include "logstore_node.h"
+#include "wal/log/keys.h"
+#include "wal/log/metadata.h"
 
 namespace wal::quorum {
 
@@ -41,6 +43,17 @@ Result<std::shared_ptr<Segment>> LogStoreNode::segment_for(const SegmentRef& ref
   return segment;
 }
 
+Task<Result<bool>> LogStoreNode::segment_is_open(const SegmentRef& ref) {
+  const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
+  const std::string key = keys.segment_key(ref.segment_id);
+  Result<std::optional<KeyValue>> kv = co_await env_.meta_store->get(key);
+  if (!kv.ok()) co_return std::move(kv).error();
+  if (!*kv || (*kv)->create_revision != ref.create_revision) co_return false;
+  Result<SegmentMeta> meta = decode_segment(key, (*kv)->value);
+  if (!meta.ok()) co_return std::move(meta).error();
+  co_return meta->state == SegmentState::open;
+}
+
 Task<Result<Bytes>> LogStoreNode::handle_add(ByteView body) {
   Result<AddRequest> decoded = decode_add_request(body);
   if (!decoded.ok()) co_return malformed(std::move(decoded).error(), stats_);
@@ -53,6 +66,14 @@ Task<Result<Bytes>> LogStoreNode::handle_add(ByteView body) {
   const SegmentKey key{request.segment.log_id, request.segment.segment_id};
   if (dropped_.contains(key)) {
     co_return encode(AddReply{AddStatus::sealed, request.segment.first_entry_id, 0});
+  }
+  if (!segments_.contains(key)) {
+    Result<bool> open = co_await segment_is_open(request.segment);
+    if (!open.ok()) co_return std::move(open).error();
+    if (!*open) {
+      ++stats_.requests_rejected;
+      co_return encode(AddReply{AddStatus::sealed, request.segment.first_entry_id, 0});
+    }
   }
   Result<std::shared_ptr<Segment>> found = segment_for(request.segment);
   if (!found.ok()) co_return malformed(std::move(found).error(), stats_);

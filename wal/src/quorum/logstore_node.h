@@ -70,6 +70,10 @@ class LogStoreNode final : public LogStore {
   // segment with that id whose identity differs (invalid_argument), or dropped it (nullptr).
   Result<std::shared_ptr<Segment>> segment_for(const SegmentRef& ref);
   [[nodiscard]] bool knowledge_lost_without_journal(const SegmentRef& ref) const;
+  // Whether the segment's metadata still says open. Asked before the first add creates a journal:
+  // a journal dropped after the upload (and forgotten in a restart) must not come back for a
+  // zombie writer's add, or its fence would be gone with it.
+  Task<Result<bool>> segment_is_open(const SegmentRef& ref);
   Task<Status> adopt_journal(const std::string& path);
   Task<Status> rewrite_damaged(const std::string& path, const journal::JournalReplay& replay);
 

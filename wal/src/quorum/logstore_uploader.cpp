@@ -188,7 +188,22 @@ Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& met
   request.success = {PutOp{segment_key, encode(uploaded), 0}};
   Result<TxnResponse> marked = co_await env_.meta_store->txn(std::move(request));
   if (!marked.ok()) co_return std::move(marked).error();
-  if (!marked->succeeded) co_return make_error(Errc::condition_failed, segment_key + " changed");
+  if (!marked->succeeded) {
+    // Another node marked it first and GC may have deleted the segment meanwhile: then what we
+    // just wrote belongs to no segment. Remove it (best effort; a later GC pass sweeps the rest).
+    Result<std::optional<KeyValue>> now = co_await env_.meta_store->get(segment_key);
+    if (now.ok() && !*now) {
+      std::vector<std::string> written;
+      for (size_t index = 0; index < manifest.blocks.size(); ++index) {
+        written.push_back(keys.block_key(ref.segment_id, index));
+      }
+      if (!manifest.blocks.empty()) {
+        written.push_back(keys.manifest_key(ref.segment_id, manifest.blocks.size()));
+      }
+      ignore_result(co_await objects.remove_many(std::move(written)));
+    }
+    co_return make_error(Errc::condition_failed, segment_key + " changed");
+  }
   co_return Status{};
 }
 

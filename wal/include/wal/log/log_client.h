@@ -61,7 +61,8 @@ class LogClient {
   // Needs no writer. Safe to run from several processes at once. Fence objects are kept, also
   // of deleted segments (24 bytes per writer takeover): a zombie writer's create-only PUT may
   // still be on its way to that key, and deleting the fence would let it land and be
-  // acknowledged. `full` re-sweeps
+  // acknowledged. An object at a fence position is deleted only when a verified read proves
+  // it is a data block: a fence read damaged in transit is kept. `full` re-sweeps
   // sealed segments already swept (a zombie's late PUT can land after a sweep).
   Task<Result<GcReport>> collect_garbage(std::string name, bool full = false);
 

@@ -9,6 +9,11 @@
 // Tail waits use a MetaStore watch on the log's keys (new tail, new segment, seal, truncation):
 // no polling sleep. Catch-up reads of sealed segments prefetch `prefetch_blocks` blocks ahead.
 //
+// QuorumBuffer segments not yet uploaded are read from their LogStores (env.network), which
+// serve only entries below the writer's last-add-confirmed; at the tail the reader long-polls a
+// LogStore, and re-reads the log's metadata when a poll ends empty (the segment may have been
+// sealed or rolled). Without env.network it waits for the upload instead.
+//
 // next() errors:
 //   out_of_range  the next entry was truncated (the message names the first entry still kept);
 //                 reopen at ReadPosition::earliest() to skip ahead deliberately.
@@ -19,6 +24,7 @@
 // Threading: the Env's executor. One next() at a time.
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -92,6 +98,12 @@ class LogReader {
   void start_prefetch(const SegmentMeta& segment, uint64_t block_index);
   [[nodiscard]] const SegmentMeta* segment_for(EntryId id) const;
   [[nodiscard]] EntryId segment_visible_end(const SegmentMeta& segment) const;
+  // QuorumBuffer (log_reader_quorum.cpp): entries from a LogStore into quorum_buffer_.
+  // ok(true): the buffer now starts at next_id_; ok(false): nothing readable (after waiting up
+  // to wait_ms for a writer).
+  Task<Result<bool>> load_from_logstores(const SegmentMeta& segment, uint32_t wait_ms);
+  [[nodiscard]] std::optional<LogEntry> take_buffered();
+  [[nodiscard]] const SegmentMeta* unuploaded_quorum_segment_at_next() const;
 
   Env& env_;
   LogKeys keys_;
@@ -106,6 +118,9 @@ class LogReader {
 
   EntryId next_id_ = 0;
   std::optional<DecodedBlock> block_;  // holds next_id_ when set
+  std::deque<Bytes> quorum_buffer_;    // entries from a LogStore, ids quorum_buffer_first_...
+  EntryId quorum_buffer_first_ = 0;
+  size_t quorum_replica_ = 0;          // the ensemble member read last (tried first next time)
   SegmentId block_segment_id_ = 0;
   uint64_t block_index_ = 0;
   std::map<uint64_t, Completion<Result<ObjectData>>> prefetched_;  // of prefetch_segment_id_

@@ -17,7 +17,9 @@
 //   too_large    the entry exceeds limits::entry_size_bytes_max (definite; writer unaffected).
 //   fenced       a newer writer took over. Definite (the entry will never be visible) in
 //                fence_object mode; in meta_confirm mode an entry whose block had already landed
-//                fails with Outcome::unknown (the new writer's recovery may have included it).
+//                fails with Outcome::unknown (the new writer's recovery may have included it),
+//                and so it does in either mode when the object at the block's key vanished
+//                while being settled (the segment was taken over and garbage-collected).
 //   closed       close() was called or the writer failed (definite: never acknowledged and never
 //                visible, because the next writer fences at the first unacknowledged block).
 //   other        a non-retryable store error (permission_denied, ...), definite as for closed.
@@ -106,7 +108,7 @@ class LogWriter {
   void maybe_flush();
   void start_block();
   Task<void> upload(uint64_t block_index);
-  Task<Result<bool>> settle_existing(uint64_t block_index);  // true: our block is there
+  Task<Status> settle_existing(uint64_t block_index);  // ok: our block is there
   void on_block_done(uint64_t block_index, Status status);
   void advance_acknowledgements();
   Task<void> confirm_epoch_then_acknowledge();

@@ -56,6 +56,10 @@ struct WriterOptions {
 struct ReaderOptions {
   // Blocks fetched ahead of the one being consumed (catch-up reads).
   uint32_t prefetch_blocks = 4;
+  // QuorumBuffer tails: how long one long poll on a LogStore waits for a new confirmed entry.
+  uint32_t tail_poll_ms = 1000;
+  // QuorumBuffer: bytes one LogStore read returns at most.
+  uint64_t logstore_read_bytes_max = 1ull << 20;
   std::chrono::milliseconds retry_backoff_min{20};
   std::chrono::milliseconds retry_backoff_max{2000};
 };
