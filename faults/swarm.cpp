@@ -101,6 +101,11 @@ void add_quorum_families(Builder& b, uint64_t seed, const SwarmDraw& draw, World
   });
   add_family(b, random, draw.restart_all_interval_ms, phase, EventKind::logstores_restart,
              [&](Event& e) { e.duration = milliseconds(10 + random.below(1000)); });
+  add_family(b, random, draw.logstore_meta_partition_interval_ms, phase,
+             EventKind::meta_partition, [&](Event& e) {
+               e.node = logstore();
+               e.duration = milliseconds(100 + random.below(3000));
+             });
 }
 
 }  // namespace
@@ -122,15 +127,18 @@ std::string SwarmDraw::describe() const {
                      family("get-corruption", get_corruption_interval_ms),
                      family("truncate", truncate_interval_ms)) +
          (logstore_crash_interval_ms + disk_wipe_interval_ms + net_partition_interval_ms +
-                      net_chaos_interval_ms + slow_fsync_interval_ms + restart_all_interval_ms ==
+                      net_chaos_interval_ms + slow_fsync_interval_ms + restart_all_interval_ms +
+                      logstore_meta_partition_interval_ms ==
                   0
               ? std::string()
-              : fmt::format("; {} {} {} {} {} {}", family("logstore-crash", logstore_crash_interval_ms),
+              : fmt::format("; {} {} {} {} {} {} {}", family("logstore-crash", logstore_crash_interval_ms),
                             family("disk-wipe", disk_wipe_interval_ms),
                             family("net-partition", net_partition_interval_ms),
                             family("net-chaos", net_chaos_interval_ms),
                             family("slow-fsync", slow_fsync_interval_ms),
-                            family("restart-all", restart_all_interval_ms)));
+                            family("restart-all", restart_all_interval_ms),
+                            family("logstore-etcd-partition",
+                                   logstore_meta_partition_interval_ms)));
 }
 
 SwarmDraw draw_swarm(uint64_t seed, bool quorum) {
@@ -159,6 +167,7 @@ SwarmDraw draw_swarm(uint64_t seed, bool quorum) {
     draw.net_chaos_interval_ms = draw_interval(q, 1000, 8000);
     draw.slow_fsync_interval_ms = draw_interval(q, 1000, 8000);
     draw.restart_all_interval_ms = draw_interval(q, 1000, 8000);
+    draw.logstore_meta_partition_interval_ms = draw_interval(q, 1000, 8000);
   }
   return draw;
 }

@@ -45,6 +45,7 @@ struct SwarmDraw {
   uint32_t net_chaos_interval_ms = 0;
   uint32_t slow_fsync_interval_ms = 0;
   uint32_t restart_all_interval_ms = 0;
+  uint32_t logstore_meta_partition_interval_ms = 0;  // a LogStore cut off from etcd
 
   [[nodiscard]] std::string describe() const;  // the run header
 };

@@ -695,13 +695,22 @@ bool World::final_gc(TimePoint deadline) {
 // uploaded), so the final read and the readers can see it.
 bool World::uploads_done(TimePoint deadline) {
   if (!config_.quorum) return true;
+  // The predicate runs after every scheduler step: decode the segments again only when etcd's
+  // revision moved.
+  int64_t seen_revision = -1;
+  std::optional<SegmentMeta> first_pending;
   auto pending = [&] {
+    const int64_t revision = services_.meta_revision();
+    if (revision == seen_revision) return first_pending;
+    seen_revision = revision;
+    first_pending.reset();
     for (const SegmentMeta& segment : services_.segments(log_name)) {
       if (segment.quorum() && segment.state == SegmentState::sealed && !segment.uploaded) {
-        return std::optional<SegmentMeta>(segment);
+        first_pending = segment;
+        break;
       }
     }
-    return std::optional<SegmentMeta>();
+    return first_pending;
   };
   if (run_until_done([&] { return !pending().has_value(); }, deadline,
                      "uploading every sealed segment")) {

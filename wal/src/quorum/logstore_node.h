@@ -82,6 +82,7 @@ class LogStoreNode final : public LogStore {
   Task<void> scan_segment(std::shared_ptr<Segment> segment);
   Task<Status> upload(const Segment& segment, const SegmentMeta& meta, int64_t mod_revision);
   Task<void> drop_journal(std::shared_ptr<Segment> segment);
+  Task<void> discard_if_segment_gone(const SegmentRef& ref);
 
   // ---- registration (logstore_registration.cpp) ----
   static Task<void> registration_loop(LogStoreNode& node);

@@ -107,7 +107,28 @@ Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
                          segment->durable_end() >= meta->end_entry_id;
   if (!holds_all) co_return;  // another ensemble member uploads it
   Status uploaded = co_await upload(*segment, *meta, (*kv)->mod_revision);
-  if (uploaded.ok()) ++stats_.segments_uploaded;
+  if (uploaded.ok()) {
+    ++stats_.segments_uploaded;
+  } else {
+    co_await discard_if_segment_gone(ref);
+  }
+}
+
+// An upload that failed because GC deleted the segment under it (another node's upload was
+// marked first, then the segment was truncated) may have written blocks or a manifest that no
+// segment owns any more: remove everything under the segment's prefix.
+Task<void> LogStoreNode::discard_if_segment_gone(const SegmentRef& ref) {
+  const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
+  Result<std::optional<KeyValue>> kv = co_await env_.meta_store->get(keys.segment_key(ref.segment_id));
+  if (!kv.ok()) co_return;  // cannot tell: a later GC pass sweeps leftovers
+  if (*kv && (*kv)->create_revision == ref.create_revision) co_return;  // still there
+  ObjectStore& objects = *env_.object_store;
+  const std::string prefix = keys.segment_object_prefix(ref.segment_id);
+  Result<ListPage> page = co_await objects.list(prefix, "", limits::list_page_keys_max);
+  if (!page.ok()) co_return;
+  std::vector<std::string> doomed;
+  for (const ObjectInfo& object : page->objects) doomed.push_back(object.key);
+  if (!doomed.empty()) ignore_result(co_await objects.remove_many(std::move(doomed)));
 }
 
 Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& meta,
@@ -189,19 +210,6 @@ Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& met
   Result<TxnResponse> marked = co_await env_.meta_store->txn(std::move(request));
   if (!marked.ok()) co_return std::move(marked).error();
   if (!marked->succeeded) {
-    // Another node marked it first and GC may have deleted the segment meanwhile: then what we
-    // just wrote belongs to no segment. Remove it (best effort; a later GC pass sweeps the rest).
-    Result<std::optional<KeyValue>> now = co_await env_.meta_store->get(segment_key);
-    if (now.ok() && !*now) {
-      std::vector<std::string> written;
-      for (size_t index = 0; index < manifest.blocks.size(); ++index) {
-        written.push_back(keys.block_key(ref.segment_id, index));
-      }
-      if (!manifest.blocks.empty()) {
-        written.push_back(keys.manifest_key(ref.segment_id, manifest.blocks.size()));
-      }
-      ignore_result(co_await objects.remove_many(std::move(written)));
-    }
     co_return make_error(Errc::condition_failed, segment_key + " changed");
   }
   co_return Status{};
