@@ -45,15 +45,9 @@ std::vector<std::string> find_orphans(MemObjectStore& objects, MemMetaStore& met
   Result<LogMeta> log_meta = decode_log_meta(log_key, log_kv->kvs.front().value);
   if (!log_meta.ok()) return {"(log metadata unreadable)"};
   const LogKeys keys{meta_root, object_root, log_name, log_meta->log_id};
-  RangeRequest segments_request;
-  segments_request.key = keys.segment_prefix();
-  segments_request.range_end = prefix_end(keys.segment_prefix());
-  Result<RangeResponse> segment_kvs = meta.apply_range(segments_request);
-  if (!segment_kvs.ok()) return {"(segment metadata unreadable)"};
   std::map<SegmentId, SegmentMeta> segments;
-  for (const KeyValue& kv : segment_kvs->kvs) {
-    Result<SegmentMeta> segment = decode_segment(kv.key, kv.value);
-    if (segment.ok()) segments.emplace(segment->segment_id, *segment);
+  for (SegmentMeta& segment : list_segments(meta, meta_root, log_name)) {
+    segments.emplace(segment.segment_id, std::move(segment));
   }
   for (const std::string& key : objects.keys()) {
     const auto parts = parse_object_key(keys.log_object_prefix(), key);
