@@ -688,6 +688,33 @@ bool World::final_gc(TimePoint deadline) {
     liveness_failure("gc_failed", failure->describe());
     return false;
   }
+  if (config_.quorum) {
+    // A LogStore may still be uploading a segment the collection just deleted; it cleans up and
+    // then drops the journal. Wait for that, so the orphan check sees the settled store.
+    const uint64_t id_of_log = services_.log_id(log_name);
+    int64_t seen_revision = -1;
+    std::set<SegmentId> live;
+    auto settled = [&] {
+      if (services_.meta_revision() != seen_revision) {
+        seen_revision = services_.meta_revision();
+        live.clear();
+        for (const SegmentMeta& segment : services_.segments(log_name)) {
+          live.insert(segment.segment_id);
+        }
+      }
+      for (auto& n : nodes_) {
+        if (!n->logstore) continue;
+        const auto& store = static_cast<const quorum::LogStoreNode&>(*n->logstore);
+        for (SegmentId held : store.held_segments(id_of_log)) {
+          if (!live.contains(held)) return false;
+        }
+      }
+      return true;
+    };
+    if (!run_until_done(settled, deadline, "LogStores dropping the journals of deleted segments")) {
+      return false;
+    }
+  }
   return true;
 }
 

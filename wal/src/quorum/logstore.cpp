@@ -36,6 +36,14 @@ const Segment* LogStoreNode::find_segment(uint64_t log_id, SegmentId segment_id)
   return it == segments_.end() ? nullptr : it->second.get();
 }
 
+std::vector<SegmentId> LogStoreNode::held_segments(uint64_t log_id) const {
+  std::vector<SegmentId> held;
+  for (const auto& [key, segment] : segments_) {
+    if (key.log_id == log_id) held.push_back(key.segment_id);
+  }
+  return held;
+}
+
 // The marker is written once per disk (temp file, sync, rename), so it is whole or absent. An
 // absent or unreadable marker means a new or wiped disk: its revision is read now, so every
 // segment created before it may have had entries here that are gone.

@@ -39,6 +39,8 @@ class LogStoreNode final : public LogStore {
   // ---- inspection for tests ----
   [[nodiscard]] int64_t init_revision() const { return init_revision_; }
   [[nodiscard]] const Segment* find_segment(uint64_t log_id, SegmentId segment_id) const;
+  // The segments of log `log_id` this node holds (a journal, or state in memory), in id order.
+  [[nodiscard]] std::vector<SegmentId> held_segments(uint64_t log_id) const;
   [[nodiscard]] size_t segment_count() const { return segments_.size(); }
   // Problems the uploader met that need a human (an existing block with other bytes).
   [[nodiscard]] const std::vector<std::string>& upload_problems() const { return problems_; }
