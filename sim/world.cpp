@@ -180,7 +180,10 @@ void World::start_logstore(Node& n) {
     Result<std::unique_ptr<quorum::LogStore>> started =
         co_await quorum::LogStore::start(*nd.env, options);
     if (!started.ok()) {
+      // A supervisor restarts the process after a pause, as systemd would.
       world.note(nd.index, "LogStore failed to start: " + started.error().describe());
+      co_await sleep_for(*nd.runtime, std::chrono::seconds(1));
+      world.start_logstore(nd);
       co_return;
     }
     nd.logstore = std::move(started).value();

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wal/log/retry.h"
+
 #include "logstore_node.h"
 
 namespace wal::quorum {
@@ -65,7 +67,10 @@ Task<Status> LogStoreNode::load_disk_identity() {
   request.key = logstore_registry_prefix(options_.meta_root);
   request.range_end = prefix_end(request.key);
   request.limit = 1;
-  Result<RangeResponse> current = co_await env_.meta_store->range(std::move(request));
+  // A read: retried while etcd is unreachable (a node restarting into a partition must not give
+  // up for good).
+  Result<RangeResponse> current =
+      co_await retry_read(env_, Backoff{}, [&] { return env_.meta_store->range(request); });
   if (!current.ok()) co_return std::move(current).error();
   init_revision_ = current->revision;
   const std::string temp(disk_marker_temp_path);

@@ -129,6 +129,7 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, Segmen
                        open.create_revision};
   const std::vector<std::string>& nodes = open.ensemble;
   const bool fence = !c.env.faults.bug(SimBug::quorum_recovery_without_fence);
+  std::string last_round;  // what the replicas said, for the error
   for (uint32_t round = 0; round < c.options.fence_rounds_max; ++round) {
     if (round > 0) co_await backoff_sleep(c.env, c.options.backoff, std::min<uint32_t>(round, 6));
     // 1. Fence every replica. A fence is persisted before it is answered, so once 2 replicas
@@ -168,7 +169,7 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, Segmen
         replicas[i] = {true, as_fence};
       }
     }
-    // 2. The end is the MAXIMUM over the known replies: an acknowledged entry is on 2 of 3
+    // 2. The end is the MAXIMUM over at least 2 known replies: an acknowledged entry is on 2 of 3
     //    replicas, so at least one of any 2 known replies holds it. "Unknown" (a wiped or damaged
     //    disk) says nothing about what the node acknowledged and is never counted as empty.
     std::vector<size_t> known;
@@ -179,7 +180,28 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, Segmen
         known.push_back(i);
       }
     }
-    if (known.size() < 2) continue;
+    // With all 3 replies the maximum is safe whatever they know: the 2 replicas holding an
+    // acknowledged entry both answered, and at most one replica of a segment loses its disk (the
+    // fault model), so the other reports it. A node in limbo only because its new disk started
+    // after the segment was created (it was down when the writer chose it) then does not block
+    // recovery forever.
+    size_t replied = 0;
+    for (const ReplicaState& r : replicas) replied += r.replied ? 1 : 0;
+    if (known.size() < 2 && replied == nodes.size()) {
+      known.clear();
+      for (size_t i = 0; i < replicas.size(); ++i) known.push_back(i);
+    }
+    if (known.size() < 2) {
+      last_round.clear();
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        last_round += fmt::format(" {}={}", nodes[i],
+                                  !replicas[i].replied ? std::string("no reply")
+                                  : replicas[i].fence.knowledge == Knowledge::unknown
+                                      ? std::string("unknown")
+                                      : fmt::format("known end {}", replicas[i].fence.durable_end));
+      }
+      continue;
+    }
     EntryId end = open.first_entry_id;
     size_t source = known.front();
     for (size_t i : known) {
@@ -241,8 +263,9 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, Segmen
     co_return sealed->sealed;
   }
   co_return make_error(Errc::unavailable,
-                       fmt::format("could not recover {}: fewer than 2 replicas answered known",
-                                   describe(ref)));
+                       fmt::format("could not recover {}: fewer than 2 replicas answered known "
+                                   "(last round:{})",
+                                   describe(ref), last_round));
 }
 
 Task<Result<SealResult>> seal_quorum_segment(Env& env, const LogKeys& keys, Backoff backoff,
