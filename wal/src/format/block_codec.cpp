@@ -23,6 +23,11 @@ std::string hex32(uint32_t value) {
 
 Error corrupt(const std::string& message) { return make_error(Errc::corrupt, message); }
 
+// Bytes each entry occupies besides its payload.
+size_t entry_overhead_bytes(bool entry_keys) {
+  return bf::entry_length_size_bytes + (entry_keys ? bf::entry_key_size_bytes : 0);
+}
+
 bool codec_known(uint8_t raw) {
   // Adding a codec adds a case here; the switch lists every codec (-Wswitch-enum).
   switch (static_cast<BlockCodec>(raw)) {
@@ -118,6 +123,7 @@ Result<BlockFrame> read_header_fields(ByteView bytes) {
   h.first_entry_id = get_u64(&bytes[bf::first_entry_id_offset]);
   h.writer_epoch = get_u64(&bytes[bf::writer_epoch_offset]);
   h.created_unix_ms = static_cast<int64_t>(get_u64(&bytes[bf::created_unix_ms_offset]));
+  h.entry_keys = (flags & bf::flag_entry_keys) != 0;
   frame.payload_size_bytes = get_u32(&bytes[bf::payload_size_offset]);
   frame.block_crc32c = crc32c_unmask(get_u32(&bytes[bf::block_crc_offset]));
   return frame;
@@ -134,7 +140,7 @@ Status check_frame_limits(const BlockFrame& frame) {
     return corrupt("block payload size " + std::to_string(frame.payload_size_bytes) +
                    " exceeds the limit");
   }
-  if (uint64_t{h.entry_count} * bf::entry_length_size_bytes > frame.payload_size_bytes) {
+  if (uint64_t{h.entry_count} * entry_overhead_bytes(h.entry_keys) > frame.payload_size_bytes) {
     return corrupt("block payload of " + std::to_string(frame.payload_size_bytes) +
                    " bytes cannot hold " + std::to_string(h.entry_count) + " entries");
   }
@@ -198,8 +204,22 @@ Result<std::vector<EntryExtent>> parse_entries(ByteView block, const BlockFrame&
     if (block.size() - offset < bf::entry_length_size_bytes) {
       return corrupt(where + " length prefix overruns the payload");
     }
-    const uint32_t size = get_u32(&block[offset]);
+    uint32_t size = get_u32(&block[offset]);
     offset += bf::entry_length_size_bytes;
+    if (frame.header.entry_keys) {
+      // The stored length covers the key prefix, so it can be checked like any length first.
+      if (size < bf::entry_key_size_bytes || size > block.size() - offset) {
+        return corrupt(where + " claims " + std::to_string(size) +
+                       " bytes, too few for its key prefix or more than remain in the payload");
+      }
+      const uint64_t producer_id = get_u64(&block[offset]);
+      const uint64_t sequence = get_u64(&block[offset + 8]);
+      if (producer_id == 0 && sequence != 0) {
+        return corrupt(where + " has no producer but sequence " + std::to_string(sequence));
+      }
+      offset += bf::entry_key_size_bytes;
+      size -= static_cast<uint32_t>(bf::entry_key_size_bytes);
+    }
     if (size > limits::entry_size_bytes_max) {
       return corrupt(where + " claims " + std::to_string(size) + " bytes, over the entry limit");
     }
@@ -241,6 +261,20 @@ uint64_t DecodedBlock::entry_id(uint32_t entry_index) const {
   return frame_.header.first_entry_id + entry_index;
 }
 
+std::optional<AppendKey> DecodedBlock::entry_key(uint32_t entry_index) const {
+  WAL_ASSERT_LT(entry_index, extents_.size());
+  if (!frame_.header.entry_keys) return std::nullopt;
+  const EntryExtent& extent = extents_[entry_index];
+  // parse_entries placed every extent of a keyed block right after its prefix.
+  WAL_ASSERT_GE(extent.offset_bytes, bf::header_size_bytes + bf::entry_length_size_bytes +
+                                         bf::entry_key_size_bytes);
+  const ByteView block = bytes();
+  const size_t prefix_offset = extent.offset_bytes - bf::entry_key_size_bytes;
+  const AppendKey key{get_u64(&block[prefix_offset]), get_u64(&block[prefix_offset + 8])};
+  if (key.producer_id == 0) return std::nullopt;
+  return key;
+}
+
 ByteView DecodedBlock::entry(uint32_t entry_index) const {
   WAL_ASSERT_LT(entry_index, extents_.size());
   const EntryExtent& extent = extents_[entry_index];
@@ -249,20 +283,25 @@ ByteView DecodedBlock::entry(uint32_t entry_index) const {
   return block.subspan(extent.offset_bytes, extent.size_bytes);
 }
 
-uint64_t encoded_block_size_bytes(std::span<const ByteView> entries) {
+uint64_t encoded_block_size_bytes(std::span<const ByteView> entries, bool entry_keys) {
   uint64_t size = bf::header_size_bytes;
-  for (const ByteView entry : entries) size += bf::entry_length_size_bytes + entry.size();
+  for (const ByteView entry : entries) size += entry_overhead_bytes(entry_keys) + entry.size();
   return size;
 }
 
-Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries) {
+Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries,
+                   std::span<const AppendKey> keys) {
   WAL_ASSERT_EQ(header.entry_count, entries.size());
   WAL_ASSERT_GT(header.entry_count, 0u);
   WAL_ASSERT_LE(header.entry_count, limits::block_entry_count_max);
   WAL_ASSERT_LE(header.first_entry_id, UINT64_MAX - header.entry_count);
   WAL_ASSERT(header.codec == BlockCodec::none);
   for (const ByteView entry : entries) WAL_ASSERT_LE(entry.size(), limits::entry_size_bytes_max);
-  const uint64_t size = encoded_block_size_bytes(entries);
+  WAL_ASSERT_EQ(keys.size(), header.entry_keys ? entries.size() : 0);
+  for (const AppendKey& key : keys) {
+    if (key.producer_id == 0) WAL_ASSERT_EQ(key.sequence, 0u);
+  }
+  const uint64_t size = encoded_block_size_bytes(entries, header.entry_keys);
   WAL_ASSERT_LE(size, limits::block_size_bytes_max);
 
   Bytes out;
@@ -271,7 +310,7 @@ Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries)
   put_u16(out, bf::version);
   put_u16(out, static_cast<uint16_t>(bf::header_size_bytes));
   put_u8(out, static_cast<uint8_t>(header.codec));
-  put_u8(out, 0);   // flags: none defined in version 1
+  put_u8(out, header.entry_keys ? bf::flag_entry_keys : uint8_t{0});
   put_u16(out, 0);  // reserved
   put_u32(out, header.entry_count);
   put_u64(out, header.log_id);
@@ -283,8 +322,15 @@ Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries)
   put_u32(out, 0);  // block CRC, filled in below
   put_u32(out, 0);  // header CRC, filled in below
   WAL_ASSERT_EQ(out.size(), bf::header_size_bytes);
-  for (const ByteView entry : entries) {
-    put_u32(out, static_cast<uint32_t>(entry.size()));
+  for (size_t index = 0; index < entries.size(); ++index) {
+    const ByteView entry = entries[index];
+    if (header.entry_keys) {
+      put_u32(out, static_cast<uint32_t>(bf::entry_key_size_bytes + entry.size()));
+      put_u64(out, keys[index].producer_id);
+      put_u64(out, keys[index].sequence);
+    } else {
+      put_u32(out, static_cast<uint32_t>(entry.size()));
+    }
     put_bytes(out, entry);
   }
   WAL_ASSERT_EQ(out.size(), size);

@@ -50,8 +50,36 @@ Status validate_block(const ManifestBlock& block, uint32_t position, uint64_t en
   return {};
 }
 
-size_t encoded_size_bytes(size_t block_count) {
-  return mf::header_size_bytes + block_count * mf::record_size_bytes + mf::trailer_size_bytes;
+size_t encoded_size_bytes(size_t block_count, size_t producer_count) {
+  return mf::header_size_bytes + block_count * mf::record_size_bytes +
+         producer_count * mf::producer_record_size_bytes + mf::trailer_size_bytes;
+}
+
+Status validate_producers(const SegmentManifest& manifest) {
+  if (manifest.producers.size() > limits::manifest_producer_count_max) {
+    return corrupt("manifest lists " + std::to_string(manifest.producers.size()) + " producers");
+  }
+  std::vector<uint64_t> entry_ids;
+  entry_ids.reserve(manifest.producers.size());
+  for (size_t position = 0; position < manifest.producers.size(); ++position) {
+    const ManifestProducer& producer = manifest.producers[position];
+    const std::string where = "manifest producer " + std::to_string(position);
+    if (producer.producer_id == 0) return corrupt(where + " has producer id 0");
+    if (position > 0 && producer.producer_id <= manifest.producers[position - 1].producer_id) {
+      return corrupt(where + " is out of order (producer " +
+                     std::to_string(producer.producer_id) + ")");
+    }
+    if (producer.entry_id >= manifest.next_entry_id()) {
+      return corrupt(where + " names entry " + std::to_string(producer.entry_id) +
+                     ", past the manifest's end " + std::to_string(manifest.next_entry_id()));
+    }
+    entry_ids.push_back(producer.entry_id);
+  }
+  std::sort(entry_ids.begin(), entry_ids.end());
+  if (std::adjacent_find(entry_ids.begin(), entry_ids.end()) != entry_ids.end()) {
+    return corrupt("manifest names one entry for two producers");
+  }
+  return {};
 }
 
 // Reads the header fields of a manifest whose size and CRC were already checked.
@@ -68,7 +96,13 @@ Result<SegmentManifest> read_header(ByteView bytes) {
   if ((flags & ~mf::flags_known) != 0) {
     return make_error(Errc::unsupported, "manifest flags " + hex32(flags) + " are not supported");
   }
-  if (get_u32(&bytes[mf::reserved_offset]) != 0) return corrupt("manifest reserved field is not 0");
+  const bool has_producers = (flags & mf::flag_producers) != 0;
+  if (!has_producers && get_u32(&bytes[mf::reserved_offset]) != 0) {
+    return corrupt("manifest reserved field is not 0");
+  }
+  if (has_producers && get_u32(&bytes[mf::producer_count_offset]) == 0) {
+    return corrupt("manifest flags a producer table but lists no producer");
+  }
   SegmentManifest manifest;
   manifest.log_id = get_u64(&bytes[mf::log_id_offset]);
   manifest.segment_id = get_u64(&bytes[mf::segment_id_offset]);
@@ -129,17 +163,19 @@ Status validate_segment_manifest(const SegmentManifest& manifest) {
                    " differs from its blocks' total " +
                    std::to_string(entry_id_next - manifest.first_entry_id));
   }
-  return {};
+  return validate_producers(manifest);
 }
 
 Bytes encode_segment_manifest(const SegmentManifest& manifest) {
   WAL_ASSERT(validate_segment_manifest(manifest).ok());
-  const size_t size = encoded_size_bytes(manifest.blocks.size());
+  const size_t size = encoded_size_bytes(manifest.blocks.size(), manifest.producers.size());
+  const bool has_producers = !manifest.producers.empty();
   Bytes out;
   out.reserve(size);
   put_u32(out, mf::magic);
   put_u16(out, mf::version);
-  put_u16(out, manifest.sealed ? mf::flag_sealed : uint16_t{0});
+  put_u16(out, static_cast<uint16_t>((manifest.sealed ? mf::flag_sealed : 0) |
+                                     (has_producers ? mf::flag_producers : 0)));
   put_u64(out, manifest.log_id);
   put_u64(out, manifest.segment_id);
   put_u64(out, manifest.first_entry_id);
@@ -147,7 +183,7 @@ Bytes encode_segment_manifest(const SegmentManifest& manifest) {
   put_u64(out, manifest.writer_epoch);
   put_u64(out, static_cast<uint64_t>(manifest.updated_unix_ms));
   put_u32(out, static_cast<uint32_t>(manifest.blocks.size()));
-  put_u32(out, 0);  // reserved
+  put_u32(out, static_cast<uint32_t>(manifest.producers.size()));  // 0: reserved, as in v1
   WAL_ASSERT_EQ(out.size(), mf::header_size_bytes);
   for (const ManifestBlock& block : manifest.blocks) {
     put_u32(out, block.block_index);
@@ -155,6 +191,11 @@ Bytes encode_segment_manifest(const SegmentManifest& manifest) {
     put_u64(out, block.first_entry_id);
     put_u32(out, block.size_bytes);
     put_u32(out, crc32c_mask(block.block_crc32c));
+  }
+  for (const ManifestProducer& producer : manifest.producers) {
+    put_u64(out, producer.producer_id);
+    put_u64(out, producer.sequence);
+    put_u64(out, producer.entry_id);
   }
   put_u32(out, crc32c_mask(crc32c(out)));
   WAL_ASSERT_EQ(out.size(), size);
@@ -171,15 +212,32 @@ Result<SegmentManifest> decode_segment_manifest(ByteView bytes,
   if (block_count > limits::manifest_block_count_max) {
     return corrupt("manifest lists " + std::to_string(block_count) + " blocks");
   }
-  if (bytes.size() != encoded_size_bytes(block_count)) {
-    return corrupt("manifest of " + std::to_string(block_count) + " blocks should be " +
-                   std::to_string(encoded_size_bytes(block_count)) + " bytes, is " +
-                   std::to_string(bytes.size()));
+  // read_header checked that a producer count is only present with its flag.
+  const uint32_t producer_count = get_u32(&bytes[mf::producer_count_offset]);
+  if (producer_count > limits::manifest_producer_count_max) {
+    return corrupt("manifest lists " + std::to_string(producer_count) + " producers");
+  }
+  const size_t size = encoded_size_bytes(block_count, producer_count);
+  if (bytes.size() != size) {
+    return corrupt("manifest of " + std::to_string(block_count) + " blocks and " +
+                   std::to_string(producer_count) + " producers should be " +
+                   std::to_string(size) + " bytes, is " + std::to_string(bytes.size()));
   }
   manifest->blocks.reserve(block_count);
   for (uint32_t index = 0; index < block_count; ++index) {
     const size_t offset = mf::header_size_bytes + size_t{index} * mf::record_size_bytes;
     manifest->blocks.push_back(read_record(bytes.subspan(offset, mf::record_size_bytes)));
+  }
+  manifest->producers.reserve(producer_count);
+  const size_t producers_offset =
+      mf::header_size_bytes + size_t{block_count} * mf::record_size_bytes;
+  for (uint32_t index = 0; index < producer_count; ++index) {
+    const std::byte* record =
+        &bytes[producers_offset + size_t{index} * mf::producer_record_size_bytes];
+    manifest->producers.push_back(
+        ManifestProducer{get_u64(record + mf::producer_id_offset),
+                         get_u64(record + mf::producer_sequence_offset),
+                         get_u64(record + mf::producer_entry_id_offset)});
   }
   Status valid = validate_segment_manifest(*manifest);
   if (!valid) return std::move(valid).error();

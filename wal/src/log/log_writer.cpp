@@ -12,6 +12,7 @@ LogWriter::LogWriter(Env& env, LogKeys keys, WriterOptions options)
     : env_(env),
       keys_(std::move(keys)),
       options_(options),
+      producers_(options.producers_max),
       changed_(env.executor),
       scope_(env.executor) {
   WAL_ASSERT(env.object_store != nullptr);
@@ -28,11 +29,91 @@ Status LogWriter::writer_status() const {
   return Status{};
 }
 
-Task<Result<EntryId>> LogWriter::append(Bytes payload) {
+LogWriter::KeyCheck LogWriter::check_key(const AppendKey& key) const {
+  WAL_ASSERT_NE(key.producer_id, 0u);
+  const std::string who = "producer " + std::to_string(key.producer_id) + " sequence " +
+                          std::to_string(key.sequence);
+  const auto pending = pending_keys_.find({key.producer_id, key.sequence});
+  if (pending != pending_keys_.end()) {
+    return KeyCheck{KeyCheck::Kind::pending, pending->second.id, {}};
+  }
+  // In-flight sequences of a producer are all above its acknowledged ones, so the highest
+  // in-flight one, if any, is its last.
+  const auto above = pending_keys_.lower_bound({key.producer_id + 1, 0});
+  if (above != pending_keys_.begin()) {
+    const auto& [last_key, last] = *std::prev(above);
+    if (last_key.first == key.producer_id && last_key.second > key.sequence) {
+      return KeyCheck{KeyCheck::Kind::stale, 0,
+                      make_error(Errc::invalid_argument,
+                                 who + " is below its sequence " + std::to_string(last_key.second) +
+                                     " in flight as entry " + std::to_string(last.id))};
+    }
+  }
+  const std::optional<ProducerTable::Last> last = producers_.find(key.producer_id);
+  if (!last || last->sequence < key.sequence) return KeyCheck{};
+  if (last->sequence == key.sequence) {
+    return KeyCheck{KeyCheck::Kind::duplicate, last->entry_id, {}};
+  }
+  return KeyCheck{KeyCheck::Kind::stale, 0,
+                  make_error(Errc::invalid_argument,
+                             who + " is below its last sequence " + std::to_string(last->sequence) +
+                                 " (entry " + std::to_string(last->entry_id) +
+                                 "): not appended; if appended before, it is below that entry")};
+}
+
+// Hands `result` to every duplicate waiting on `key` and forgets the key as pending.
+void LogWriter::settle_key(const AppendKey& key, const Result<EntryId>& result) {
+  const auto pending = pending_keys_.find({key.producer_id, key.sequence});
+  WAL_ASSERT(pending != pending_keys_.end());
+  if (result.ok()) WAL_ASSERT_EQ(*result, pending->second.id);
+  for (Completion<Result<EntryId>>& joiner : pending->second.joiners) joiner.set(result);
+  pending_keys_.erase(pending);
+}
+
+void LogWriter::settle_keys(const InflightBlock& block, size_t entry_index,
+                            const Result<EntryId>& result) {
+  if (block.keys.empty()) return;
+  WAL_ASSERT_LT(entry_index, block.keys.size());
+  const AppendKey& key = block.keys[entry_index];
+  if (key.producer_id != 0) settle_key(key, result);
+}
+
+// Answers an append whose key is not fresh. A pending key registers its joiner before this
+// coroutine first suspends, so the original's settle_key cannot be missed.
+Task<Result<EntryId>> LogWriter::answer_duplicate(AppendKey key, KeyCheck check) {
+  switch (check.kind) {
+    case KeyCheck::Kind::duplicate:
+      ++stats_.duplicate_appends;
+      co_return check.id;
+    case KeyCheck::Kind::stale: co_return std::move(*check.error);
+    case KeyCheck::Kind::pending: {
+      ++stats_.duplicate_appends;
+      Completion<Result<EntryId>> joined(env_.executor);
+      pending_keys_.at({key.producer_id, key.sequence}).joiners.push_back(joined);
+      co_return co_await joined.wait();
+    }
+    case KeyCheck::Kind::fresh: break;
+  }
+  WAL_ASSERT(false);  // callers pass only keys that are not fresh
+  co_return make_error(Errc::invalid_argument, "fresh key");
+}
+
+Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> key) {
   if (payload.size() > limits::entry_size_bytes_max) {
     co_return make_error(Errc::too_large, "entry of " + std::to_string(payload.size()) +
                                               " bytes exceeds the limit of " +
                                               std::to_string(limits::entry_size_bytes_max));
+  }
+  if (key && key->producer_id == 0) {
+    co_return make_error(Errc::invalid_argument, "producer id 0 is reserved for 'no key'");
+  }
+  // A duplicate is answered before the writer's state is looked at: an acknowledged key stays
+  // acknowledged on a failed or closing writer, and saying `closed` (definite) would be false.
+  if (key) {
+    KeyCheck check = check_key(*key);
+    if (check.kind != KeyCheck::Kind::fresh) {
+      co_return co_await answer_duplicate(*key, std::move(check));
+    }
   }
   WAL_CO_TRY(writer_status());
   // Back-pressure, first come first served: appends take tickets and pass in ticket order, so a
@@ -49,12 +130,25 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload) {
   }
   ++serving_append_ticket_;
   wake_next_append();  // the next ticket may fit too
+  if (key) {
+    // Checked again: the same key may have been accepted (or acknowledged) while we waited.
+    KeyCheck check = check_key(*key);
+    if (check.kind != KeyCheck::Kind::fresh) {
+      co_return co_await answer_duplicate(*key, std::move(check));
+    }
+  }
   WAL_CO_TRY(writer_status());
   const EntryId id = next_entry_id_++;
   Completion<Result<EntryId>> done(env_.executor);
+  if (key) {
+    const bool inserted =
+        pending_keys_.emplace(std::pair{key->producer_id, key->sequence}, PendingKey{id, {}})
+            .second;
+    WAL_ASSERT(inserted);  // check_key found it fresh, with no suspension since
+  }
   inflight_bytes_ += payload.size();
   buffer_bytes_ += payload.size();
-  buffer_.push_back(PendingEntry{id, std::move(payload), done});
+  buffer_.push_back(PendingEntry{id, std::move(payload), done, key});
   maybe_flush();
   co_return co_await done.wait();
 }
@@ -75,18 +169,32 @@ void LogWriter::maybe_flush() {
 void LogWriter::start_block() {
   WAL_ASSERT(!buffer_.empty());
   std::vector<ByteView> entries;
-  uint64_t block_bytes = block_format::header_size_bytes;
+  uint64_t payload_bytes = 0;
+  bool entry_keys = false;  // one keyed entry gives every entry of the block a key prefix
   size_t taken = 0;
   for (const PendingEntry& entry : buffer_) {
-    const uint64_t entry_bytes = block_format::entry_length_size_bytes + entry.payload.size();
-    const bool full = block_bytes + entry_bytes > options_.block_size_bytes_max ||
+    const bool keyed = entry_keys || entry.key.has_value();
+    const uint64_t per_entry_bytes =
+        block_format::entry_length_size_bytes + (keyed ? block_format::entry_key_size_bytes : 0);
+    const uint64_t block_bytes = block_format::header_size_bytes +
+                                 (taken + 1) * per_entry_bytes + payload_bytes +
+                                 entry.payload.size();
+    const bool full = block_bytes > options_.block_size_bytes_max ||
                       entries.size() >= limits::block_entry_count_max;
     if (taken > 0 && full) break;
     entries.push_back(entry.payload);
-    block_bytes += entry_bytes;
+    payload_bytes += entry.payload.size();
+    entry_keys = keyed;
     ++taken;
   }
   InflightBlock block;
+  block.payload_bytes = payload_bytes;
+  if (entry_keys) {
+    block.keys.reserve(taken);
+    for (size_t i = 0; i < taken; ++i) {
+      block.keys.push_back(buffer_[i].key.value_or(AppendKey{}));
+    }
+  }
   block.block_index = next_block_index_++;
   block.first_entry_id = buffer_.front().id;
   BlockHeader header;
@@ -96,8 +204,9 @@ void LogWriter::start_block() {
   header.entry_count = static_cast<uint32_t>(taken);
   header.writer_epoch = epoch_;
   header.created_unix_ms = env_.clock.unix_time_ms();
-  block.encoded = encode_block(header, entries);
-  WAL_ASSERT_EQ(block.encoded.size(), block_bytes);
+  header.entry_keys = entry_keys;
+  block.encoded = encode_block(header, entries, block.keys);
+  WAL_ASSERT_EQ(block.encoded.size(), encoded_block_size_bytes(entries, entry_keys));
   Result<BlockFrame> frame = decode_block_frame(block.encoded);
   WAL_ASSERT(frame.ok());  // we just encoded it
   block.record = manifest_block_for(static_cast<uint32_t>(block.block_index), *frame);
@@ -270,10 +379,13 @@ void LogWriter::acknowledge_front_block() {
   inflight_.pop_front();
   WAL_ASSERT(block.state == BlockState::durable);
   WAL_ASSERT_EQ(block.first_entry_id, acknowledged_end_);
-  const uint64_t payload_bytes = block.encoded.size() - block_format::header_size_bytes -
-                                 block.waiters.size() * block_format::entry_length_size_bytes;
+  const uint64_t payload_bytes = block.payload_bytes;
   for (size_t i = 0; i < block.waiters.size(); ++i) {
-    block.waiters[i].set(block.first_entry_id + i);
+    const EntryId id = block.first_entry_id + i;
+    // Recorded before anyone is answered, so a retry arriving next finds the key acknowledged.
+    if (!block.keys.empty() && block.keys[i].producer_id != 0) producers_.record(block.keys[i], id);
+    block.waiters[i].set(id);
+    settle_keys(block, i, id);
   }
   acknowledged_end_ += block.waiters.size();
   segment_blocks_.push_back(block.record);
@@ -322,7 +434,10 @@ Task<void> LogWriter::confirm_epoch_then_acknowledge() {
 void LogWriter::fail_from(size_t inflight_index, const Error& error) {
   for (size_t i = inflight_index; i < inflight_.size(); ++i) {
     InflightBlock& block = inflight_[i];
-    for (auto& waiter : block.waiters) waiter.set(error);
+    for (size_t entry = 0; entry < block.waiters.size(); ++entry) {
+      block.waiters[entry].set(error);
+      settle_keys(block, entry, error);
+    }
     block.state = BlockState::failed;
   }
   inflight_.erase(inflight_.begin() + static_cast<std::ptrdiff_t>(inflight_index),
@@ -336,7 +451,10 @@ void LogWriter::fail_from(size_t inflight_index, const Error& error) {
 void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   if (!failure_) failure_ = Error{error.code, Outcome::definite, error.message};
   fail_from(0, Error{error.code, in_flight_outcome, error.message});
-  for (PendingEntry& entry : buffer_) entry.done.set(*failure_);
+  for (PendingEntry& entry : buffer_) {
+    entry.done.set(*failure_);
+    if (entry.key) settle_key(*entry.key, *failure_);
+  }
   buffer_.clear();
   buffer_bytes_ = 0;
   inflight_bytes_ = 0;

@@ -90,6 +90,8 @@ Task<Status> LogWriter::recover_and_open_segment() {
   if (!segments.ok()) co_return std::move(segments).error();
   SegmentId next_segment_id = 0;
   EntryId next_first_entry_id = 0;
+  std::optional<SegmentMeta> previous;  // the last sealed segment before the one at hand
+  bool producers_recovered = false;     // recovery of the last segment rebuilt producers_
   for (const KeyValue& kv : segments->kvs) {
     Result<SegmentMeta> segment = decode_segment(kv.key, kv.value);
     if (!segment.ok()) co_return std::move(segment).error();
@@ -98,17 +100,43 @@ Task<Status> LogWriter::recover_and_open_segment() {
                                              " belongs to a newer writer");
     }
     SegmentMeta sealed = *segment;
+    producers_recovered = false;
     if (segment->state == SegmentState::open) {
+      // Without a checkpoint, the segment's producer table starts as the previous footer's.
+      if (segment->checkpoint_block_count == 0 && previous) {
+        WAL_CO_TRY(co_await load_producers(*previous));
+      }
       RecoveryContext context{env_, keys_, options_, epoch_, epoch_mod_revision_};
-      Result<SealedSegment> recovered =
-          co_await recover_and_seal(context, *segment, kv.mod_revision);
+      Result<SealedSegment> recovered = co_await recover_and_seal(
+          context, *segment, kv.mod_revision, producers_.snapshot());
       if (!recovered.ok()) co_return std::move(recovered).error();
       sealed = recovered->meta;
+      producers_.load(recovered->producers);
+      producers_recovered = true;
     }
     next_segment_id = sealed.segment_id + 1;
     next_first_entry_id = sealed.end_entry_id;
+    previous = sealed;
   }
+  if (!producers_recovered && previous) WAL_CO_TRY(co_await load_producers(*previous));
   co_return co_await create_segment(next_segment_id, next_first_entry_id);
+}
+
+// Loads the producer table from a sealed segment's footer; a footer without one (a log that
+// never used keys, or a segment sealed before keys existed) leaves the table empty. One GET,
+// and only for segments whose metadata says the footer has a table.
+Task<Status> LogWriter::load_producers(const SegmentMeta& sealed) {
+  WAL_ASSERT(sealed.state == SegmentState::sealed);
+  if (!sealed.producer_table) {
+    producers_.load({});
+    co_return Status{};
+  }
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  Result<SegmentManifest> footer =
+      co_await read_manifest(env_, keys_, sealed.segment_id, sealed.block_count, backoff);
+  if (!footer.ok()) co_return std::move(footer).error();
+  producers_.load(footer->producers);
+  co_return Status{};
 }
 
 Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry_id) {
@@ -206,6 +234,7 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
   footer.updated_unix_ms = env_.clock.unix_time_ms();
   footer.sealed = true;
   footer.blocks = segment_blocks_;
+  footer.producers = producers_.snapshot();  // carried into the next segment's recovery base
   WAL_CO_TRY(co_await write_manifest(env_, keys_, footer, backoff));
 
   SegmentMeta sealed = segment_;
@@ -215,6 +244,7 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
   sealed.size_bytes = segment_bytes_;
   sealed.sealed_unix_ms = env_.clock.unix_time_ms();
   sealed.sealed_by_epoch = epoch_;
+  sealed.producer_table = !footer.producers.empty();
   SegmentMeta next;
   next.segment_id = segment_.segment_id + 1;
   next.state = SegmentState::open;
@@ -290,6 +320,7 @@ Task<void> LogWriter::write_checkpoint() {
   manifest.segment_id = segment_.segment_id;
   manifest.first_entry_id = segment_.first_entry_id;
   manifest.blocks = segment_blocks_;
+  manifest.producers = producers_.snapshot();  // as of the same acknowledged blocks
   for (const ManifestBlock& block : manifest.blocks) manifest.entry_count += block.entry_count;
   manifest.writer_epoch = epoch_;
   manifest.updated_unix_ms = env_.clock.unix_time_ms();

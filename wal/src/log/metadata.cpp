@@ -142,6 +142,8 @@ std::string encode(const SegmentMeta& meta) {
               {"sealed_unix_ms", meta.sealed_unix_ms},
               {"sealed_by_epoch", meta.sealed_by_epoch},
               {"orphans_collected", meta.orphans_collected}};
+  // Only when set, so values of logs without keyed appends stay as they were.
+  if (meta.producer_table) out["producer_table"] = true;
   // Quorum fields only when present, so MemoryBuffer values stay as they were.
   if (meta.quorum()) {
     out["ensemble"] = meta.ensemble;
@@ -206,6 +208,11 @@ Result<SegmentMeta> decode_segment(std::string_view key, std::string_view value)
   meta.sealed_unix_ms = in.i64("sealed_unix_ms");
   meta.sealed_by_epoch = in.u64("sealed_by_epoch");
   meta.orphans_collected = in.boolean("orphans_collected");
+  // Absent in values written without a producer table (and before the field existed).
+  if (in.has("producer_table")) meta.producer_table = in.boolean("producer_table");
+  if (meta.producer_table && meta.state != SegmentState::sealed) {
+    in.fail("producer_table on an open segment");
+  }
   if (in.has("ensemble")) {
     meta.ensemble = in.strings("ensemble");
     meta.uploaded = in.boolean("uploaded");

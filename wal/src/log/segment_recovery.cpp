@@ -2,6 +2,7 @@
 
 #include "wal/format/block_codec.h"
 #include "wal/log/fence_object.h"
+#include "wal/log/producer_table.h"
 #include "wal/log/retry.h"
 
 namespace wal {
@@ -55,6 +56,34 @@ Result<Probe> check_probe(const LogKeys& keys, const std::string& key, SegmentId
                              std::to_string(expected_first) + ")");
   }
   return Probe{Probe::Kind::block, *frame, 0};
+}
+
+// Reads a probed block with entry keys whole and records its keys, in id order. The block is
+// checked against its probed header (ids and CRC), so it is exactly the block recovery keeps.
+Task<Status> record_block_keys(Env& env, const LogKeys& keys, SegmentId segment_id,
+                               uint64_t block_index, const BlockFrame& frame, Backoff backoff,
+                               ProducerTable& producers) {
+  WAL_ASSERT(frame.header.entry_keys);
+  const std::string key = keys.block_key(segment_id, block_index);
+  const BlockExpectation expected{keys.log_id, segment_id, frame.header.first_entry_id,
+                                  frame.header.entry_count, frame.block_crc32c};
+  Result<DecodedBlock> block = co_await retry_verified_read(
+      env, backoff, [&]() -> Task<Result<DecodedBlock>> {
+        Result<ObjectData> read = co_await env.object_store->get(key, std::nullopt);
+        if (!read.ok()) co_return std::move(read).error();
+        Result<DecodedBlock> decoded = decode_block(std::move(read->body), expected);
+        if (!decoded.ok()) {
+          co_return Error{decoded.error().code, Outcome::definite,
+                          key + ": " + decoded.error().message};
+        }
+        co_return decoded;
+      });
+  if (!block.ok()) co_return std::move(block).error();
+  for (uint32_t index = 0; index < block->entry_count(); ++index) {
+    const std::optional<AppendKey> entry_key = block->entry_key(index);
+    if (entry_key) producers.record(*entry_key, block->entry_id(index));
+  }
+  co_return Status{};
 }
 
 enum class FenceResult : uint8_t { placed, taken, retry };
@@ -165,7 +194,8 @@ Task<Status> write_manifest(Env& env, const LogKeys& keys, const SegmentManifest
 }
 
 Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMeta segment,
-                                             int64_t segment_mod_revision) {
+                                             int64_t segment_mod_revision,
+                                             std::vector<ManifestProducer> producers_at_start) {
   WAL_ASSERT(segment.state == SegmentState::open);
   WAL_ASSERT(segment.epoch < context.epoch);
   Env& env = context.env;
@@ -174,11 +204,14 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
   manifest.log_id = context.keys.log_id;
   manifest.segment_id = segment.segment_id;
   manifest.first_entry_id = segment.first_entry_id;
+  ProducerTable producers(context.options.producers_max);
+  producers.load(producers_at_start);
   if (segment.checkpoint_block_count > 0) {
     Result<SegmentManifest> checkpoint = co_await read_manifest(
         env, context.keys, segment.segment_id, segment.checkpoint_block_count, backoff);
     if (!checkpoint.ok()) co_return std::move(checkpoint).error();
     manifest.blocks = std::move(checkpoint->blocks);
+    producers.load(checkpoint->producers);  // the whole table as of the checkpoint
   }
   EntryId end = segment.first_entry_id;
   for (const ManifestBlock& block : manifest.blocks) end += block.entry_count;
@@ -192,6 +225,10 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
                                                block_index, end, backoff);
     if (!probe.ok()) co_return std::move(probe).error();
     if (probe->kind == Probe::Kind::block) {
+      if (probe->frame.header.entry_keys) {
+        WAL_CO_TRY(co_await record_block_keys(env, context.keys, segment.segment_id, block_index,
+                                              probe->frame, backoff, producers));
+      }
       manifest.blocks.push_back(
           manifest_block_for(static_cast<uint32_t>(block_index), probe->frame));
       end += probe->frame.header.entry_count;
@@ -222,6 +259,7 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
   manifest.writer_epoch = context.epoch;
   manifest.updated_unix_ms = env.clock.unix_time_ms();
   manifest.sealed = true;
+  manifest.producers = producers.snapshot();
   WAL_CO_TRY(co_await write_manifest(env, context.keys, manifest, backoff));
 
   SegmentMeta sealed = segment;
@@ -235,7 +273,10 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
   for (const ManifestBlock& block : manifest.blocks) sealed.size_bytes += block.size_bytes;
   sealed.sealed_unix_ms = env.clock.unix_time_ms();
   sealed.sealed_by_epoch = context.epoch;
-  co_return co_await seal_segment(context, sealed, segment_mod_revision);
+  sealed.producer_table = !manifest.producers.empty();
+  Result<SealedSegment> done = co_await seal_segment(context, sealed, segment_mod_revision);
+  if (done.ok()) done->producers = std::move(manifest.producers);
+  co_return done;
 }
 
 }  // namespace wal

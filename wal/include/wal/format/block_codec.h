@@ -5,7 +5,9 @@
 //
 // Entry ids are dense 64-bit numbers per log (they do not restart per segment): the entries of
 // a block have ids first_entry_id .. first_entry_id + entry_count - 1. A block holds at least
-// one entry; an entry may be empty (0 bytes).
+// one entry; an entry may be empty (0 bytes). A block may carry entry keys (AppendKey, for
+// idempotent appends): then every entry is stored behind a 16-byte key prefix, which decoders
+// strip, so entry() always returns the payload exactly as appended.
 //
 // Decoders never assert on input and never read outside it. Every error is definite (decoding
 // is pure) and is one of:
@@ -24,6 +26,7 @@
 
 #include "wal/core/bytes.h"
 #include "wal/core/result.h"
+#include "wal/format/append_key.h"
 #include "wal/format/block_format.h"
 
 namespace wal {
@@ -37,6 +40,8 @@ struct BlockHeader {
   uint64_t writer_epoch = 0;     // the fencing token of the writer that produced the block
   int64_t created_unix_ms = 0;   // informational only; never used for ordering
   BlockCodec codec = BlockCodec::none;
+  // block_format::flag_entry_keys: every entry starts with its AppendKey (producer 0: none).
+  bool entry_keys = false;
 
   bool operator==(const BlockHeader&) const = default;
 };
@@ -78,7 +83,10 @@ class DecodedBlock {
   [[nodiscard]] uint32_t entry_count() const { return frame_.header.entry_count; }
   // Precondition for both: entry_index < entry_count() (asserted).
   [[nodiscard]] uint64_t entry_id(uint32_t entry_index) const;
+  // The payload as appended, without the key prefix.
   [[nodiscard]] ByteView entry(uint32_t entry_index) const;
+  // The entry's key; nullopt when the block has no entry keys or the entry was appended without.
+  [[nodiscard]] std::optional<AppendKey> entry_key(uint32_t entry_index) const;
   // The whole encoded block, header included.
   [[nodiscard]] ByteView bytes() const { return owns_bytes_ ? ByteView(owned_) : viewed_; }
 
@@ -102,13 +110,17 @@ class DecodedBlock {
 
 // The size encode_block will produce for these entries. Writers use it to cut batches at
 // limits::block_size_bytes_max before encoding.
-[[nodiscard]] uint64_t encoded_block_size_bytes(std::span<const ByteView> entries);
+[[nodiscard]] uint64_t encoded_block_size_bytes(std::span<const ByteView> entries,
+                                                bool entry_keys = false);
 
 // Encodes one block. Preconditions (asserted; callers validate client input first):
 // header.entry_count == entries.size() >= 1, entry_count <= limits::block_entry_count_max, each
 // entry <= limits::entry_size_bytes_max, encoded size <= limits::block_size_bytes_max,
 // first_entry_id + entry_count does not overflow, codec == none (the only codec so far).
-[[nodiscard]] Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries);
+// `keys` is empty unless header.entry_keys, and then holds one key per entry; an entry without
+// a key has {0, 0} (producer 0 with another sequence is a precondition violation).
+[[nodiscard]] Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries,
+                                 std::span<const AppendKey> keys = {});
 
 // Verifies and decodes the header only (e.g. after a ranged read of the first
 // block_format::header_size_bytes of an object); bytes after the header are ignored. ok: the

@@ -28,6 +28,9 @@ inline constexpr uint32_t block_entry_count_max = 1u << 20;
 // Bounds one manifest object to about 1.5 MiB, read in one GET. Segments seal at a few hundred
 // blocks of a few MiB each, so this is far above what a writer produces.
 inline constexpr uint32_t manifest_block_count_max = 1u << 16;
+// Bounds the producer table a manifest carries (24 bytes each: 1.5 MiB at most, read with the
+// manifest in one GET). WriterOptions::producers_max may not exceed it.
+inline constexpr uint32_t manifest_producer_count_max = 1u << 16;
 }  // namespace limits
 
 namespace block_format {
@@ -45,7 +48,7 @@ inline constexpr size_t magic_offset = 0;               // u32
 inline constexpr size_t version_offset = 4;             // u16
 inline constexpr size_t header_size_offset = 6;         // u16
 inline constexpr size_t codec_offset = 8;               // u8
-inline constexpr size_t flags_offset = 9;               // u8, no flag defined in version 1
+inline constexpr size_t flags_offset = 9;               // u8, see flag_entry_keys
 inline constexpr size_t reserved_offset = 10;           // u16, zero
 inline constexpr size_t entry_count_offset = 12;        // u32
 inline constexpr size_t log_id_offset = 16;             // u64
@@ -60,9 +63,15 @@ inline constexpr size_t header_size_bytes = 68;
 inline constexpr size_t fixed_prefix_size_bytes = 8;
 // A later version may grow the header; this bounds what a reader accepts before the CRC check.
 inline constexpr size_t header_size_bytes_max = 1024;
-inline constexpr uint8_t flags_known = 0;
+// Every entry of the block starts with a key prefix: u64 producer_id, u64 sequence (an
+// AppendKey; producer 0 = the entry has no key). The entry length covers the prefix; readers
+// strip it, so payloads read back exactly as appended. Blocks without keyed entries never set
+// it, so they stay byte-identical to what earlier writers produced.
+inline constexpr uint8_t flag_entry_keys = 1u << 0;
+inline constexpr uint8_t flags_known = flag_entry_keys;
 // Each entry in the payload is a u32 length followed by that many bytes.
 inline constexpr size_t entry_length_size_bytes = 4;
+inline constexpr size_t entry_key_size_bytes = 16;
 inline constexpr uint64_t payload_size_bytes_max = limits::block_size_bytes_max - header_size_bytes;
 
 static_assert(header_crc_offset + 4 == header_size_bytes);
@@ -89,7 +98,8 @@ inline constexpr size_t entry_count_offset = 32;     // u64
 inline constexpr size_t writer_epoch_offset = 40;    // u64
 inline constexpr size_t updated_unix_ms_offset = 48; // i64
 inline constexpr size_t block_count_offset = 56;     // u32
-inline constexpr size_t reserved_offset = 60;        // u32, zero
+inline constexpr size_t reserved_offset = 60;        // u32, zero without flag_producers
+inline constexpr size_t producer_count_offset = reserved_offset;  // u32, with flag_producers
 inline constexpr size_t header_size_bytes = 64;
 
 // One record per block, in block order, right after the header.
@@ -100,15 +110,26 @@ inline constexpr size_t record_size_offset = 16;           // u32: the whole blo
 inline constexpr size_t record_block_crc_offset = 20;      // u32: the block's block CRC, masked
 inline constexpr size_t record_size_bytes = 24;
 
+// With flag_producers: after the block records, one record per producer, by ascending
+// producer_id; their count is stored where version 1 had its reserved u32 (offset 60).
+inline constexpr size_t producer_id_offset = 0;        // u64, never 0
+inline constexpr size_t producer_sequence_offset = 8;  // u64: the producer's last sequence
+inline constexpr size_t producer_entry_id_offset = 16; // u64: the entry holding it
+inline constexpr size_t producer_record_size_bytes = 24;
+
 // The manifest ends with a masked CRC32C of every byte before it, in every version.
 inline constexpr size_t trailer_size_bytes = 4;
 inline constexpr uint16_t flag_sealed = 1u << 0;
-inline constexpr uint16_t flags_known = flag_sealed;
+// The manifest carries the writer's producer table (idempotent appends) as of its last block.
+inline constexpr uint16_t flag_producers = 1u << 1;
+inline constexpr uint16_t flags_known = flag_sealed | flag_producers;
 
 static_assert(reserved_offset + 4 == header_size_bytes);
 static_assert(record_block_crc_offset + 4 == record_size_bytes);
+static_assert(producer_entry_id_offset + 8 == producer_record_size_bytes);
 static_assert(header_size_bytes +
                   uint64_t{limits::manifest_block_count_max} * record_size_bytes +
+                  uint64_t{limits::manifest_producer_count_max} * producer_record_size_bytes +
                   trailer_size_bytes <=
               limits::object_size_bytes_max);
 }  // namespace manifest_format
@@ -121,9 +142,14 @@ static_assert(block_format::header_size_bytes + block_format::entry_length_size_
               block_size_bytes_max);
 // The manifest stores a block's size and entry count as u32.
 static_assert(block_size_bytes_max <= UINT32_MAX);
-// A block of the maximal number of empty entries still fits.
-static_assert(uint64_t{block_entry_count_max} * block_format::entry_length_size_bytes <=
+// A block of the maximal number of empty entries still fits, with or without keys.
+static_assert(uint64_t{block_entry_count_max} * (block_format::entry_length_size_bytes +
+                                                 block_format::entry_key_size_bytes) <=
               block_format::payload_size_bytes_max);
+// A keyed maximal entry fits as well, and its stored length still fits the u32 length field.
+static_assert(block_format::header_size_bytes + block_format::entry_length_size_bytes +
+                  block_format::entry_key_size_bytes + entry_size_bytes_max <
+              block_size_bytes_max);
 }  // namespace limits
 
 }  // namespace wal

@@ -9,6 +9,12 @@
 // first_entry_id and the counts add up to entry_count. An open segment's checkpoint may list no
 // blocks; so may a sealed segment that was fenced before its first block was written.
 //
+// A manifest may also carry the writer's producer table (idempotent appends, LogWriter): per
+// producer, its last sequence and the entry holding it, as of the manifest's last block. It
+// covers the whole log so far (the table carries over from segment to segment), so recovery
+// starts from one manifest. Records are sorted by producer_id (never 0), their entry ids are
+// distinct and below next_entry_id().
+//
 // Decoding errors are definite and one of: corrupt (bad magic, CRC, size or structure, or a
 // manifest for another log or segment than expected), unsupported (a valid manifest from a
 // newer writer: unknown version or flag). All functions are pure and may run on any thread.
@@ -33,6 +39,14 @@ struct ManifestBlock {
   bool operator==(const ManifestBlock&) const = default;
 };
 
+struct ManifestProducer {
+  uint64_t producer_id = 0;
+  uint64_t sequence = 0;  // the producer's last sequence in the log
+  uint64_t entry_id = 0;  // the entry holding it
+
+  bool operator==(const ManifestProducer&) const = default;
+};
+
 struct SegmentManifest {
   uint64_t log_id = 0;
   uint64_t segment_id = 0;
@@ -42,6 +56,7 @@ struct SegmentManifest {
   int64_t updated_unix_ms = 0;  // when it was written; informational (checkpoint staleness)
   bool sealed = false;          // true: the footer of a sealed segment; no block will follow
   std::vector<ManifestBlock> blocks;
+  std::vector<ManifestProducer> producers;  // sorted by producer_id; empty: no keyed entries
 
   // The id the next entry of this segment would get.
   [[nodiscard]] uint64_t next_entry_id() const { return first_entry_id + entry_count; }
@@ -54,7 +69,8 @@ struct ManifestExpectation {
   std::optional<uint64_t> segment_id;
 };
 
-// ok: the block list is dense and contiguous as described above and within the limits.
+// ok: the block list is dense and contiguous and the producer table valid, as described above,
+// and both are within their limits.
 // corrupt: describes the first inconsistency.
 [[nodiscard]] Status validate_segment_manifest(const SegmentManifest& manifest);
 

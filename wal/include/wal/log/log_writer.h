@@ -13,8 +13,33 @@
 //  - Segments roll by size and by age (a timer, so an idle log rolls too); rolling seals the old
 //    segment with its exact end and creates the next one in one MetaStore transaction.
 //
+// Idempotent appends: append(payload, AppendKey{producer_id, sequence}). A producer (any id but
+// 0, stable across its restarts) numbers its appends with strictly increasing sequences (gaps
+// allowed) and, after an unknown outcome, retries with the same key, through this writer or a
+// later one. Each key is applied at most once:
+//   - the key is the producer's last one in the log (acknowledged here, or recovered from
+//     storage by this writer's open): returns the id it already has; nothing is added. This
+//     holds even on a writer that has failed or is closing. The payload is not compared: the
+//     key alone identifies the append.
+//   - the key is accepted but not acknowledged yet (in flight here): waits for that append and
+//     returns its result; no second entry is written.
+//   - the sequence is below the producer's last one (acknowledged or in flight): invalid_argument,
+//     definite; nothing is added. The lower sequence is either in the log already (below the last
+//     one's id: a producer that never skips a sequence after an unknown outcome knows it is) or
+//     was never appended; the writer keeps only the last sequence per producer.
+//   - otherwise: a new entry, as for an append without key.
+// The key is stored with the entry (docs/format.md "Entry keys"); readers never see it. The
+// producer table travels in checkpoint and footer manifests, so the next writer rebuilds it in
+// O(1) reads (the last manifest plus the blocks its recovery probes anyway). Limits: at most
+// WriterOptions::producers_max producers are remembered (the one whose last entry is oldest is
+// forgotten first), and truncation that garbage-collects every sealed segment while the last
+// one is open and has no checkpoint yet loses the table of entries below it. A forgotten key is
+// appended again.
+//
 // append() errors:
 //   too_large    the entry exceeds limits::entry_size_bytes_max (definite; writer unaffected).
+//   invalid_argument  key.producer_id is 0, or the sequence is below the producer's last one
+//                (definite; writer unaffected).
 //   fenced       a newer writer took over. Definite (the entry will never be visible) in
 //                fence_object mode; in meta_confirm mode an entry whose block had already landed
 //                fails with Outcome::unknown (the new writer's recovery may have included it),
@@ -23,6 +48,7 @@
 //   closed       close() was called or the writer failed (definite: never acknowledged and never
 //                visible, because the next writer fences at the first unacknowledged block).
 //   other        a non-retryable store error (permission_denied, ...), definite as for closed.
+// A duplicate that joined an in-flight append gets exactly that append's result, error included.
 // Retryable store errors and unknown PUT outcomes are settled and retried internally (the PUT is
 // create-only, so a retry can never duplicate an entry); appends wait meanwhile.
 //
@@ -40,10 +66,12 @@
 #include "wal/async/notify.h"
 #include "wal/async/scope.h"
 #include "wal/env/env.h"
+#include "wal/format/append_key.h"
 #include "wal/format/segment_manifest.h"
 #include "wal/log/keys.h"
 #include "wal/log/metadata.h"
 #include "wal/log/options.h"
+#include "wal/log/producer_table.h"
 
 namespace wal {
 
@@ -54,6 +82,7 @@ struct WriterStats {
   uint64_t segments_sealed = 0;
   uint64_t checkpoints_written = 0;
   uint64_t bytes_acknowledged = 0;
+  uint64_t duplicate_appends = 0;  // keyed appends answered without a new entry
 };
 
 class LogWriter {
@@ -68,7 +97,8 @@ class LogWriter {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
-  Task<Result<EntryId>> append(Bytes payload);
+  // See the top of this header. `key`: optional; with one the append is idempotent.
+  Task<Result<EntryId>> append(Bytes payload, std::optional<AppendKey> key = {});
 
   // Waits for every accepted append, then seals the current segment so the next writer has
   // nothing to recover. Later appends fail with closed. ok, or the first error met.
@@ -79,18 +109,34 @@ class LogWriter {
   [[nodiscard]] EntryId acknowledged_end() const { return acknowledged_end_; }
   [[nodiscard]] SegmentId segment_id() const { return segment_.segment_id; }
   [[nodiscard]] const WriterStats& stats() const { return stats_; }
+  // Acknowledged or recovered keys: each producer's last sequence and its entry.
+  [[nodiscard]] const ProducerTable& producers() const { return producers_; }
 
  private:
   struct PendingEntry {
     EntryId id;
     Bytes payload;
     Completion<Result<EntryId>> done;
+    std::optional<AppendKey> key;
+  };
+  // A keyed append accepted but not acknowledged; duplicates wait on `joiners`.
+  struct PendingKey {
+    EntryId id = 0;
+    std::vector<Completion<Result<EntryId>>> joiners;
+  };
+  // What an append's key means right now (check_key).
+  struct KeyCheck {
+    enum class Kind : uint8_t { fresh, duplicate, pending, stale } kind = Kind::fresh;
+    EntryId id = 0;              // duplicate: the entry holding the key
+    std::optional<Error> error;  // stale
   };
   enum class BlockState : uint8_t { uploading, durable, failed };
   struct InflightBlock {
     uint64_t block_index = 0;
     EntryId first_entry_id = 0;
     std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
+    std::vector<AppendKey> keys;  // one per entry (producer 0: none), or empty: no keyed entry
+    uint64_t payload_bytes = 0;   // the entries as appended, for back-pressure accounting
     Bytes encoded;
     ManifestBlock record;
     BlockState state = BlockState::uploading;
@@ -104,6 +150,12 @@ class LogWriter {
   Task<Status> create_segment(SegmentId segment_id, EntryId first_entry_id);
   void start_segment(SegmentMeta meta, int64_t mod_revision);
   Task<Status> adopt_current_segment_meta();
+
+  [[nodiscard]] KeyCheck check_key(const AppendKey& key) const;
+  Task<Result<EntryId>> answer_duplicate(AppendKey key, KeyCheck check);
+  void settle_key(const AppendKey& key, const Result<EntryId>& result);
+  void settle_keys(const InflightBlock& block, size_t entry_index, const Result<EntryId>& result);
+  Task<Status> load_producers(const SegmentMeta& sealed);
 
   void maybe_flush();
   void start_block();
@@ -145,6 +197,8 @@ class LogWriter {
   std::deque<InflightBlock> inflight_;  // in block order
   uint64_t next_block_index_ = 0;
   uint64_t inflight_bytes_ = 0;  // buffered + uploading
+  ProducerTable producers_;      // acknowledged and recovered keys
+  std::map<std::pair<uint64_t, uint64_t>, PendingKey> pending_keys_;  // (producer, sequence)
 
   TimePoint segment_started_at_{};
   bool rolling_ = false;

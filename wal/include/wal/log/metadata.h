@@ -60,6 +60,9 @@ struct SegmentMeta {
   int64_t sealed_unix_ms = 0;
   Epoch sealed_by_epoch = 0;       // the writer that sealed it: tells our seal from another's
   bool orphans_collected = false;  // objects past block_count were deleted after sealing
+  // Sealed segments: the footer manifest carries a producer table (idempotent appends), so the
+  // next writer reads it on open. False for logs that never used keys: no extra read for them.
+  bool producer_table = false;
   // QuorumBuffer segments only (docs/protocol.md): the three LogStore nodes holding its entries,
   // in ensemble order. Empty for MemoryBuffer segments, whose blocks go straight to the store.
   std::vector<std::string> ensemble;

@@ -51,6 +51,12 @@ struct WriterOptions {
   // processes; one publication is in flight at a time, so this costs at most one etcd write per
   // MetaStore round trip.
   bool publish_tail = true;
+  // Idempotent appends: producers whose last (sequence, entry id) the writer remembers. When a
+  // new producer would exceed it, the producer whose last entry is oldest is forgotten, and
+  // loses the at-most-once guarantee (a retry of its last append would be appended again). The
+  // table is stored in every checkpoint and footer manifest (24 bytes per producer: 96 KiB at
+  // this default), at most limits::manifest_producer_count_max.
+  uint32_t producers_max = 4096;
 };
 
 struct ReaderOptions {

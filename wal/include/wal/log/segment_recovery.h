@@ -13,6 +13,10 @@
 //     meta_confirm mode: the first missing key ends the segment; the old writer re-reads its
 //     epoch before acknowledging, and our epoch bump happened before this probe, so everything
 //     it acknowledged is below that key.
+//     A probed block with entry keys (idempotent appends) is read whole once, to add its keys to
+//     the producer table: the checkpoint's table, or without a checkpoint the one the segment
+//     started with (`producers_at_start`, the previous segment's footer). Logs without keyed
+//     appends never pay this read.
 //  4. Seal with one MetaStore txn that compares our epoch and the segment's mod_revision, and
 //     write the segment's footer manifest.
 // A fence object with a higher epoch than ours means a newer writer took over: Errc::fenced.
@@ -29,6 +33,7 @@ namespace wal {
 struct SealedSegment {
   SegmentMeta meta;
   int64_t mod_revision = 0;
+  std::vector<ManifestProducer> producers;  // the producer table at the segment's end
 };
 
 struct RecoveryContext {
@@ -39,9 +44,12 @@ struct RecoveryContext {
   int64_t epoch_mod_revision;  // of the epoch key holding it
 };
 
-// Seals `segment` (state open, at `segment_mod_revision`). Returns the sealed metadata.
+// Seals `segment` (state open, at `segment_mod_revision`). Returns the sealed metadata and the
+// producer table at its end. `producers_at_start`: the table when the segment was created (the
+// previous segment's footer); only used when the segment has no checkpoint.
 Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMeta segment,
-                                             int64_t segment_mod_revision);
+                                             int64_t segment_mod_revision,
+                                             std::vector<ManifestProducer> producers_at_start);
 
 // Writes the footer manifest of a sealed segment (create-only; an existing identical one is
 // fine). Used by recovery and by a writer sealing its own segment.
