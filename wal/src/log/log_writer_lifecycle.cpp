@@ -3,14 +3,9 @@
 #include "wal/log/log_writer.h"
 #include "wal/log/retry.h"
 #include "wal/log/segment_recovery.h"
+#include "wal/log/writer_epoch.h"
 
 namespace wal {
-
-namespace {
-Compare log_exists(const LogKeys& keys) {
-  return Compare{keys.log_key(), Compare::Target::create_revision, Compare::Op::greater, 0, {}};
-}
-}  // namespace
 
 Task<Result<std::unique_ptr<LogWriter>>> LogWriter::open(Env& env, LogKeys keys,
                                                          WriterOptions options) {
@@ -20,61 +15,15 @@ Task<Result<std::unique_ptr<LogWriter>>> LogWriter::open(Env& env, LogKeys keys,
   co_return writer;
 }
 
-// Takes the next epoch with a compare on the epoch key's mod_revision. Losing a race to another
-// opener just means bumping again: the newest writer wins, and the loser's later compares fail.
+// Takes the next epoch (wal/log/writer_epoch.h): the newest opener wins, and the loser's later
+// compares fail.
 Task<Status> LogWriter::bump_epoch() {
-  MetaStore& meta = *env_.meta_store;
   const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
-  const uint64_t instance = env_.random.next_u64() | 1;  // never 0, which means "none"
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
-    Result<std::optional<KeyValue>> current =
-        co_await retry_read(env_, backoff, [&] { return meta.get(keys_.epoch_key()); });
-    if (!current.ok()) co_return std::move(current).error();
-    EpochRecord record;
-    Compare unchanged = Compare::absent(keys_.epoch_key());
-    if (*current) {
-      Result<EpochRecord> previous = decode_epoch(keys_.epoch_key(), (*current)->value);
-      if (!previous.ok()) co_return std::move(previous).error();
-      record.epoch = previous->epoch;
-      unchanged = Compare::mod_revision_is(keys_.epoch_key(), (*current)->mod_revision);
-    }
-    record.epoch += 1;
-    record.writer_instance = instance;
-    record.opened_unix_ms = env_.clock.unix_time_ms();
-    TxnRequest request;
-    request.compares = {unchanged, log_exists(keys_)};
-    request.success = {PutOp{keys_.epoch_key(), encode(record), 0}};
-    Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    if (response.ok() && response->succeeded) {
-      epoch_ = record.epoch;
-      epoch_mod_revision_ = response->revision;
-      co_return Status{};
-    }
-    if (response.ok()) {
-      Result<std::optional<KeyValue>> log_kv =
-          co_await retry_read(env_, backoff, [&] { return meta.get(keys_.log_key()); });
-      if (!log_kv.ok()) co_return std::move(log_kv).error();
-      if (!*log_kv) co_return make_error(Errc::not_found, "no log named '" + keys_.name + "'");
-      continue;  // another writer bumped first: bump over it
-    }
-    if (!response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
-    }
-    // Unknown outcome: did our record land? The instance number tells.
-    Result<std::optional<KeyValue>> after =
-        co_await retry_read(env_, backoff, [&] { return meta.get(keys_.epoch_key()); });
-    if (!after.ok()) co_return std::move(after).error();
-    if (*after) {
-      Result<EpochRecord> stored = decode_epoch(keys_.epoch_key(), (*after)->value);
-      if (stored.ok() && stored->writer_instance == instance) {
-        epoch_ = stored->epoch;
-        epoch_mod_revision_ = (*after)->mod_revision;
-        co_return Status{};
-      }
-    }
-    co_await backoff_sleep(env_, backoff, attempt);
-  }
-  co_return make_error(Errc::unavailable, "could not take the writer epoch");
+  Result<TakenEpoch> taken = co_await take_writer_epoch(env_, keys_, backoff);
+  if (!taken.ok()) co_return std::move(taken).error();
+  epoch_ = taken->epoch;
+  epoch_mod_revision_ = taken->mod_revision;
+  co_return Status{};
 }
 
 // Seals every segment a previous writer left open (at most one: rolls seal the old segment and
