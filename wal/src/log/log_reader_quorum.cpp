@@ -39,7 +39,6 @@ Task<Result<bool>> LogReader::load_from_logstores(const SegmentMeta& segment, ui
   request.bytes_max = options_.logstore_read_bytes_max;
   request.wait_ms = wait_ms;
   const size_t replicas = segment.ensemble.size();
-  std::optional<Error> last_error;
   for (size_t attempt = 0; attempt < replicas; ++attempt) {
     const size_t index = (quorum_replica_ + attempt) % replicas;
     const TimePoint deadline =
@@ -47,15 +46,9 @@ Task<Result<bool>> LogReader::load_from_logstores(const SegmentMeta& segment, ui
     Result<Bytes> reply = co_await env_.network->call(
         segment.ensemble[index], std::string(quorum::method_read), quorum::encode(request),
         deadline);
-    if (!reply.ok()) {
-      last_error = reply.error();
-      continue;
-    }
+    if (!reply.ok()) continue;  // unreachable: try the next replica
     Result<quorum::ReadReply> decoded = quorum::decode_read_reply(*reply);
-    if (!decoded.ok()) {
-      last_error = decoded.error();
-      continue;
-    }
+    if (!decoded.ok()) continue;
     // A node that may have lost data (limbo) is not asked to vouch for anything.
     if (decoded->knowledge == quorum::Knowledge::unknown) continue;
     if (decoded->payloads.empty() || decoded->first_entry_id != next_id_) {
@@ -74,7 +67,7 @@ Task<Result<bool>> LogReader::load_from_logstores(const SegmentMeta& segment, ui
     quorum_replica_ = index;
     co_return !quorum_buffer_.empty();
   }
-  (void)last_error;  // unreachable LogStores just mean "not readable now": the caller waits
+  // Unreachable LogStores just mean "not readable now": the caller waits.
   co_return false;
 }
 
