@@ -106,6 +106,7 @@ class World {
   Task<void> append_task(Node& n, SimWriter& writer, size_t record_index, Bytes payload);
   Task<void> reader_task(Node& n);
   Bytes make_payload(const Event& event, uint32_t index_in_event, const Node& n);
+  [[nodiscard]] uint64_t quorum_upload_block_bytes() const;
   EntryId highest_acknowledged() const;
 
   // Heal phase steps; each returns false on a liveness failure (already recorded).
@@ -206,11 +207,23 @@ Task<Result<std::unique_ptr<SimWriter>>> World::open_any_writer(Node& n) {
   Result<LogInfo> info = co_await n.client->get_log(std::string(log_name));
   if (!info.ok()) co_return std::move(info).error();
   quorum::QuorumWriterOptions options;
-  options.segment_entries_max = 200;  // small segments: runs exercise rolls and uploads
+  // Small segments exercise rolls and uploads; larger ones stay open long enough for the
+  // LogStores to checkpoint them. Drawn once per run.
+  Xoshiro256 shape = streams_.stream("quorum.segment_entries");
+  options.segment_entries_max = shape.below(4) != 0 ? 200 : 1500;
+  options.upload_block_bytes_max = quorum_upload_block_bytes();
   Result<std::unique_ptr<quorum::QuorumWriter>> opened =
       co_await quorum::QuorumWriter::open(*n.env, n.client->keys_for(*info), options);
   if (!opened.ok()) co_return std::move(opened).error();
   co_return std::make_unique<SimWriter>(std::move(opened).value());
+}
+
+// The block size of a run's quorum uploads, drawn once per run: small blocks make open segments
+// checkpoint after some 10-100 entries (sim payloads are 30-430 bytes); the default never does.
+uint64_t World::quorum_upload_block_bytes() const {
+  static constexpr uint64_t choices[] = {4096, 16384, uint64_t{8} << 20};
+  Xoshiro256 random = streams_.stream("quorum.upload_block_bytes");
+  return choices[random.below(std::size(choices))];
 }
 
 Bytes World::make_payload(const Event& event, uint32_t index_in_event, const Node& n) {
@@ -692,8 +705,10 @@ bool World::final_gc(TimePoint deadline) {
     return false;
   }
   if (config_.quorum) {
-    // A LogStore may still be uploading a segment the collection just deleted; it cleans up and
-    // then drops the journal. Wait for that, so the orphan check sees the settled store.
+    // A LogStore may still be uploading a segment the collection just deleted, or finishing a
+    // checkpoint the seal overtook (its late manifest can land after the collection); it cleans
+    // up and then drops the journal. Every segment is sealed and uploaded by now, so wait until
+    // no LogStore holds any, and the orphan check sees the settled store.
     const uint64_t id_of_log = services_.log_id(log_name);
     int64_t seen_revision = -1;
     std::set<SegmentId> live;
@@ -702,7 +717,7 @@ bool World::final_gc(TimePoint deadline) {
         seen_revision = services_.meta_revision();
         live.clear();
         for (const SegmentMeta& segment : services_.segments(log_name)) {
-          live.insert(segment.segment_id);
+          if (!segment.uploaded) live.insert(segment.segment_id);
         }
       }
       for (auto& n : nodes_) {
@@ -714,7 +729,8 @@ bool World::final_gc(TimePoint deadline) {
       }
       return true;
     };
-    if (!run_until_done(settled, deadline, "LogStores dropping the journals of deleted segments")) {
+    if (!run_until_done(settled, deadline,
+                        "LogStores dropping the journals of deleted and uploaded segments")) {
       return false;
     }
   }
@@ -744,6 +760,15 @@ bool World::uploads_done(TimePoint deadline) {
   };
   if (run_until_done([&] { return !pending().has_value(); }, deadline,
                      "uploading every sealed segment")) {
+    // How much of the upload path the run exercised (seals keep the checkpoint fields).
+    uint64_t segment_count = 0;
+    uint64_t checkpointed = 0;
+    for (const SegmentMeta& segment : services_.segments(log_name)) {
+      ++segment_count;
+      if (segment.checkpoint_block_count > 0) ++checkpointed;
+    }
+    note(0, fmt::format("all sealed segments uploaded; {} of {} segments were checkpointed "
+                        "while open", checkpointed, segment_count));
     return true;
   }
   const std::optional<SegmentMeta> stuck = pending();

@@ -28,6 +28,7 @@ struct CommonOptions {
   std::vector<std::string> bugs;
   uint32_t fault_phase_ms = 20'000;
   bool no_determinism_check = false;
+  bool keep_artifacts = false;  // run/replay: write them for a passing run too
   std::string artifacts_dir = "wp-sim-artifacts";
 };
 
@@ -41,6 +42,8 @@ void add_common(CLI::App* cmd, CommonOptions& o) {
                 "run each seed once instead of twice");
   cmd->add_option("--artifacts", o.artifacts_dir,
                   "where failing runs write nodes.log, events.log, timeline.html, trace.jsonl, replay.txt");
+  cmd->add_flag("--keep-artifacts", o.keep_artifacts,
+                "run/replay: write the artifacts also when the run passes (to read its logs)");
 }
 
 wal::Result<RunSpec> make_spec(const CommonOptions& o, uint64_t seed) {
@@ -89,9 +92,9 @@ int usage_error(const wal::Error& error) {
   return 64;
 }
 
-// Runs one spec, prints what a person needs, writes artifacts on failure.
+// Runs one spec, prints what a person needs, writes artifacts on failure (or when asked).
 int run_one(const RunSpec& spec, bool check_determinism, const std::string& artifacts_root,
-            const std::string& trace_path) {
+            const std::string& trace_path, bool keep_artifacts) {
   fmt::print("{}\n", run_header(spec));
   const auto wall_start = std::chrono::steady_clock::now();
   CheckedRun run = run_checked(spec, check_determinism);
@@ -113,10 +116,10 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
              run.result.history.appends.size(), run.result.history.reads.size(),
              run.result.history.opens.size(), run.result.steps, wall);
   const int code = exit_code(run);
-  if (code != 0) {
+  if (code != 0 || keep_artifacts) {
     RunSpec replay = spec;
     replay.expected_trace_hash = run.result.trace_hash.hex();
-    fmt::print("  replay: wp-sim replay {}\n", encode_token(replay));
+    if (code != 0) fmt::print("  replay: wp-sim replay {}\n", encode_token(replay));
     const std::string dir = fmt::format("{}/seed-{}", artifacts_root, spec.seed);
     auto written = write_artifacts(spec, run.result, dir);
     if (written.ok()) {
@@ -214,6 +217,8 @@ int main(int argc, char** argv) {
   auto* replay = app.add_subcommand("replay", "re-run a failure from its replay token");
   replay->add_option("token", token, "the wpsim1.… token a failure printed")->required();
   replay->add_option("--artifacts", common.artifacts_dir, "where to write artifacts");
+  replay->add_flag("--keep-artifacts", common.keep_artifacts,
+                   "write the artifacts also when the run passes (to read its logs)");
 
   uint32_t runs_max = 400;
   auto* shrink_cmd = app.add_subcommand("shrink", "minimise a failing run's schedule");
@@ -233,7 +238,8 @@ int main(int argc, char** argv) {
   if (run->parsed()) {
     auto spec = make_spec(common, seed);
     if (!spec.ok()) return usage_error(spec.error());
-    return run_one(*spec, !common.no_determinism_check, common.artifacts_dir, trace_path);
+    return run_one(*spec, !common.no_determinism_check, common.artifacts_dir, trace_path,
+                   common.keep_artifacts);
   }
   if (sweep_cmd->parsed()) {
     uint64_t first = 0;
@@ -249,7 +255,7 @@ int main(int argc, char** argv) {
   if (!spec.ok()) return usage_error(spec.error());
   if (replay->parsed()) {
     const std::string expected = spec->expected_trace_hash;
-    const int code = run_one(*spec, true, common.artifacts_dir, "");
+    const int code = run_one(*spec, true, common.artifacts_dir, "", common.keep_artifacts);
     if (!expected.empty()) {
       const SimResult again = run_simulation(config_for(*spec));
       fmt::print("replay: trace hash {} {} the token's {}\n", again.trace_hash.hex(),

@@ -104,6 +104,34 @@ TEST(logstore_journal, inconsistent_records_are_damage) {
   const JournalReplay replay = replay_journal(lost);
   EXPECT_EQ(replay.end, JournalEnd::clean);
   EXPECT_TRUE(replay.knowledge_lost);
+
+  Bytes repaired_early;  // vouches for an entry the journal does not hold
+  append_header_record(repaired_early, segment);
+  append_knowledge_lost_record(repaired_early, KnowledgeLostReason::disk_initialised_after_segment);
+  append_entry_record(repaired_early, 100, to_bytes("x"));
+  append_repaired_record(repaired_early, 102);
+  EXPECT_EQ(replay_journal(repaired_early).end, JournalEnd::damaged);
+  EXPECT_TRUE(replay_journal(repaired_early).knowledge_lost);
+}
+
+// A repaired record ends limbo and records the sealed end; a later knowledge-lost record (damage
+// found after the repair) starts it again.
+TEST(logstore_journal, a_repaired_record_ends_limbo_until_knowledge_is_lost_again) {
+  Bytes bytes;
+  append_header_record(bytes, segment);
+  append_knowledge_lost_record(bytes, KnowledgeLostReason::disk_initialised_after_segment);
+  append_entry_record(bytes, 100, to_bytes("a"));
+  append_entry_record(bytes, 101, to_bytes("b"));
+  append_fence_record(bytes, 4);
+  append_repaired_record(bytes, 102);
+  JournalReplay replay = replay_journal(bytes);
+  EXPECT_EQ(replay.end, JournalEnd::clean);
+  EXPECT_FALSE(replay.knowledge_lost);
+  EXPECT_EQ(replay.sealed_end, std::optional<EntryId>(102));
+  EXPECT_EQ(replay.fence_epoch, 4u);
+  append_knowledge_lost_record(bytes, KnowledgeLostReason::journal_damaged);
+  replay = replay_journal(bytes);
+  EXPECT_TRUE(replay.knowledge_lost);
 }
 
 TEST(logstore_journal, paths_name_log_and_segment_and_nothing_else_parses) {

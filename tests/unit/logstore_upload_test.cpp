@@ -195,6 +195,187 @@ TEST(logstore_upload, the_journal_of_a_deleted_segment_is_dropped) {
   EXPECT_TRUE(f.node("a").disk.exists(journal::journal_path(ref.log_id, 1)));
 }
 
+// Long-open segments: full blocks of confirmed entries go to object storage before the seal.
+TEST(logstore_upload, an_open_segment_checkpoints_its_full_confirmed_blocks) {
+  UploadFixture f;
+  f.start("a");
+  f.start("b");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
+  }
+  f.loop.run_for(300ms);
+  EXPECT_EQ(f.objects.object_count(), 0u) << "nothing is confirmed yet";
+  // The next add tells the nodes that [0, 15) is acknowledged.
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 20, 21, 1, /*confirmed_end=*/15))->status,
+              AddStatus::ok);
+  }
+  f.loop.run_for(300ms);
+  auto open = f.segment_meta(ref);
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->state, SegmentState::open);
+  ASSERT_GT(open->checkpoint_block_count, 0u);
+  EXPECT_LE(open->checkpoint_end_entry_id, 15u) << "a block holding unconfirmed entries";
+  EXPECT_GT(open->checkpoint_end_entry_id, 0u);
+  EXPECT_EQ(f.store("a").stats().checkpoints + f.store("b").stats().checkpoints, 1u);
+  EXPECT_TRUE(f.store("a").upload_problems().empty());
+  EXPECT_TRUE(f.store("b").upload_problems().empty());
+  // A reader without a network (no LogStores) reads the checkpointed prefix from the store.
+  auto prefix = f.read_all("orders");
+  ASSERT_EQ(prefix.size(), open->checkpoint_end_entry_id);
+  for (EntryId id = 0; id < prefix.size(); ++id) EXPECT_EQ(prefix[id].payload, payload(id));
+  // More confirmed entries: the next checkpoint extends the first one.
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 21, 22, 1, /*confirmed_end=*/21))->status,
+              AddStatus::ok);
+  }
+  f.loop.run_for(300ms);
+  auto extended = f.segment_meta(ref);
+  EXPECT_GT(extended->checkpoint_end_entry_id, open->checkpoint_end_entry_id);
+  EXPECT_GT(extended->checkpoint_block_count, open->checkpoint_block_count);
+  // The seal's upload reuses the checkpointed blocks and adds the rest.
+  f.seal_segment(ref, 21);
+  f.loop.run_for(300ms);
+  auto sealed = f.segment_meta(ref);
+  ASSERT_TRUE(sealed->uploaded);
+  EXPECT_GE(sealed->block_count, extended->checkpoint_block_count);
+  EXPECT_TRUE(f.store("a").upload_problems().empty());
+  EXPECT_TRUE(f.store("b").upload_problems().empty());
+  auto entries = f.read_all("orders");
+  ASSERT_EQ(entries.size(), 21u);
+  for (EntryId id = 0; id < 21; ++id) EXPECT_EQ(entries[id].payload, payload(id));
+  auto report = f.run(verify_log(f.reader_env, f.keys("orders", log_id)));
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+}
+
+// Block boundaries come from the segment's record, not the node: two nodes configured with
+// different sizes still write the same objects.
+TEST(logstore_upload, nodes_with_different_block_sizes_cut_the_blocks_the_segment_records) {
+  UploadFixture f;
+  f.start("a");
+  f.options.upload_block_bytes_max = 8ull << 20;
+  f.start("b");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const std::string key = f.keys("orders", log_id).segment_key(0);
+  auto recorded = f.segment_meta(ref);
+  recorded->upload_block_bytes = 300;
+  auto put = f.meta.apply_txn(TxnRequest{{}, {PutOp{key, encode(*recorded), 0}}, {}});
+  ASSERT_TRUE(put.ok());
+  const SegmentRef current{ref.log_name, ref.log_id, ref.segment_id, ref.first_entry_id,
+                           ref.create_revision};
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(current, 0, 30, 1, 0))->status, AddStatus::ok);
+    ASSERT_EQ(f.add(node, add_request(current, 30, 31, 1, 30))->status, AddStatus::ok);
+  }
+  f.loop.run_for(600ms);
+  EXPECT_GT(f.segment_meta(ref)->checkpoint_block_count, 1u);
+  f.seal_segment(ref, 31);
+  f.loop.run_for(600ms);
+  EXPECT_TRUE(f.segment_meta(ref)->uploaded);
+  EXPECT_TRUE(f.store("a").upload_problems().empty());
+  EXPECT_TRUE(f.store("b").upload_problems().empty());
+  EXPECT_EQ(f.read_all("orders").size(), 31u);
+}
+
+// A node in limbo for a segment (its disk is newer than the segment) does not checkpoint it.
+TEST(logstore_upload, a_node_in_limbo_does_not_checkpoint) {
+  UploadFixture f;
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  LogStoreNode& node = f.start("a");  // started after the segment was created: unknown for it
+  ASSERT_TRUE(f.fence("a", ref, 2).ok());
+  AddRequest recovery = add_request(ref, 0, 20, 2, 20);
+  recovery.recovery = true;
+  auto added = f.add("a", recovery);
+  ASSERT_TRUE(added.ok());
+  ASSERT_EQ(added->status, AddStatus::ok);
+  const Segment* held = node.find_segment(ref.log_id, ref.segment_id);
+  ASSERT_NE(held, nullptr);
+  ASSERT_TRUE(held->knowledge_lost());
+  ASSERT_EQ(held->confirmed_end(), 20u);
+  f.loop.run_for(600ms);
+  EXPECT_EQ(f.segment_meta(ref)->checkpoint_block_count, 0u);
+  EXPECT_EQ(f.store("a").stats().checkpoints, 0u);
+}
+
+// A node whose disk was wiped is in limbo for the segments created before; once one is sealed it
+// copies the missing entries from its peers, journals the repair, and knows the segment again,
+// also after a restart, where a zombie's add is still refused.
+TEST(logstore_repair, a_wiped_node_copies_a_sealed_segment_from_its_peers) {
+  UploadFixture f;
+  for (const char* node : {"a", "b", "c"}) f.start(node);
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  for (const char* node : {"a", "b", "c"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 0, 12))->status, AddStatus::ok);
+  }
+  // Keep the segment from being uploaded (and dropped) so the repair can be watched: a foreign
+  // object where its first block goes makes every upload fail.
+  ASSERT_TRUE(f.objects.apply_put(f.keys("orders", log_id).block_key(0, 0),
+                                  to_bytes("someone else's"), {}).ok());
+  f.crash("c");
+  f.node("c").disk.wipe();
+  LogStoreNode& c = f.start("c");
+  // A recovering writer fences all three (c answers unknown) and seals at 12.
+  for (const char* node : {"a", "b"}) ASSERT_TRUE(f.fence(node, ref, 2)->fenced);
+  auto unknown = f.fence("c", ref, 2);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->knowledge, Knowledge::unknown);
+  f.seal_segment(ref, 12, /*epoch=*/2);
+  f.loop.run_for(500ms);
+  EXPECT_EQ(c.stats().segments_repaired, 1u);
+  const Segment* held = c.find_segment(ref.log_id, ref.segment_id);
+  ASSERT_NE(held, nullptr);
+  EXPECT_FALSE(held->knowledge_lost());
+  EXPECT_EQ(held->durable_end(), 12u);
+  for (EntryId id = 0; id < 12; ++id) EXPECT_EQ(held->entry(id), payload(id));
+  auto known = f.fence("c", ref, 3);
+  ASSERT_TRUE(known.ok());
+  EXPECT_EQ(known->knowledge, Knowledge::known);
+  EXPECT_EQ(known->durable_end, 12u);
+
+  LogStoreNode& restarted = f.restart("c");
+  const Segment* replayed = restarted.find_segment(ref.log_id, ref.segment_id);
+  ASSERT_NE(replayed, nullptr);
+  EXPECT_FALSE(replayed->knowledge_lost());
+  EXPECT_EQ(replayed->sealed_end(), std::optional<EntryId>(12));
+  auto zombie = f.add("c", add_request(ref, 12, 13, /*epoch=*/1));
+  ASSERT_TRUE(zombie.ok());
+  EXPECT_NE(zombie->status, AddStatus::ok);
+  auto past_seal = f.add("c", add_request(ref, 12, 13, /*epoch=*/3));
+  ASSERT_TRUE(past_seal.ok());
+  EXPECT_EQ(past_seal->status, AddStatus::sealed);
+}
+
+// Without a peer that holds the sealed range the node stays in limbo: it never vouches for
+// entries it could not copy.
+TEST(logstore_repair, a_node_stays_in_limbo_while_no_peer_has_the_entries) {
+  UploadFixture f;
+  for (const char* node : {"a", "c"}) f.start(node);
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 12))->status, AddStatus::ok);
+  ASSERT_TRUE(f.objects.apply_put(f.keys("orders", log_id).block_key(0, 0),
+                                  to_bytes("someone else's"), {}).ok());
+  f.crash("c");
+  f.node("c").disk.wipe();
+  LogStoreNode& c = f.start("c");
+  ASSERT_TRUE(f.fence("c", ref, 2).ok());
+  f.seal_segment(ref, 12, 2);
+  f.crash("a");
+  f.loop.run_for(500ms);
+  EXPECT_EQ(c.stats().segments_repaired, 0u);
+  EXPECT_TRUE(c.find_segment(ref.log_id, ref.segment_id)->knowledge_lost());
+  f.start("a");  // back: the next scans repair
+  f.loop.run_for(500ms);
+  EXPECT_EQ(c.stats().segments_repaired, 1u);
+  EXPECT_FALSE(c.find_segment(ref.log_id, ref.segment_id)->knowledge_lost());
+}
+
 TEST(logstore_registration, the_node_registers_under_a_lease_and_renews_it) {
   LogStoreFixture f;
   f.options.registration_ttl = 3s;

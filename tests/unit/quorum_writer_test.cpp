@@ -114,6 +114,64 @@ TEST(quorum_writer, close_seals_at_the_acknowledged_end_and_the_next_writer_cont
   EXPECT_EQ(*more[0], 40u);
 }
 
+// LogStores checkpoint the open segment (a CAS on its key) while the writer appends; the writer's
+// seal then compares against a changed key and must seal on top of the checkpoint, not give up.
+TEST(quorum_writer, seals_on_top_of_a_checkpoint_the_logstores_recorded) {
+  QuorumFixture f;
+  f.writer_options.upload_block_bytes_max = 256;
+  const LogKeys keys = f.create_log("q");
+  auto writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(writer.ok());
+  for (auto& r : append_all(f, **writer, 0, 60)) ASSERT_TRUE(r.ok());
+  for (auto& r : append_all(f, **writer, 60, 1)) ASSERT_TRUE(r.ok());  // carries the LAC
+  f.loop.run_for(1s);  // upload scans
+  std::vector<SegmentMeta> open = segments(f, keys);
+  ASSERT_EQ(open.size(), 1u);
+  ASSERT_EQ(open[0].state, SegmentState::open);
+  ASSERT_GT(open[0].checkpoint_block_count, 0u) << "the LogStores did not checkpoint";
+  ASSERT_TRUE(f.run((*writer)->close()).ok());
+  std::vector<SegmentMeta> sealed = segments(f, keys);
+  ASSERT_EQ(sealed.size(), 1u);
+  EXPECT_EQ(sealed[0].state, SegmentState::sealed);
+  EXPECT_EQ(sealed[0].end_entry_id, 61u);
+  EXPECT_EQ(sealed[0].checkpoint_block_count, open[0].checkpoint_block_count);
+  f.loop.run_for(1s);
+  sealed = segments(f, keys);
+  EXPECT_TRUE(sealed[0].uploaded);
+  auto reader = f.run(f.client("r").client->open_reader("q", ReadPosition::earliest()));
+  ASSERT_TRUE(reader.ok());
+  for (EntryId id = 0; id < 61; ++id) {
+    auto entry = f.run((*reader)->try_next());
+    ASSERT_TRUE(entry.ok() && entry->has_value()) << id;
+    EXPECT_EQ((*entry)->payload, payload_for(id));
+  }
+}
+
+// A writer that no LogStore answers any more rolls to new ensembles, backing off, and fails with
+// `unavailable` after fruitless_rolls_max rolls instead of creating segments forever.
+TEST(quorum_writer, rolls_that_acknowledge_nothing_end_in_a_clear_failure) {
+  QuorumFixture f;
+  f.writer_options.fruitless_rolls_max = 4;
+  f.writer_options.rpc_timeout = 200ms;
+  const LogKeys keys = f.create_log("q");
+  auto writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(writer.ok());
+  for (auto& r : append_all(f, **writer, 0, 3)) ASSERT_TRUE(r.ok());
+  for (const auto& store : f.stores) f.hub.set_link_up("w1", store->id, false);
+  auto stuck = append_all(f, **writer, 3, 2);
+  ASSERT_FALSE(stuck[0].ok());
+  EXPECT_EQ(stuck[0].error().code, Errc::unavailable) << stuck[0].error().describe();
+  EXPECT_NE(stuck[0].error().message.find("acknowledged nothing"), std::string::npos)
+      << stuck[0].error().describe();
+  EXPECT_TRUE(stuck[0].error().unknown()) << "the entry may have reached a LogStore";
+  EXPECT_LE(segments(f, keys).size(), 6u);
+  // The entries acknowledged before are still there for the next writer.
+  for (const auto& store : f.stores) f.hub.set_link_up("w1", store->id, true);
+  auto next = f.open_writer("w2", keys);
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  EXPECT_GE((*next)->next_entry_id(), 3u);
+}
+
 TEST(quorum_writer, a_crashed_replica_makes_the_writer_roll_without_losing_or_repeating_ids) {
   QuorumFixture f;
   const LogKeys keys = f.create_log("q");

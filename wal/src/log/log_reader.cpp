@@ -149,7 +149,10 @@ EntryId LogReader::segment_visible_end(const SegmentMeta& segment) const {
   // A QuorumBuffer segment's entries are on its LogStores until one uploads it: readable there
   // up to its sealed end (open: up to the LogStores' confirmed end, which only they know).
   if (segment.quorum() && !segment.uploaded) {
-    if (env_.network == nullptr) return segment.first_entry_id;  // waits for the upload
+    // Without a network only the checkpointed prefix (in object storage) is readable.
+    if (env_.network == nullptr) {
+      return std::max(segment.checkpoint_end_entry_id, segment.first_entry_id);
+    }
     return segment.state == SegmentState::sealed ? segment.end_entry_id
                                                  : std::numeric_limits<EntryId>::max();
   }
@@ -220,7 +223,11 @@ Task<Result<bool>> LogReader::load_block_for_next() {
     }
     const SegmentMeta segment = *found;
     if (next_id_ >= segment_visible_end(segment)) co_return false;
-    if (segment.quorum() && !segment.uploaded) co_return co_await load_from_logstores(segment, 0);
+    // A quorum segment not yet uploaded: its checkpointed prefix is read from object storage
+    // like any block (catch-up reads spare the LogStores), the rest from its LogStores.
+    if (segment.quorum() && !segment.uploaded && next_id_ >= segment.checkpoint_end_entry_id) {
+      co_return co_await load_from_logstores(segment, 0);
+    }
     const bool sequential = block_ && block_segment_id_ == segment.segment_id &&
                             block_->header().first_entry_id + block_->entry_count() == next_id_;
     uint64_t block_index = 0;
@@ -265,7 +272,8 @@ Task<Result<bool>> LogReader::load_block_for_next() {
 // Which block of `segment` holds `id`: from the footer (sealed) or the last checkpoint (open),
 // then, past the checkpoint, by reading block headers forward.
 Task<Result<uint64_t>> LogReader::find_block_index(const SegmentMeta& segment, EntryId id) {
-  uint64_t manifest_blocks = segment.state == SegmentState::sealed
+  // A sealed quorum segment before its upload has only its checkpoint in object storage.
+  uint64_t manifest_blocks = segment.state == SegmentState::sealed && segment.uploaded
                                  ? segment.block_count
                                  : segment.checkpoint_block_count;
   EntryId scan_first = segment.first_entry_id;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wal/format/block_format.h"
+
 namespace wal {
 
 using nlohmann::json;
@@ -148,6 +150,7 @@ std::string encode(const SegmentMeta& meta) {
   if (meta.quorum()) {
     out["ensemble"] = meta.ensemble;
     out["uploaded"] = meta.uploaded;
+    if (meta.upload_block_bytes != 0) out["upload_block_bytes"] = meta.upload_block_bytes;
   }
   return out.dump();
 }
@@ -218,6 +221,12 @@ Result<SegmentMeta> decode_segment(std::string_view key, std::string_view value)
     meta.uploaded = in.boolean("uploaded");
     if (meta.ensemble.empty()) in.fail("empty ensemble");
     if (meta.uploaded && meta.state != SegmentState::sealed) in.fail("uploaded but not sealed");
+    if (in.has("upload_block_bytes")) {
+      meta.upload_block_bytes = in.u64("upload_block_bytes");
+      if (meta.upload_block_bytes < block_format::header_size_bytes + 1) {
+        in.fail("upload_block_bytes too small for a block");
+      }
+    }
   }
   if (meta.state == SegmentState::sealed && meta.end_entry_id < meta.first_entry_id) {
     in.fail("end_entry_id below first_entry_id");

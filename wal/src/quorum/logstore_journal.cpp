@@ -73,6 +73,16 @@ std::optional<std::string> apply(JournalReplay& state, RecordType type, ByteView
       state.knowledge_lost = true;
       return std::nullopt;
     }
+    case RecordType::repaired: {
+      if (body.size() != 8) return "malformed repaired record";
+      const EntryId sealed_end = get_u64(body.data());
+      const EntryId end = state.segment->first_entry_id + state.entries.size();
+      // Written only after the entries it vouches for were synced.
+      if (sealed_end > end) return fmt::format("repaired at {} but entries end at {}", sealed_end, end);
+      state.knowledge_lost = false;
+      state.sealed_end = sealed_end;
+      return std::nullopt;
+    }
   }
   return "unknown record type";
 }
@@ -137,6 +147,12 @@ void append_knowledge_lost_record(Bytes& out, KnowledgeLostReason reason) {
   append_record(out, RecordType::knowledge_lost, body);
 }
 
+void append_repaired_record(Bytes& out, EntryId sealed_end) {
+  Bytes body;
+  put_u64(body, sealed_end);
+  append_record(out, RecordType::repaired, body);
+}
+
 JournalReplay replay_journal(ByteView bytes) {
   JournalReplay state;
   uint64_t offset = 0;
@@ -162,7 +178,8 @@ JournalReplay replay_journal(ByteView bytes) {
     }
     const uint32_t body_size = get_u32(rest.data() + length_offset);
     const uint8_t type = static_cast<uint8_t>(rest[type_offset]);
-    if (body_size > record_body_bytes_max || type < 1 || type > 4) {
+    if (body_size > record_body_bytes_max || type < 1 ||
+        type > static_cast<uint8_t>(RecordType::repaired)) {
       stop(JournalEnd::damaged, "a record header with an impossible type or length");
       return state;
     }

@@ -23,6 +23,9 @@
 //                   a failed sync) and is skipped; an id above it is damage.
 //   knowledge_lost  u8 reason (KnowledgeLostReason). From here on the segment answers
 //                   Knowledge::unknown: this node may once have held entries it no longer has.
+//   repaired        u64 sealed end. The segment is sealed at that end and the entries before
+//                   this record hold all of it (copied from peers, logstore_repair.cpp): the
+//                   node knows the segment again, and takes no add past the sealed end.
 //
 // Why replay can classify exactly: the node keeps at most one append in flight per journal and
 // syncs it before the next (logstore_segment.h), so after a crash only a suffix of the file,
@@ -47,7 +50,13 @@ inline constexpr std::string_view rewrite_suffix = ".journal.rewrite";
 // A journal whose header record is damaged: kept for inspection, its segment answers unknown.
 inline constexpr std::string_view damaged_suffix = ".journal.damaged";
 
-enum class RecordType : uint8_t { header = 1, fence = 2, entry = 3, knowledge_lost = 4 };
+enum class RecordType : uint8_t {
+  header = 1,
+  fence = 2,
+  entry = 3,
+  knowledge_lost = 4,
+  repaired = 5,
+};
 enum class KnowledgeLostReason : uint8_t {
   disk_initialised_after_segment = 1,  // wiped or new disk, segment created before that
   journal_damaged = 2,                 // replay found damage and kept only the valid prefix
@@ -75,6 +84,7 @@ void append_header_record(Bytes& out, const SegmentRef& segment);
 void append_fence_record(Bytes& out, Epoch epoch);
 void append_entry_record(Bytes& out, EntryId id, ByteView payload);
 void append_knowledge_lost_record(Bytes& out, KnowledgeLostReason reason);
+void append_repaired_record(Bytes& out, EntryId sealed_end);
 
 enum class JournalEnd : uint8_t {
   clean,    // the file ends exactly after a valid record
@@ -87,6 +97,7 @@ struct JournalReplay {
   std::optional<SegmentRef> segment;  // nullopt: no valid header record
   Epoch fence_epoch = 0;
   bool knowledge_lost = false;
+  std::optional<EntryId> sealed_end;  // from a repaired record
   std::vector<Bytes> entries;  // ids segment->first_entry_id + index
   JournalEnd end = JournalEnd::clean;
   uint64_t valid_size_bytes = 0;  // the valid prefix of the file

@@ -4,6 +4,9 @@
 //   logstore_replay.cpp        reading the journals at start
 //   logstore_handlers.cpp      add, fence and read
 //   logstore_uploader.cpp      sealed segments to object storage, journals dropped
+//   logstore_checkpoint.cpp    the full blocks of open segments to object storage
+//   logstore_blocks.cpp        the objects' form, identical on every node
+//   logstore_repair.cpp        a node in limbo for a sealed segment copies it from its peers
 //   logstore_registration.cpp  the leased registration key
 // Exposed to tests (tests/unit/logstore_*_test.cpp) for inspection only.
 
@@ -83,6 +86,13 @@ class LogStoreNode final : public LogStore {
   static Task<void> upload_loop(LogStoreNode& node);
   Task<void> scan_segment(std::shared_ptr<Segment> segment);
   Task<Status> upload(const Segment& segment, const SegmentMeta& meta, int64_t mod_revision);
+  Task<Status> checkpoint(Segment& segment, const SegmentMeta& meta, int64_t mod_revision);
+  // Deletes the checkpoint manifests this node wrote that the uploaded segment does not use.
+  Task<Status> remove_stale_checkpoint_manifests(const Segment& segment, const SegmentMeta& meta);
+  // logstore_repair.cpp: copies a sealed segment this node is in limbo for from its peers.
+  Task<void> repair(std::shared_ptr<Segment> segment, const SegmentMeta& meta);
+  // The block size limit of the segment's uploads: its record's, else this node's option.
+  [[nodiscard]] uint64_t upload_block_bytes_max(const SegmentMeta& meta) const;
   Task<void> drop_journal(std::shared_ptr<Segment> segment);
   Task<void> discard_if_segment_gone(const SegmentRef& ref);
 

@@ -31,6 +31,7 @@ void Segment::restore(const journal::JournalReplay& replay, uint64_t size_bytes)
   knowledge_lost_ = knowledge_lost_ || replay.knowledge_lost;
   header_appended_ = header_durable_ = true;
   durable_size_bytes_ = size_bytes;
+  if (replay.sealed_end) set_sealed_end(*replay.sealed_end);
 }
 
 const Bytes& Segment::entry(EntryId id) const {
@@ -71,6 +72,25 @@ void Segment::append_entries(std::span<const Bytes> payloads) {
     entries_.push_back(payload);
   }
   stats_.entries_stored += payloads.size();
+}
+
+Task<Status> Segment::mark_repaired(EntryId sealed_end, Epoch seal_epoch) {
+  WAL_ASSERT(!dropped_);
+  WAL_ASSERT_GE(appended_end(), sealed_end);
+  if (seal_epoch > fence_epoch_) append_fence(seal_epoch);
+  ensure_journal_header();
+  journal::append_repaired_record(pending_.records, sealed_end);
+  // Waits for the batch holding the record (wait_durable alone could return at once when the
+  // entries and the fence were durable already).
+  Completion<Status> done(env_.executor);
+  pending_.waiters.push_back(done);
+  start_flush();
+  Status synced = co_await done.wait();
+  if (!synced.ok()) co_return synced;
+  if (durable_end_ < sealed_end) co_return make_error(Errc::io_error, "repair entries not durable");
+  knowledge_lost_ = false;
+  set_sealed_end(sealed_end);
+  co_return Status{};
 }
 
 void Segment::append_fence(Epoch epoch) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,8 +81,23 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // (the Disk's, or closed after drop()): they may not be; nothing was acknowledged.
   Task<Status> wait_durable(EntryId end, Epoch fence);
 
+  // Repair (logstore_repair.cpp): the segment is sealed at `sealed_end`, which the node now holds
+  // entirely (precondition: appended_end() >= sealed_end). Journals a fence at `seal_epoch` if
+  // higher than the node's, and a repaired record, syncs them, and only then answers "known"
+  // again. ok: repaired. An error: nothing changed (the records may or may not be on disk; a
+  // restart then finds the segment repaired or still in limbo, both true).
+  Task<Status> mark_repaired(EntryId sealed_end, Epoch seal_epoch);
+
   // Waits until `deadline` or the next change of the durable or confirmed end.
   Task<void> wait_change(TimePoint deadline);
+
+  // Block counts of the checkpoint manifests this node wrote (logstore_checkpoint.cpp): once the
+  // segment is uploaded they are garbage, and this node deletes them before it forgets the segment
+  // (a checkpoint overtaken by the seal may have written one after GC swept the segment).
+  void note_checkpoint_manifest(uint64_t block_count) { checkpoint_manifests_.insert(block_count); }
+  [[nodiscard]] const std::set<uint64_t>& checkpoint_manifests() const {
+    return checkpoint_manifests_;
+  }
 
   // The uploader dropped the journal: fail waiters, never write again.
   void drop();
@@ -116,6 +132,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   bool header_durable_ = false;
   uint64_t durable_size_bytes_ = 0;  // the journal's synced length
   std::optional<EntryId> sealed_end_;
+  std::set<uint64_t> checkpoint_manifests_;
   Batch pending_;
   std::optional<Batch> inflight_;
   bool flushing_ = false;

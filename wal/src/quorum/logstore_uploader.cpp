@@ -4,7 +4,10 @@
 //  - uploads a sealed segment it holds completely: blocks split the same way on every node
 //    (so all ensemble members produce identical objects), each PUT create-only and compared on
 //    already_exists, the footer manifest, then every block read back and checked, and only then
-//    a txn, guarded by the segment key's mod_revision, that marks the segment uploaded.
+//    a txn, guarded by the segment key's mod_revision, that marks the segment uploaded;
+//  - repairs a sealed segment it is in limbo for (logstore_repair.cpp);
+//  - checkpoints an open segment (logstore_checkpoint.cpp): its full blocks of confirmed entries
+//    go to object storage while it is still open.
 // An uploaded quorum segment is then read exactly like a sealed MemoryBuffer segment.
 // Every failure leaves things as they were and is retried at the next scan; nothing here is
 // acknowledged to anyone, so an unknown outcome is settled by the next scan's reads.
@@ -15,51 +18,10 @@
 #include "wal/format/segment_manifest.h"
 #include "wal/log/keys.h"
 #include "wal/log/segment_recovery.h"
+#include "logstore_blocks.h"
 #include "logstore_node.h"
 
 namespace wal::quorum {
-
-namespace {
-
-// Where the blocks of [first, end) start: each block as large as fits upload_block_bytes_max
-// (at least one entry), deterministic given the entries and the limit.
-std::vector<EntryId> block_starts(const Segment& segment, EntryId first, EntryId end,
-                                  uint64_t block_bytes_max) {
-  std::vector<EntryId> starts;
-  uint64_t block_bytes = 0;
-  uint32_t block_entries = 0;
-  for (EntryId id = first; id < end; ++id) {
-    const uint64_t entry_bytes = block_format::entry_length_size_bytes + segment.entry(id).size();
-    const bool full = block_entries == limits::block_entry_count_max ||
-                      block_bytes + entry_bytes > block_bytes_max;
-    if (starts.empty() || (block_entries > 0 && full)) {
-      starts.push_back(id);
-      block_bytes = block_format::header_size_bytes;
-      block_entries = 0;
-    }
-    block_bytes += entry_bytes;
-    ++block_entries;
-  }
-  return starts;
-}
-
-Bytes encode_segment_block(const Segment& segment, const SegmentMeta& meta, EntryId first,
-                           EntryId end) {
-  std::vector<ByteView> entries;
-  entries.reserve(end - first);
-  for (EntryId id = first; id < end; ++id) entries.emplace_back(segment.entry(id));
-  BlockHeader header;
-  header.log_id = segment.ref().log_id;
-  header.segment_id = segment.ref().segment_id;
-  header.first_entry_id = first;
-  header.entry_count = static_cast<uint32_t>(end - first);
-  // From the sealed metadata, not from this node: every node must produce the same bytes.
-  header.writer_epoch = meta.sealed_by_epoch;
-  header.created_unix_ms = meta.sealed_unix_ms;
-  return encode_block(header, entries);
-}
-
-}  // namespace
 
 Task<void> LogStoreNode::upload_loop(LogStoreNode& node) {
   while (true) {
@@ -98,11 +60,18 @@ Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
   if (!meta.ok()) co_return;
   meta->create_revision = (*kv)->create_revision;
   if (meta->uploaded) {
+    if (!(co_await remove_stale_checkpoint_manifests(*segment, *meta)).ok()) co_return;
     co_await drop_journal(segment);
     co_return;
   }
-  if (meta->state != SegmentState::sealed) co_return;
+  if (meta->state != SegmentState::sealed) {
+    if (!options_.upload_open_segments) co_return;
+    Status checkpointed = co_await checkpoint(*segment, *meta, (*kv)->mod_revision);
+    if (!checkpointed.ok()) co_await discard_if_segment_gone(ref);
+    co_return;
+  }
   segment->set_sealed_end(meta->end_entry_id);
+  if (segment->knowledge_lost()) co_await repair(segment, *meta);
   const bool holds_all = meta->first_entry_id == segment->first_entry_id() &&
                          segment->durable_end() >= meta->end_entry_id;
   if (!holds_all) co_return;  // another ensemble member uploads it
@@ -112,6 +81,23 @@ Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
   } else {
     co_await discard_if_segment_gone(ref);
   }
+}
+
+Task<Status> LogStoreNode::remove_stale_checkpoint_manifests(const Segment& segment,
+                                                             const SegmentMeta& meta) {
+  const SegmentRef& ref = segment.ref();
+  const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
+  std::vector<std::string> stale;
+  for (uint64_t block_count : segment.checkpoint_manifests()) {
+    if (block_count != meta.block_count) stale.push_back(keys.manifest_key(ref.segment_id, block_count));
+  }
+  if (stale.empty()) co_return Status{};
+  Result<std::vector<Status>> removed = co_await env_.object_store->remove_many(std::move(stale));
+  if (!removed.ok()) co_return std::move(removed).error();
+  for (const Status& each : *removed) {
+    if (!each.ok() && each.error().code != Errc::not_found) co_return each;
+  }
+  co_return Status{};
 }
 
 // An upload that failed because GC deleted the segment under it (another node's upload was
@@ -131,22 +117,23 @@ Task<void> LogStoreNode::discard_if_segment_gone(const SegmentRef& ref) {
   if (!doomed.empty()) ignore_result(co_await objects.remove_many(std::move(doomed)));
 }
 
+uint64_t LogStoreNode::upload_block_bytes_max(const SegmentMeta& meta) const {
+  const uint64_t chosen = meta.upload_block_bytes != 0 ? meta.upload_block_bytes
+                                                       : options_.upload_block_bytes_max;
+  return std::min(chosen, limits::block_size_bytes_max);
+}
+
 Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& meta,
                                   int64_t mod_revision) {
   const SegmentRef& ref = segment.ref();
   const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
-  ObjectStore& objects = *env_.object_store;
   const EntryId first = meta.first_entry_id;
   const EntryId end = meta.end_entry_id;
-  for (EntryId id = first; id < end; ++id) {
-    if (segment.entry(id).size() > limits::entry_size_bytes_max) {
-      problems_.push_back(fmt::format("{}: entry {} is larger than a block entry may be",
-                                      describe(ref), id));
-      co_return make_error(Errc::too_large, problems_.back());
-    }
+  if (Status sizes = check_entry_sizes(segment, first, end); !sizes.ok()) {
+    problems_.push_back(sizes.error().message);
+    co_return sizes;
   }
-  const uint64_t block_bytes_max = std::min(options_.upload_block_bytes_max,
-                                            limits::block_size_bytes_max);
+  const uint64_t block_bytes_max = upload_block_bytes_max(meta);
   const std::vector<EntryId> starts = block_starts(segment, first, end, block_bytes_max);
   SegmentManifest manifest;
   manifest.log_id = ref.log_id;
@@ -165,39 +152,20 @@ Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& met
     Result<BlockFrame> frame = decode_block_frame(block);
     WAL_ASSERT(frame.ok());
     manifest.blocks.push_back(manifest_block_for(static_cast<uint32_t>(index), *frame));
-    const std::string block_key = keys.block_key(ref.segment_id, index);
-    Result<ObjectInfo> put = co_await objects.put(block_key, block, PutCondition::create_only());
-    if (put.ok()) continue;
-    if (put.error().code != Errc::already_exists) co_return std::move(put).error();
-    // Another ensemble member (or our earlier attempt) wrote it: it must be these very bytes.
-    Result<ObjectData> existing = co_await objects.get(block_key, std::nullopt);
-    if (!existing.ok()) co_return std::move(existing).error();
-    if (existing->body != block) {
-      problems_.push_back(block_key + " exists with other bytes than " + describe(ref) +
-                          " holds; not overwritten");
-      co_return make_error(Errc::corrupt, problems_.back());
+    // Blocks a checkpoint stored while the segment was open are the same bytes (block starts
+    // are cut from the first entry either way); the read-back below checks them all.
+    if (index < meta.checkpoint_block_count) continue;
+    Status put = co_await put_block_create_only(env_, keys.block_key(ref.segment_id, index), block);
+    if (!put.ok()) {
+      if (put.error().code == Errc::corrupt) problems_.push_back(put.error().message);
+      co_return put;
     }
   }
   if (!manifest.blocks.empty()) {
     WAL_CO_TRY(co_await write_manifest(env_, keys, manifest, Backoff{}));
   }
   // Read everything back: the objects, not our memory, are what readers will get.
-  EntryId next = first;
-  for (size_t index = 0; index < manifest.blocks.size(); ++index) {
-    const std::string block_key = keys.block_key(ref.segment_id, index);
-    Result<ObjectData> read = co_await objects.get(block_key, std::nullopt);
-    if (!read.ok()) co_return std::move(read).error();
-    Result<DecodedBlock> block =
-        decode_block(std::move(read->body), block_expectation(manifest, static_cast<uint32_t>(index)));
-    if (!block.ok()) co_return std::move(block).error();
-    for (uint32_t i = 0; i < block->entry_count(); ++i, ++next) {
-      const ByteView entry = block->entry(i);
-      if (next >= end || !std::ranges::equal(entry, ByteView(segment.entry(next)))) {
-        co_return make_error(Errc::corrupt, block_key + " does not read back as written");
-      }
-    }
-  }
-  if (next != end) co_return make_error(Errc::corrupt, describe(ref) + ": blocks end early");
+  WAL_CO_TRY(co_await verify_uploaded_blocks(env_, keys, segment, manifest, 0));
   SegmentMeta uploaded = meta;
   uploaded.uploaded = true;
   uploaded.block_count = manifest.blocks.size();

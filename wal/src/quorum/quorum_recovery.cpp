@@ -268,6 +268,17 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, Segmen
                                    describe(ref), last_round));
 }
 
+namespace {
+
+// Whether `stored` is still the open segment `mine` describes, changed at most by a checkpoint.
+bool same_open_segment(const SegmentMeta& mine, const SegmentMeta& stored) {
+  return stored.state == SegmentState::open && stored.epoch == mine.epoch &&
+         stored.first_entry_id == mine.first_entry_id && stored.ensemble == mine.ensemble &&
+         stored.checkpoint_end_entry_id >= mine.checkpoint_end_entry_id;
+}
+
+}  // namespace
+
 Task<Result<SealResult>> seal_quorum_segment(Env& env, const LogKeys& keys, Backoff backoff,
                                              Epoch epoch, int64_t epoch_mod_revision,
                                              const SegmentMeta& segment, int64_t mod_revision,
@@ -325,6 +336,19 @@ Task<Result<SealResult>> seal_quorum_segment(Env& env, const LogKeys& keys, Back
         result.next_mod_revision = (*next_kv)->mod_revision;
       }
       co_return result;
+    }
+    if ((*kv)->mod_revision != mod_revision && same_open_segment(segment, *stored)) {
+      // A LogStore recorded a checkpoint (logstore_checkpoint.cpp): that alone does not fence
+      // us. Seal on top of it if the epoch is still ours; the next compare checks that again.
+      Result<std::optional<KeyValue>> epoch_kv =
+          co_await retry_read(env, backoff, [&] { return meta.get(keys.epoch_key()); });
+      if (!epoch_kv.ok()) co_return std::move(epoch_kv).error();
+      if (*epoch_kv && (*epoch_kv)->mod_revision == epoch_mod_revision) {
+        mod_revision = (*kv)->mod_revision;
+        sealed.checkpoint_block_count = stored->checkpoint_block_count;
+        sealed.checkpoint_end_entry_id = stored->checkpoint_end_entry_id;
+        continue;
+      }
     }
     if (!may_have_applied || (*kv)->mod_revision != mod_revision) {
       co_return make_unknown(Errc::fenced, "epoch changed before sealing " + sealed_key);

@@ -165,7 +165,7 @@ void QuorumWriter::on_replica_failed(size_t index, const Error& error) {
   replica.failed = true;
   ++stats_.replica_failures;
   failed_nodes_.insert(replica.node);
-  (void)error;  // the roll is the same whatever the cause
+  last_replica_error_ = error;  // the roll is the same whatever the cause
   request_roll();
 }
 

@@ -112,6 +112,7 @@ Task<Status> QuorumWriter::create_segment(SegmentId segment_id, EntryId first_en
   segment.created_unix_ms = env_.clock.unix_time_ms();
   segment.ensemble = *ensemble;
   segment.uploaded = false;
+  segment.upload_block_bytes = options_.upload_block_bytes_max;
   const std::string key = keys_.segment_key(segment_id);
   for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
     TxnRequest request;
@@ -171,10 +172,31 @@ void QuorumWriter::start_segment(SegmentMeta meta, int64_t mod_revision) {
 Task<void> QuorumWriter::roll_segment() {
   WAL_ASSERT(rolling_);
   while (senders_running_ > 0 && !failure_) co_await changed_.wait();
+  // No add is in flight and none starts while rolling_: the end cannot move from here on.
+  const EntryId end = quorum_end();
   if (!failure_) {
-    const EntryId end = quorum_end();
     WAL_ASSERT(end >= acknowledged_end_);
     complete_acknowledged();
+    // A roll while appends wait that acknowledged nothing since the previous roll: back off, and
+    // give up after fruitless_rolls_max of them rather than create segments forever.
+    const bool appends_waiting = next_entry_id_ > acknowledged_end_;
+    if (appends_waiting && acknowledged_end_ == acknowledged_at_last_roll_) {
+      ++fruitless_rolls_;
+    } else if (acknowledged_end_ != acknowledged_at_last_roll_) {
+      fruitless_rolls_ = 0;
+    }
+    acknowledged_at_last_roll_ = acknowledged_end_;
+    if (fruitless_rolls_ >= options_.fruitless_rolls_max && !closing_) {
+      fail_writer(make_error(
+          Errc::unavailable,
+          fmt::format("{} segment rolls in a row acknowledged nothing; the last replica error: {}",
+                      fruitless_rolls_,
+                      last_replica_error_ ? last_replica_error_->describe() : "none")));
+    } else if (fruitless_rolls_ > 1) {
+      co_await backoff_sleep(env_, options_.backoff, std::min<uint32_t>(fruitless_rolls_ - 2, 6));
+    }
+  }
+  if (!failure_) {
     SegmentMeta next;
     Result<std::vector<std::string>> ensemble = co_await choose_ensemble();
     if (!ensemble.ok()) {
@@ -188,6 +210,7 @@ Task<void> QuorumWriter::roll_segment() {
       next.created_unix_ms = env_.clock.unix_time_ms();
       next.ensemble = *ensemble;
       next.uploaded = false;
+      next.upload_block_bytes = options_.upload_block_bytes_max;
       const bool open_next = !closing_;
       Result<SealResult> sealed = co_await seal_quorum_segment(
           env_, keys_, options_.backoff, epoch_, epoch_mod_revision_, segment_,

@@ -70,6 +70,10 @@ struct SegmentMeta {
   // MemoryBuffer segments; a sealed quorum segment becomes uploaded once a LogStore has stored
   // and verified [first_entry_id, end_entry_id) in blocks.
   bool uploaded = true;
+  // QuorumBuffer: the size limit of the uploaded block objects, chosen by the writer that created
+  // the segment, so every LogStore cuts the same blocks whatever its own configuration (0: not
+  // recorded; the LogStore's upload_block_bytes_max applies).
+  uint64_t upload_block_bytes = 0;
   // etcd create_revision of this key, filled in by decoders that know it (not stored in the
   // value): a LogStore whose disk was initialised after it may have lost the segment's data.
   int64_t create_revision = 0;

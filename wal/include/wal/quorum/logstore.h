@@ -12,12 +12,16 @@
 //    with a lower epoch are answered `fenced`, also after a restart.
 //  - A fence is answered with Knowledge::unknown, never with a too-small durable end, when the
 //    node may have lost entries of the segment: its disk was initialised (first start or a wipe)
-//    after the segment was created, or the segment's journal is damaged before its end.
+//    after the segment was created, or the segment's journal is damaged before its end. Once
+//    such a segment is sealed, the node copies it from its peers and knows it again (repair).
 //  - Ordinary reads return only entries below the confirmed end (last-add-confirmed); a read by
 //    the writer that fenced the segment returns everything durable.
 //  - Sealed segments are uploaded to object storage under deterministic keys with create-only
 //    PUTs, verified to hold exactly [first, end) of the sealed segment, then marked uploaded in
 //    the MetaStore with a compare; the local journal is dropped only after that mark is seen.
+//  - Open segments are checkpointed: their full blocks of confirmed (acknowledged) entries are
+//    uploaded the same way and recorded as the segment's checkpoint while it is still open, so a
+//    long-open segment's data reaches object storage without waiting for the seal.
 //  - The node registers under <meta_root>logstores/<node id> with a lease, so writers can pick
 //    live nodes for new ensembles.
 //
@@ -41,8 +45,12 @@ struct LogStoreOptions {
   std::string object_root = "wal/";  // where uploaded blocks go
   Duration registration_ttl = std::chrono::seconds(10);
   Duration upload_scan_interval = std::chrono::milliseconds(500);
-  uint64_t upload_block_bytes_max = 8ull << 20;  // uploaded block objects are at most this big
+  // Uploaded block objects are at most this big, for segments whose record does not say (each
+  // QuorumWriter records its choice in the segments it creates).
+  uint64_t upload_block_bytes_max = 8ull << 20;
+  bool upload_open_segments = true;  // checkpoint full blocks of open segments
   uint64_t read_reply_bytes_max = 4ull << 20;
+  Duration repair_read_timeout = std::chrono::seconds(2);  // one read from a peer during repair
 };
 
 struct LogStoreStats {
@@ -52,6 +60,9 @@ struct LogStoreStats {
   uint64_t fences = 0;
   uint64_t reads = 0;
   uint64_t segments_uploaded = 0;
+  uint64_t checkpoints = 0;  // open segments' checkpoints recorded
+  uint64_t segments_repaired = 0;  // sealed segments this node knows again after limbo
+  uint64_t entries_repaired = 0;   // read replies copied from peers during repairs
   uint64_t journals_dropped = 0;
   uint64_t requests_rejected = 0;  // malformed, stale epoch, gap
 };

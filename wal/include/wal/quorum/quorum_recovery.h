@@ -34,7 +34,10 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext context, 
 // Seals `segment` at `end` with a CAS on the epoch key and the segment key, settling an unknown
 // outcome by reading back. Used by recovery and by the writer's own rolls (with `next`, the
 // next segment is created in the same txn). Returns the sealed meta and, when `next` was given,
-// the next segment's mod_revision.
+// the next segment's mod_revision. A compare that failed only because a LogStore recorded a
+// checkpoint of the still-open segment is retried on top of it (the seal keeps the checkpoint).
+// Errors: fenced (outcome unknown) when the epoch or the segment changed otherwise; the
+// MetaStore's; unavailable after read_attempts_max attempts.
 struct SealResult {
   SegmentMeta sealed;
   int64_t next_mod_revision = 0;

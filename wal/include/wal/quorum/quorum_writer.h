@@ -53,7 +53,13 @@ struct QuorumWriterOptions {
   uint64_t buffered_bytes_max = 32ull << 20;      // back-pressure: unacknowledged bytes
   uint64_t segment_entries_max = 100'000;         // roll after this many entries
   uint64_t segment_bytes_max = 256ull << 20;      // or this many bytes
+  // Recorded in each new segment: LogStores upload its entries in blocks of at most this size.
+  uint64_t upload_block_bytes_max = 8ull << 20;
   uint32_t fence_rounds_max = 40;                 // recovery gives up after this many rounds
+  // Rolls in a row, with appends waiting, that acknowledged nothing (every new ensemble failed
+  // too: LogStores that cannot read the segment's metadata, a writer cut off from them) before
+  // the writer fails with `unavailable`. From the second such roll on, rolls back off.
+  uint32_t fruitless_rolls_max = 32;
   Backoff backoff{};
 };
 
@@ -138,6 +144,9 @@ class QuorumWriter {
   uint64_t segment_bytes_ = 0;
   bool rolling_ = false;
   bool closing_ = false;
+  uint32_t fruitless_rolls_ = 0;            // see QuorumWriterOptions::fruitless_rolls_max
+  EntryId acknowledged_at_last_roll_ = 0;
+  std::optional<Error> last_replica_error_;  // for the message when rolls give up
   std::set<std::string> failed_nodes_;  // avoided when choosing the next ensemble
   std::optional<Error> failure_;
   Notify changed_;
