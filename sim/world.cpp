@@ -769,6 +769,14 @@ bool World::uploads_done(TimePoint deadline) {
     }
     note(0, fmt::format("all sealed segments uploaded; {} of {} segments were checkpointed "
                         "while open", checkpointed, segment_count));
+    for (auto& n : nodes_) {
+      if (!n->logstore) continue;
+      const quorum::LogStoreStats& stats = n->logstore->stats();
+      note(n->index, fmt::format("LogStore since its last start: {} segments uploaded, {} "
+                                 "checkpoints, {} segments repaired",
+                                 stats.segments_uploaded, stats.checkpoints,
+                                 stats.segments_repaired));
+    }
     return true;
   }
   const std::optional<SegmentMeta> stuck = pending();
