@@ -78,10 +78,10 @@ class AppendPump {
   AppendPump(WpRuntime& runtime, LogWriter& writer)
       : writer_(writer), scope_(runtime.loop()), progress_(runtime.loop()) {}
 
-  Task<void> push(Bytes payload) {
+  Task<void> push(Bytes payload, std::optional<AppendKey> key) {
     while (outstanding_ >= window_) co_await progress_.wait();
     ++outstanding_;
-    scope_.spawn(run_one(std::move(payload)));
+    scope_.spawn(run_one(std::move(payload), key));
   }
   Task<void> drain() {
     while (outstanding_ > 0) co_await progress_.wait();
@@ -90,14 +90,20 @@ class AppendPump {
   [[nodiscard]] uint64_t acknowledged() const { return acknowledged_; }
   [[nodiscard]] std::optional<EntryId> first_id() const { return first_id_; }
   [[nodiscard]] EntryId last_id() const { return last_id_; }
+  // Keyed entries the log held already (LogWriter::append's rules for a repeated key).
+  [[nodiscard]] uint64_t already_present() const { return already_present_; }
 
  private:
-  Task<void> run_one(Bytes payload) {
-    Result<EntryId> id = co_await writer_.append(std::move(payload));
-    if (id.ok()) {
+  Task<void> run_one(Bytes payload, std::optional<AppendKey> key) {
+    Result<EntryId> id = co_await writer_.append(std::move(payload), key);
+    if (id.ok() && key && *id < end_at_open_) {
+      ++already_present_;  // the producer's last key: its original id
+    } else if (id.ok()) {
       ++acknowledged_;
       if (!first_id_) first_id_ = *id;
       last_id_ = std::max(last_id_, *id);
+    } else if (key && id.error().code == Errc::invalid_argument) {
+      ++already_present_;  // below the producer's last sequence: in the log (dense sequences)
     } else if (!error_) {
       error_ = id.error();
     }
@@ -107,6 +113,8 @@ class AppendPump {
   static constexpr uint64_t window_ = 16384;  // bounds coroutine frames, not bytes (the
                                               // writer's inflight_bytes_max bounds those)
   LogWriter& writer_;
+  EntryId end_at_open_ = writer_.next_entry_id();  // ids below existed before this run
+  uint64_t already_present_ = 0;
   Scope scope_;
   Notify progress_;
   uint64_t outstanding_ = 0;
@@ -157,6 +165,10 @@ Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
   uint64_t sent = 0;
   uint64_t bytes = 0;
   const bool show_progress = !args.quiet && isatty(STDERR_FILENO);
+  auto key_for = [&](uint64_t index) -> std::optional<AppendKey> {
+    if (!args.producer) return std::nullopt;
+    return AppendKey{*args.producer, args.sequence_start + index};
+  };
   auto maybe_progress = [&] {
     if (!show_progress) return;
     const auto now = std::chrono::steady_clock::now();
@@ -174,7 +186,7 @@ Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
       }
       payload.resize(std::max<size_t>(args.size_bytes, 1));
       bytes += payload.size();
-      co_await pump.push(to_bytes(payload));
+      co_await pump.push(to_bytes(payload), key_for(sent));
       ++sent;
       maybe_progress();
     }
@@ -194,7 +206,7 @@ Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
           payload = to_bytes(line);
         }
         bytes += payload.size();
-        co_await pump.push(std::move(payload));
+        co_await pump.push(std::move(payload), key_for(sent));
         ++sent;
       }
       maybe_progress();
@@ -207,13 +219,18 @@ Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
   if (!closed.ok()) co_return report_error(closed.error());
   const double seconds = seconds_since(start);
   if (!args.quiet) {
+    if (pump.already_present() > 0) {
+      std::fprintf(stderr, "%llu entries were in the log already (producer %llu); not appended again\n",
+                   static_cast<unsigned long long>(pump.already_present()),
+                   static_cast<unsigned long long>(*args.producer));
+    }
     if (pump.first_id()) {
       std::fprintf(stderr, "appended %llu entries (ids %llu..%llu), %.2f MiB in %.2f s (%.1f MiB/s)\n",
-                   static_cast<unsigned long long>(sent),
+                   static_cast<unsigned long long>(pump.acknowledged()),
                    static_cast<unsigned long long>(*pump.first_id()),
                    static_cast<unsigned long long>(pump.last_id()), bytes / 1048576.0, seconds,
                    seconds > 0 ? bytes / 1048576.0 / seconds : 0.0);
-    } else {
+    } else if (pump.already_present() == 0) {
       std::fprintf(stderr, "appended nothing (empty input)\n");
     }
   }

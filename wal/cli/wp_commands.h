@@ -18,6 +18,10 @@ struct AppendArgs {
   uint64_t size_bytes = 100; // size of each generated payload
   PayloadFormat format = PayloadFormat::lines;
   bool quiet = false;
+  // Idempotent append: entry i carries AppendKey{producer, sequence_start + i}. Running the same
+  // input again after a crash or an error appends only what is not in the log yet.
+  std::optional<uint64_t> producer;
+  uint64_t sequence_start = 1;
 };
 
 struct ReadArgs {

@@ -1,6 +1,7 @@
 // wp: the command-line tool for the MemoryBuffer WAL on the embedded backends.
 //   wp --data DIR log create|list|delete NAME
 //   wp --data DIR append NAME [--count N --size BYTES] [--format lines|hex]
+//                            [--producer P [--sequence-start S]]
 //   wp --data DIR read NAME [--from earliest|latest|ID] [--limit N] [--ids] [--format ...]
 //   wp --data DIR tail [-f] [-n N] NAME
 //   wp --data DIR truncate NAME ID ; wp --data DIR gc NAME
@@ -50,6 +51,12 @@ int main(int argc, char** argv) {
   append->add_option("--format", append_args.format, "stdin format: lines (default) or hex")
       ->transform(CLI::CheckedTransformer(format_names, CLI::ignore_case));
   append->add_flag("--quiet,-q", append_args.quiet, "no summary");
+  append->add_option("--producer", append_args.producer,
+                     "idempotent append: entry i gets key (PRODUCER, --sequence-start + i); "
+                     "re-running the same input appends only what the log lacks (PRODUCER > 0)")
+      ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
+  append->add_option("--sequence-start", append_args.sequence_start,
+                     "the sequence of the first entry with --producer (default 1)");
 
   wal::cli::ReadArgs read_args;
   auto* read = app.add_subcommand("read", "print entries, one per line, up to the current end");
