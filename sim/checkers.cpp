@@ -121,18 +121,31 @@ std::vector<Anomaly> check_fencing(const History& history) {
   const auto positions = final_positions(history.final_log);
   std::map<uint64_t, Epoch> epoch_of_writer;
   for (const WriterOpenRecord& open : history.opens) epoch_of_writer[open.writer_index] = open.epoch;
+  // The open that had fenced `writer_index` by `invoked`, if any.
+  auto fenced_by = [&](uint64_t writer_index, TimePoint invoked) -> const WriterOpenRecord* {
+    const auto epoch = epoch_of_writer.find(writer_index);
+    if (epoch == epoch_of_writer.end()) return nullptr;
+    for (const WriterOpenRecord& open : history.opens) {
+      if (open.epoch > epoch->second && open.opened < invoked) return &open;
+    }
+    return nullptr;
+  };
   for (const AppendRecord& a : history.appends) {
     if (positions.count(a.payload_hash) == 0) continue;
-    const auto epoch = epoch_of_writer.find(a.writer_index);
-    if (epoch == epoch_of_writer.end()) continue;
-    for (const WriterOpenRecord& open : history.opens) {
-      if (open.epoch > epoch->second && open.opened < a.invoked) {
-        add(out, "fenced_write_visible",
-            fmt::format("{} (epoch {}) is visible although writer #{} (epoch {}) opened at {}ms",
-                        who(a), epoch->second, open.writer_index, open.epoch, ms(open.opened)));
-        break;
-      }
+    const WriterOpenRecord* open = fenced_by(a.writer_index, a.invoked);
+    if (open == nullptr) continue;
+    // Keyed re-sends: the entry may be the work of any of them; one unfenced sender explains it.
+    bool explained = false;
+    for (const AppendAttempt& resend : a.resends) {
+      explained = explained || fenced_by(resend.writer_index, resend.invoked) == nullptr;
     }
+    if (explained) continue;
+    add(out, "fenced_write_visible",
+        fmt::format("{} (epoch {}) is visible although writer #{} (epoch {}) opened at {}ms{}",
+                    who(a), epoch_of_writer.at(a.writer_index), open->writer_index, open->epoch,
+                    ms(open->opened),
+                    a.resends.empty() ? "" : fmt::format(" (and all {} re-sends were fenced too)",
+                                                          a.resends.size())));
   }
   return out;
 }

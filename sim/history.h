@@ -22,6 +22,12 @@ enum class AppendOutcome : uint8_t {
 };
 [[nodiscard]] std::string_view append_outcome_name(AppendOutcome outcome);
 
+// Keyed mode: one re-send of an append by a later writer (same key, same bytes).
+struct AppendAttempt {
+  uint64_t writer_index = 0;
+  TimePoint invoked{};
+};
+
 struct AppendRecord {
   uint32_t node = 0;
   uint64_t writer_index = 0;  // which writer open (WriterOpenRecord::writer_index) sent it
@@ -32,6 +38,11 @@ struct AppendRecord {
   AppendOutcome outcome = AppendOutcome::pending;
   EntryId id = 0;
   std::string error;
+  // Keyed mode: the re-sends that may have written the entry (their outcome unknown, or a new id
+  // assigned by the re-sending writer). A re-send that returned the original's id, or was
+  // refused, wrote nothing and is not listed. With re-sends, the fencing checker accepts the
+  // entry if any candidate writer (the original or one of these) was not fenced at its send.
+  std::vector<AppendAttempt> resends;
 };
 
 struct WriterOpenRecord {

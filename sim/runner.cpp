@@ -103,6 +103,8 @@ const std::vector<BugInfo>& planted_bugs() {
        "replica's \"unknown\" as an empty journal", FencingMode::fence_object},
       {SimBug::quorum_stale_epoch_accepted, "quorum", "fencing: a LogStore accepts adds below "
        "the segment's fence epoch", FencingMode::fence_object},
+      {SimBug::append_key_ignored, "keyed", "ordering: the writer ignores append keys, so a "
+       "retry after an unknown outcome is appended a second time", FencingMode::fence_object},
   };
   return bugs;
 }
@@ -140,6 +142,7 @@ SimConfig config_for(const RunSpec& spec) {
   config.fencing = spec.fencing;
   config.shape = shape_for(spec);
   config.quorum = spec.mode == "quorum";
+  config.keyed = spec.mode == "keyed";
   config.bugs = spec.bugs;
   config.fault_phase = std::chrono::milliseconds(spec.fault_phase_ms);
   return config;
@@ -192,6 +195,9 @@ Result<RunSpec> decode_token(std::string_view token) {
   RunSpec spec;
   spec.seed = body.value("seed", uint64_t{1});
   spec.mode = body.value("mode", std::string("memory"));
+  if (spec.mode != "memory" && spec.mode != "keyed" && spec.mode != "quorum") {
+    return make_error(Errc::invalid_argument, "the token names an unknown mode '" + spec.mode + "'");
+  }
   const std::string faults = body.value("faults", std::string("swarm"));
   spec.faults = faults == "none" ? FaultSource::none
                 : faults == "explicit" ? FaultSource::explicit_schedule

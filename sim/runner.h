@@ -16,7 +16,9 @@ enum class FaultSource : uint8_t { swarm, none, explicit_schedule };
 
 struct RunSpec {
   uint64_t seed = 1;
-  std::string mode = "memory";  // "memory" (MemoryBuffer) or "quorum" (QuorumBuffer)
+  // "memory" (MemoryBuffer), "keyed" (MemoryBuffer; appends carry producer keys and appends
+  // with an unknown outcome are retried with the same key) or "quorum" (QuorumBuffer)
+  std::string mode = "memory";
   FaultSource faults = FaultSource::swarm;
   faults::Schedule schedule;    // for explicit_schedule
   FencingMode fencing = FencingMode::fence_object;

@@ -15,8 +15,13 @@ class SimWriter {
   explicit SimWriter(std::unique_ptr<LogWriter> writer) : writer_(std::move(writer)) {}
   explicit SimWriter(std::unique_ptr<quorum::QuorumWriter> writer) : writer_(std::move(writer)) {}
 
-  Task<Result<EntryId>> append(Bytes payload) {
-    return std::visit([&](auto& w) { return w->append(std::move(payload)); }, writer_);
+  // `key`: MemoryBuffer only (QuorumWriter has no idempotent appends yet).
+  Task<Result<EntryId>> append(Bytes payload, std::optional<AppendKey> key = {}) {
+    if (auto* log_writer = std::get_if<std::unique_ptr<LogWriter>>(&writer_)) {
+      return (*log_writer)->append(std::move(payload), key);
+    }
+    WAL_ASSERT(!key.has_value());
+    return std::get<std::unique_ptr<quorum::QuorumWriter>>(writer_)->append(std::move(payload));
   }
   Task<Status> close() {
     return std::visit([](auto& w) { return w->close(); }, writer_);

@@ -69,6 +69,20 @@ struct Node {
   uint32_t partitions = 0;
 };
 
+// Keyed mode: a writer node's producer state, kept by the client across its restarts (as a
+// producer with a durable outbox would).
+struct ProducerState {
+  struct Retry {
+    size_t record_index = 0;
+    AppendKey key;
+    Bytes payload;
+    std::optional<AppendAttempt> resend;  // while a re-send is in flight: who sent it, when
+  };
+  uint64_t last_sequence = 0;
+  std::map<size_t, Retry> outstanding;  // keyed appends in flight, by history index
+  std::vector<Retry> retries;           // appends whose outcome is unknown, to send again
+};
+
 class World {
  public:
   explicit World(const SimConfig& config);
@@ -103,7 +117,14 @@ class World {
   void start_appends(Node& n, const Event& event);
   void start_reader(Node& n);
   Task<void> open_writer_task(Node& n);
-  Task<void> append_task(Node& n, SimWriter& writer, size_t record_index, Bytes payload);
+  // A record that ended unknown, sent again with the same key by a node's next writer.
+  struct RetryBy {
+    uint64_t writer_index = 0;  // the writer that re-sends it
+    EntryId first_new_id = 0;   // that writer's next id at open: ids from here are its own
+  };
+  Task<void> append_task(Node& n, SimWriter& writer, size_t record_index, Bytes payload,
+                         std::optional<AppendKey> key, std::optional<RetryBy> retry);
+  void start_retries(Node& n);
   Task<void> reader_task(Node& n);
   Bytes make_payload(const Event& event, uint32_t index_in_event, const Node& n);
   [[nodiscard]] uint64_t quorum_upload_block_bytes() const;
@@ -126,6 +147,7 @@ class World {
   Trace trace_;
   Scheduler scheduler_;
   RandomStreams streams_;
+  std::map<uint32_t, ProducerState> producers_;  // keyed mode, by writer node index
   BugSwitches bugs_;
   WriterOptions writer_options_;
   WorldServices services_;
@@ -255,6 +277,7 @@ Task<void> World::open_writer_task(Node& n) {
   history_.opens.push_back(WriterOpenRecord{n.writer_index, n.index, n.writer->epoch(), now()});
   note(n.index, fmt::format("writer #{} open, epoch {}, next id {}", n.writer_index,
                             n.writer->epoch(), n.writer->next_entry_id()));
+  start_retries(n);
 }
 
 void World::start_open_writer(Node& n) {
@@ -262,19 +285,71 @@ void World::start_open_writer(Node& n) {
   n.runtime->spawn(open_writer_task(n));
 }
 
-Task<void> World::append_task(Node& n, SimWriter& writer, size_t record_index, Bytes payload) {
-  Result<EntryId> appended = co_await writer.append(std::move(payload));
+Task<void> World::append_task(Node& n, SimWriter& writer, size_t record_index, Bytes payload,
+                              std::optional<AppendKey> key, std::optional<RetryBy> retry) {
+  const TimePoint invoked = now();
+  if (key) {
+    std::optional<AppendAttempt> resend;
+    if (retry) resend = AppendAttempt{retry->writer_index, invoked};
+    producers_[n.index].outstanding[record_index] = {record_index, *key, payload, resend};
+  }
+  Result<EntryId> appended = co_await writer.append(std::move(payload), key);
   AppendRecord& record = history_.appends[record_index];
   record.completed = now();
+  std::optional<ProducerState::Retry> kept;  // to send again if the outcome is unknown
+  if (key) {
+    auto& outstanding = producers_[n.index].outstanding;
+    kept = std::move(outstanding.at(record_index));
+    outstanding.erase(record_index);
+  }
   if (appended.ok()) {
+    // A retry that returns an id is the same append as the original (invoked back then): a
+    // deduplicated key returns the original's id, a key never applied gets a new one, written
+    // by the retrying writer (a candidate for the fencing checker).
     record.outcome = AppendOutcome::ok;
     record.id = *appended;
+    if (retry && *appended >= retry->first_new_id) {
+      record.resends.push_back(AppendAttempt{retry->writer_index, invoked});
+    }
+  } else if (retry) {
+    // The original may be in the log whatever the retry says. invalid_argument: the producer
+    // has a later sequence in the log, so this one is in it already or was never appended.
+    record.outcome = AppendOutcome::failed_unknown;
+    record.error = appended.error().describe();
+    if (appended.error().code != Errc::invalid_argument) {
+      if (appended.error().unknown()) {
+        record.resends.push_back(AppendAttempt{retry->writer_index, invoked});
+      }
+      producers_[n.index].retries.push_back(std::move(*kept));
+    }
   } else {
     record.outcome = appended.error().unknown() ? AppendOutcome::failed_unknown
                                                 : AppendOutcome::failed_definite;
     record.error = appended.error().describe();
+    if (key && record.outcome == AppendOutcome::failed_unknown) {
+      producers_[n.index].retries.push_back(std::move(*kept));
+    }
   }
   std::erase(n.live_appends, record_index);
+}
+
+// Keyed mode: the node's new writer first re-sends, in sequence order and before any new
+// append, every append of this producer whose outcome was unknown.
+void World::start_retries(Node& n) {
+  if (!config_.keyed) return;
+  ProducerState& producer = producers_[n.index];
+  std::vector<ProducerState::Retry> retries = std::move(producer.retries);
+  producer.retries.clear();
+  std::sort(retries.begin(), retries.end(),
+            [](const auto& a, const auto& b) { return a.key.sequence < b.key.sequence; });
+  for (ProducerState::Retry& retry : retries) {
+    n.live_appends.push_back(retry.record_index);
+    n.runtime->spawn(append_task(n, *n.writer, retry.record_index, std::move(retry.payload),
+                                 retry.key, RetryBy{n.writer_index, n.writer->next_entry_id()}));
+  }
+  if (!retries.empty()) {
+    note(n.index, fmt::format("retrying {} appends with an unknown outcome", retries.size()));
+  }
 }
 
 void World::start_appends(Node& n, const Event& event) {
@@ -292,7 +367,10 @@ void World::start_appends(Node& n, const Event& event) {
     record.invoked = now();
     history_.appends.push_back(record);
     n.live_appends.push_back(history_.appends.size() - 1);
-    n.runtime->spawn(append_task(n, *n.writer, history_.appends.size() - 1, std::move(payload)));
+    std::optional<AppendKey> key;
+    if (config_.keyed) key = AppendKey{n.index, ++producers_[n.index].last_sequence};
+    n.runtime->spawn(append_task(n, *n.writer, history_.appends.size() - 1, std::move(payload),
+                                 key, std::nullopt));
   }
 }
 
@@ -337,6 +415,16 @@ void World::crash(uint32_t index, Duration restart_after) {
   for (size_t record : n.live_appends) {
     history_.appends[record].outcome = AppendOutcome::abandoned;
     history_.appends[record].completed = now();
+  }
+  // Keyed mode: the producer's outbox survives the process; its next writer sends these again.
+  if (auto producer = producers_.find(index); producer != producers_.end()) {
+    for (auto& [record, retry] : producer->second.outstanding) {
+      // A re-send cut off by the crash may have written the entry.
+      if (retry.resend) history_.appends[record].resends.push_back(*retry.resend);
+      retry.resend.reset();
+      producer->second.retries.push_back(std::move(retry));
+    }
+    producer->second.outstanding.clear();
   }
   n.live_appends.clear();
   n.writer.reset();

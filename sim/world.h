@@ -32,6 +32,10 @@ struct SimConfig {
   faults::WorldShape shape;
   FencingMode fencing = FencingMode::fence_object;
   bool quorum = false;  // QuorumBuffer: writers use LogStore nodes (shape.logstore_nodes > 0)
+  // MemoryBuffer with idempotent appends: each writer node is a producer (id = node index) whose
+  // appends carry increasing sequences; an append that ended unknown is retried, same key and
+  // bytes, by the node's next writer. The checkers then see any double application.
+  bool keyed = false;
   std::vector<SimBug> bugs;
   Duration fault_phase = std::chrono::seconds(20);
   Duration heal_timeout = std::chrono::seconds(180);

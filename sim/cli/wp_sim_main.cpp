@@ -33,7 +33,9 @@ struct CommonOptions {
 };
 
 void add_common(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--mode", o.mode, "memory (MemoryBuffer) or quorum (QuorumBuffer: 3-replica LogStores)");
+  cmd->add_option("--mode", o.mode,
+                  "memory (MemoryBuffer), keyed (MemoryBuffer with idempotent appends retried "
+                  "after unknown outcomes) or quorum (QuorumBuffer: 3-replica LogStores)");
   cmd->add_option("--faults", o.faults, "swarm (default), none, or a schedule FILE (JSON)");
   cmd->add_option("--fencing", o.fencing, "fence_object (default) or meta_confirm");
   cmd->add_option("--bug", o.bugs, "switch on a planted bug (see `wp-sim bugs`); repeatable");
@@ -50,8 +52,8 @@ wal::Result<RunSpec> make_spec(const CommonOptions& o, uint64_t seed) {
   RunSpec spec;
   spec.seed = seed;
   spec.mode = o.mode;
-  if (o.mode != "memory" && o.mode != "quorum") {
-    return wal::make_error(wal::Errc::invalid_argument, "--mode: memory or quorum");
+  if (o.mode != "memory" && o.mode != "keyed" && o.mode != "quorum") {
+    return wal::make_error(wal::Errc::invalid_argument, "--mode: memory, keyed or quorum");
   }
   if (o.fencing == "meta_confirm") {
     spec.fencing = wal::FencingMode::meta_confirm;

@@ -1,5 +1,5 @@
-// The long sweeps (CTest label `slow`): 10,000 MemoryBuffer and 5,000 QuorumBuffer swarm seeds,
-// each run twice.
+// The long sweeps (CTest label `slow`): 10,000 MemoryBuffer, 2,000 keyed MemoryBuffer and 5,000
+// QuorumBuffer swarm seeds, each run twice.
 #include <gtest/gtest.h>
 
 #include "sim/runner.h"
@@ -29,6 +29,10 @@ void sweep(uint64_t first, uint64_t count, const char* mode) {
 
 TEST(swarm_slow, ten_thousand_seeds_pass_twice_with_equal_trace_hashes) {
   sweep(1'000'000, 10'000, "memory");
+}
+
+TEST(swarm_slow, two_thousand_keyed_seeds_pass_twice_with_equal_trace_hashes) {
+  sweep(3'000'000, 2'000, "keyed");
 }
 
 TEST(swarm_slow, five_thousand_quorum_seeds_pass_twice_with_equal_trace_hashes) {

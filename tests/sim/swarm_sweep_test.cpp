@@ -48,6 +48,12 @@ TEST(swarm, quorum_seeds_pass_twice_with_equal_trace_hashes) {
   sweep(200'001, seed_count(150), FencingMode::fence_object, "quorum");
 }
 
+// MemoryBuffer with idempotent appends: appends with an unknown outcome are retried with their
+// key by the node's next writer; none may be applied twice.
+TEST(swarm, keyed_seeds_pass_twice_with_equal_trace_hashes) {
+  sweep(300'001, seed_count(100), FencingMode::fence_object, "keyed");
+}
+
 TEST(swarm, a_changed_seed_changes_the_trace) {
   RunSpec a;
   a.seed = 5;
@@ -69,6 +75,10 @@ TEST(tokens, round_trip_a_shrunk_schedule_exactly) {
   EXPECT_EQ(decoded->schedule, spec.schedule);
   EXPECT_EQ(decoded->bugs, spec.bugs);
   EXPECT_EQ(decoded->fencing, FencingMode::meta_confirm);
+  spec.mode = "keyed";
+  auto keyed = decode_token(encode_token(spec));
+  ASSERT_TRUE(keyed.ok());
+  EXPECT_EQ(keyed->mode, "keyed");
   EXPECT_FALSE(decode_token("wpsim1.!!!").ok());
   EXPECT_FALSE(decode_token("nonsense").ok());
 }

@@ -58,6 +58,7 @@ std::string_view sim_bug_name(SimBug bug) {
     case SimBug::reader_skips_checksum: return "reader_skips_checksum";
     case SimBug::truncate_needed_segment: return "truncate_needed_segment";
     case SimBug::fence_by_lease_only: return "fence_by_lease_only";
+    case SimBug::append_key_ignored: return "append_key_ignored";
     case SimBug::count_: return "count_";
   }
   WAL_UNREACHABLE();

@@ -31,6 +31,8 @@ Status LogWriter::writer_status() const {
 
 LogWriter::KeyCheck LogWriter::check_key(const AppendKey& key) const {
   WAL_ASSERT_NE(key.producer_id, 0u);
+  // Planted bug: no deduplication; a retried key is appended again.
+  if (env_.faults.bug(SimBug::append_key_ignored)) return KeyCheck{};
   const std::string who = "producer " + std::to_string(key.producer_id) + " sequence " +
                           std::to_string(key.sequence);
   const auto pending = pending_keys_.find({key.producer_id, key.sequence});

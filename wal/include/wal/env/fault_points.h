@@ -22,6 +22,7 @@ enum class SimBug : uint16_t {
   reader_skips_checksum,      // reader accepts blocks without verifying the CRC
   truncate_needed_segment,    // truncation GC deletes the segment just above the point
   fence_by_lease_only,        // writer trusts its lease instead of the epoch token
+  append_key_ignored,         // the writer treats every append key as new (no deduplication)
   // QuorumBuffer (docs/protocol.md names the invariant each one breaks).
   quorum_min_of_fence_replies,   // recovery ends the segment at the MINIMUM reply (woodpecker#320)
   quorum_seal_from_lagging,      // recovery seals at the first reply's end, however lagging (#242)
