@@ -1,7 +1,6 @@
-// The Network contract (wal/env/network.h), run against every implementation. Today that is
-// MemNetwork on a ManualLoop; the simulator's network and the gRPC one join by adding a
-// factory to network_factories(). MemNetwork's own knobs (partitions, latency, crashes) are
-// tested at the end of the file.
+// The Network contract (wal/env/network.h), run against every implementation: MemNetwork on a
+// ManualLoop, and GrpcNetwork (real gRPC on loopback ports) on the production EventLoop.
+// MemNetwork's own knobs (partitions, latency, crashes) are tested at the end of the file.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -16,6 +15,7 @@
 #include "wal/async/sleep.h"
 #include "wal/env/network.h"
 #include "wal/mem/mem_network.h"
+#include "wal/real/grpc_network.h"
 
 using namespace std::chrono_literals;
 
@@ -45,8 +45,24 @@ class MemNetworkWorld final : public NetworkWorld {
   MemNetworkHub hub_{harness_.executor(), harness_.clock()};
 };
 
+// Real gRPC servers on 127.0.0.1, one per endpoint, found through a shared directory.
+class GrpcNetworkWorld final : public NetworkWorld {
+ public:
+  Harness& harness() override { return harness_; }
+  std::unique_ptr<Network> endpoint(const NodeId& node) override {
+    auto started = GrpcNetwork::start(harness_.loop(), harness_.loop(), node, directory_);
+    WAL_ASSERT(started.ok());
+    return std::move(started).value();
+  }
+
+ private:
+  RealHarness harness_;
+  std::shared_ptr<GrpcDirectory> directory_ = std::make_shared<GrpcDirectory>();
+};
+
 std::vector<NetworkFactory> network_factories() {
-  return {{"mem", [] { return std::make_unique<MemNetworkWorld>(); }}};
+  return {{"mem", [] { return std::make_unique<MemNetworkWorld>(); }},
+          {"grpc", [] { return std::make_unique<GrpcNetworkWorld>(); }}};
 }
 
 // Replies "<method>:<body>"; sleeps first for the number of milliseconds in a "sleep_ms" body.
