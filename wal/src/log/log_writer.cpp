@@ -18,6 +18,7 @@ LogWriter::LogWriter(Env& env, LogKeys keys, WriterOptions options)
   WAL_ASSERT(env.object_store != nullptr);
   WAL_ASSERT(env.meta_store != nullptr);
   WAL_ASSERT(options_.inflight_blocks_max > 0);
+  WAL_ASSERT(options_.unacknowledged_blocks_max >= options_.inflight_blocks_max);
   WAL_ASSERT(options_.block_size_bytes_max <= limits::block_size_bytes_max);
 }
 
@@ -67,6 +68,17 @@ void LogWriter::settle_key(const AppendKey& key, const Result<EntryId>& result) 
   WAL_ASSERT(pending != pending_keys_.end());
   if (result.ok()) WAL_ASSERT_EQ(*result, pending->second.id);
   for (Completion<Result<EntryId>>& joiner : pending->second.joiners) joiner.set(result);
+  pending_keys_.erase(pending);
+}
+
+void LogWriter::settle_key_quietly(const AppendKey& key, const Result<EntryId>& result,
+                                   std::vector<Completion<Result<EntryId>>>& resume) {
+  const auto pending = pending_keys_.find({key.producer_id, key.sequence});
+  WAL_ASSERT(pending != pending_keys_.end());
+  if (result.ok()) WAL_ASSERT_EQ(*result, pending->second.id);
+  for (Completion<Result<EntryId>>& joiner : pending->second.joiners) {
+    if (joiner.set_without_resume(result)) resume.push_back(std::move(joiner));
+  }
   pending_keys_.erase(pending);
 }
 
@@ -155,7 +167,8 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
 
 void LogWriter::maybe_flush() {
   while (!buffer_.empty() && !rolling_ && !failure_ &&
-         inflight_.size() < options_.inflight_blocks_max) {
+         puts_running_ < options_.inflight_blocks_max &&
+         inflight_.size() < options_.unacknowledged_blocks_max) {
     if (segment_bytes_ >= options_.segment_size_bytes_max) {
       rolling_ = true;
       scope_.spawn(roll_segment());
@@ -205,9 +218,9 @@ void LogWriter::start_block() {
   header.writer_epoch = epoch_;
   header.created_unix_ms = env_.clock.unix_time_ms();
   header.entry_keys = entry_keys;
-  block.encoded = encode_block(header, entries, block.keys);
-  WAL_ASSERT_EQ(block.encoded.size(), encoded_block_size_bytes(entries, entry_keys));
-  Result<BlockFrame> frame = decode_block_frame(block.encoded);
+  block.encoded = std::make_shared<const Bytes>(encode_block(header, entries, block.keys));
+  WAL_ASSERT_EQ(block.encoded->size(), encoded_block_size_bytes(entries, entry_keys));
+  Result<BlockFrame> frame = decode_block_frame(*block.encoded);
   WAL_ASSERT(frame.ok());  // we just encoded it
   block.record = manifest_block_for(static_cast<uint32_t>(block.block_index), *frame);
   for (size_t i = 0; i < taken; ++i) {
@@ -217,9 +230,11 @@ void LogWriter::start_block() {
     block.waiters.push_back(entry.done);
     buffer_.pop_front();
   }
-  segment_bytes_ += block.encoded.size();
+  segment_bytes_ += block.encoded->size();
   const uint64_t block_index = block.block_index;
   inflight_.push_back(std::move(block));
+  ++puts_running_;
+  WAL_ASSERT_LE(puts_running_, options_.inflight_blocks_max);
   scope_.spawn(upload(block_index));
 }
 
@@ -270,7 +285,8 @@ Task<Status> LogWriter::settle_existing(uint64_t block_index) {
   }
   const InflightBlock* block = find_block(block_index);
   if (block == nullptr) co_return make_error(Errc::closed, "writer failed while settling " + key);
-  if (found->body == block->encoded) co_return Status{};
+  WAL_ASSERT(block->encoded != nullptr);  // kept while uploading
+  if (found->body == *block->encoded) co_return Status{};
   co_return make_error(Errc::fenced, key + " holds another writer's block");
 }
 
@@ -281,16 +297,20 @@ Task<void> LogWriter::upload(uint64_t block_index) {
     if (block == nullptr || block->state != BlockState::uploading) co_return;
     if (env_.faults.bug(SimBug::ack_before_put) && attempt == 0) {
       // Planted bug: acknowledge first, upload later.
+      SharedBytes bytes = std::move(block->encoded);
+      WAL_ASSERT_GT(puts_running_, 0u);
+      --puts_running_;
       block->state = BlockState::durable;
       advance_acknowledgements();
-      scope_.spawn([](ObjectStore& store, std::string k, Bytes bytes) -> Task<void> {
-        (void)co_await store.put(std::move(k), std::move(bytes), PutCondition::create_only());
-      }(*env_.object_store, key, block->encoded));
+      scope_.spawn([](ObjectStore& store, std::string k, SharedBytes body) -> Task<void> {
+        (void)co_await store.put_shared(std::move(k), std::move(body),
+                                        PutCondition::create_only());
+      }(*env_.object_store, key, std::move(bytes)));
       co_return;
     }
     ++stats_.put_attempts;
-    Result<ObjectInfo> put =
-        co_await env_.object_store->put(key, block->encoded, PutCondition::create_only());
+    Result<ObjectInfo> put = co_await env_.object_store->put_shared(key, block->encoded,
+                                                                    PutCondition::create_only());
     block = find_block(block_index);
     if (block == nullptr || block->state != BlockState::uploading) co_return;
     if (put.ok()) {
@@ -339,8 +359,11 @@ Task<void> LogWriter::retry_pause(uint32_t attempt) {
 void LogWriter::on_block_done(uint64_t block_index, Status status) {
   InflightBlock* block = find_block(block_index);
   if (block == nullptr || block->state != BlockState::uploading) return;
+  WAL_ASSERT_GT(puts_running_, 0u);
+  --puts_running_;  // its slot is free even while it waits for an earlier block
   if (status.ok()) {
     block->state = BlockState::durable;
+    block->encoded.reset();  // durable: no retry or settle will read it again
     ++stats_.blocks_put;
   } else {
     block->state = BlockState::failed;
@@ -380,14 +403,24 @@ void LogWriter::acknowledge_front_block() {
   WAL_ASSERT(block.state == BlockState::durable);
   WAL_ASSERT_EQ(block.first_entry_id, acknowledged_end_);
   const uint64_t payload_bytes = block.payload_bytes;
-  for (size_t i = 0; i < block.waiters.size(); ++i) {
+  const size_t entry_count = block.waiters.size();
+  // Every appender of the block (and every duplicate that joined one) is woken from one
+  // post_each, in the order that one set() each would have woken them.
+  std::vector<Completion<Result<EntryId>>> resume;
+  resume.reserve(entry_count);
+  for (size_t i = 0; i < entry_count; ++i) {
     const EntryId id = block.first_entry_id + i;
     // Recorded before anyone is answered, so a retry arriving next finds the key acknowledged.
-    if (!block.keys.empty() && block.keys[i].producer_id != 0) producers_.record(block.keys[i], id);
-    block.waiters[i].set(id);
-    settle_keys(block, i, id);
+    const bool keyed = !block.keys.empty() && block.keys[i].producer_id != 0;
+    if (keyed) producers_.record(block.keys[i], id);
+    if (block.waiters[i].set_without_resume(id)) resume.push_back(std::move(block.waiters[i]));
+    if (keyed) settle_key_quietly(block.keys[i], id, resume);
   }
-  acknowledged_end_ += block.waiters.size();
+  const size_t resume_count = resume.size();  // read before the lambda takes the vector
+  env_.executor.post_each(resume_count, [resume = std::move(resume)](size_t index) mutable {
+    resume[index].resume_waiter();
+  });
+  acknowledged_end_ += entry_count;
   segment_blocks_.push_back(block.record);
   WAL_ASSERT_GE(inflight_bytes_, payload_bytes);
   inflight_bytes_ -= payload_bytes;
@@ -437,6 +470,10 @@ void LogWriter::fail_from(size_t inflight_index, const Error& error) {
     for (size_t entry = 0; entry < block.waiters.size(); ++entry) {
       block.waiters[entry].set(error);
       settle_keys(block, entry, error);
+    }
+    if (block.state == BlockState::uploading) {
+      WAL_ASSERT_GT(puts_running_, 0u);
+      --puts_running_;  // its upload task sees the block gone and stops
     }
     block.state = BlockState::failed;
   }

@@ -137,7 +137,9 @@ class LogWriter {
     std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
     std::vector<AppendKey> keys;  // one per entry (producer 0: none), or empty: no keyed entry
     uint64_t payload_bytes = 0;   // the entries as appended, for back-pressure accounting
-    Bytes encoded;
+    // The block as stored; shared with the store while a PUT runs, so it is never copied.
+    // Released once durable: only retries and settle_existing read it.
+    SharedBytes encoded;
     ManifestBlock record;
     BlockState state = BlockState::uploading;
     std::optional<Error> error;  // when failed
@@ -165,6 +167,9 @@ class LogWriter {
   void advance_acknowledgements();
   Task<void> confirm_epoch_then_acknowledge();
   void acknowledge_front_block();
+  // Settles `key`'s joiners with `result` without resuming them (appended to `resume`).
+  void settle_key_quietly(const AppendKey& key, const Result<EntryId>& result,
+                          std::vector<Completion<Result<EntryId>>>& resume);
   void fail_from(size_t inflight_index, const Error& error);
   void fail_writer(const Error& error, Outcome in_flight_outcome);
   void wake_next_append();
@@ -196,6 +201,9 @@ class LogWriter {
   uint64_t buffer_bytes_ = 0;
   std::deque<InflightBlock> inflight_;  // in block order
   uint64_t next_block_index_ = 0;
+  // PUTs running: a slot is free while this is below inflight_blocks_max. A durable block that
+  // waits for an earlier one to be acknowledged no longer holds a slot.
+  uint32_t puts_running_ = 0;
   uint64_t inflight_bytes_ = 0;  // buffered + uploading
   ProducerTable producers_;      // acknowledged and recovered keys
   std::map<std::pair<uint64_t, uint64_t>, PendingKey> pending_keys_;  // (producer, sequence)
