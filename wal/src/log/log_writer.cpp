@@ -159,14 +159,51 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
     WAL_ASSERT(inserted);  // check_key found it fresh, with no suspension since
   }
   inflight_bytes_ += payload.size();
-  buffer_bytes_ += payload.size();
-  buffer_.push_back(PendingEntry{id, std::move(payload), done, key});
+  add_to_unsent(id, payload, key, done);
+  // The bytes are in the block now. Freed at once rather than when the append completes, the
+  // allocator hands them to the next payload (a cache-hot reuse) instead of holding thousands
+  // of them until the block is acknowledged (bench/README.md, allocator churn).
+  payload = Bytes{};
   maybe_flush();
   co_return co_await done.wait();
 }
 
+void LogWriter::add_to_unsent(EntryId id, ByteView payload, const std::optional<AppendKey>& key,
+                              Completion<Result<EntryId>> done) {
+  const bool keyed = key.has_value();
+  bool fits = false;
+  if (!unsent_.empty()) {
+    const BlockBuilder& open = unsent_.back().builder;
+    WAL_ASSERT_GT(open.entry_count(), 0u);
+    // Blocks stay within block_size_bytes_max, except that a block always takes its first
+    // entry (an entry may exceed the block size; it is never split).
+    fits = open.size_bytes_with(payload.size(), keyed) <= options_.block_size_bytes_max &&
+           open.entry_count() < limits::block_entry_count_max;
+  }
+  if (!fits) {
+    // Reserved whole: under load the block fills, and growing it would copy it again. Memory:
+    // only unsent and uploading blocks hold a buffer (a durable one releases it).
+    const uint64_t first_block_bytes = block_format::header_size_bytes +
+                                       block_format::entry_length_size_bytes +
+                                       block_format::entry_key_size_bytes + payload.size();
+    unsent_.emplace_back(id, std::max(options_.block_size_bytes_max, first_block_bytes));
+  }
+  UnsentBlock& block = unsent_.back();
+  WAL_ASSERT_EQ(block.first_entry_id + block.waiters.size(), id);
+  // The block's first key gives every entry a key slot (producer 0: none), as encode_block does.
+  if (keyed || block.builder.entry_keys()) {
+    if (block.keys.empty()) block.keys.assign(block.waiters.size(), AppendKey{});
+    block.keys.push_back(key.value_or(AppendKey{}));
+  }
+  block.builder.add(payload, key);
+  block.waiters.push_back(std::move(done));
+  block.payload_bytes += payload.size();
+  WAL_ASSERT_EQ(block.builder.entry_count(), block.waiters.size());
+  WAL_ASSERT_EQ(block.builder.entry_keys(), !block.keys.empty());
+}
+
 void LogWriter::maybe_flush() {
-  while (!buffer_.empty() && !rolling_ && !failure_ &&
+  while (!unsent_.empty() && !rolling_ && !failure_ &&
          puts_running_ < options_.inflight_blocks_max &&
          inflight_.size() < options_.unacknowledged_blocks_max) {
     if (segment_bytes_ >= options_.segment_size_bytes_max) {
@@ -178,64 +215,48 @@ void LogWriter::maybe_flush() {
   }
 }
 
-// Cuts the next block from the front of the buffer and starts its upload.
+// Sends the oldest unsent block (the open one if no full one waits): stamps its header, which
+// names the current segment and time, and starts its upload.
 void LogWriter::start_block() {
-  WAL_ASSERT(!buffer_.empty());
-  std::vector<ByteView> entries;
-  uint64_t payload_bytes = 0;
-  bool entry_keys = false;  // one keyed entry gives every entry of the block a key prefix
-  size_t taken = 0;
-  for (const PendingEntry& entry : buffer_) {
-    const bool keyed = entry_keys || entry.key.has_value();
-    const uint64_t per_entry_bytes =
-        block_format::entry_length_size_bytes + (keyed ? block_format::entry_key_size_bytes : 0);
-    const uint64_t block_bytes = block_format::header_size_bytes +
-                                 (taken + 1) * per_entry_bytes + payload_bytes +
-                                 entry.payload.size();
-    const bool full = block_bytes > options_.block_size_bytes_max ||
-                      entries.size() >= limits::block_entry_count_max;
-    if (taken > 0 && full) break;
-    entries.push_back(entry.payload);
-    payload_bytes += entry.payload.size();
-    entry_keys = keyed;
-    ++taken;
-  }
+  WAL_ASSERT(!unsent_.empty());
+  UnsentBlock unsent = std::move(unsent_.front());
+  unsent_.pop_front();
+  const uint32_t entry_count = unsent.builder.entry_count();
+  WAL_ASSERT_GT(entry_count, 0u);
+  WAL_ASSERT_EQ(unsent.waiters.size(), entry_count);
+  WAL_ASSERT_EQ(unsent.first_entry_id, acknowledged_end_ + unacknowledged_entry_count());
   InflightBlock block;
-  block.payload_bytes = payload_bytes;
-  if (entry_keys) {
-    block.keys.reserve(taken);
-    for (size_t i = 0; i < taken; ++i) {
-      block.keys.push_back(buffer_[i].key.value_or(AppendKey{}));
-    }
-  }
   block.block_index = next_block_index_++;
-  block.first_entry_id = buffer_.front().id;
+  block.first_entry_id = unsent.first_entry_id;
+  block.payload_bytes = unsent.payload_bytes;
+  block.keys = std::move(unsent.keys);
+  block.waiters = std::move(unsent.waiters);
   BlockHeader header;
   header.log_id = keys_.log_id;
   header.segment_id = segment_.segment_id;
   header.first_entry_id = block.first_entry_id;
-  header.entry_count = static_cast<uint32_t>(taken);
+  header.entry_count = entry_count;
   header.writer_epoch = epoch_;
   header.created_unix_ms = env_.clock.unix_time_ms();
-  header.entry_keys = entry_keys;
-  block.encoded = std::make_shared<const Bytes>(encode_block(header, entries, block.keys));
-  WAL_ASSERT_EQ(block.encoded->size(), encoded_block_size_bytes(entries, entry_keys));
+  header.entry_keys = unsent.builder.entry_keys();
+  block.encoded = std::make_shared<const Bytes>(std::move(unsent.builder).finish(header));
   Result<BlockFrame> frame = decode_block_frame(*block.encoded);
   WAL_ASSERT(frame.ok());  // we just encoded it
+  WAL_ASSERT_EQ(frame->size_bytes(), block.encoded->size());
   block.record = manifest_block_for(static_cast<uint32_t>(block.block_index), *frame);
-  for (size_t i = 0; i < taken; ++i) {
-    PendingEntry& entry = buffer_.front();
-    WAL_ASSERT_EQ(entry.id, block.first_entry_id + i);
-    buffer_bytes_ -= entry.payload.size();
-    block.waiters.push_back(entry.done);
-    buffer_.pop_front();
-  }
   segment_bytes_ += block.encoded->size();
   const uint64_t block_index = block.block_index;
   inflight_.push_back(std::move(block));
   ++puts_running_;
   WAL_ASSERT_LE(puts_running_, options_.inflight_blocks_max);
   scope_.spawn(upload(block_index));
+}
+
+// Entries in blocks sent and not yet acknowledged.
+uint64_t LogWriter::unacknowledged_entry_count() const {
+  uint64_t count = 0;
+  for (const InflightBlock& block : inflight_) count += block.waiters.size();
+  return count;
 }
 
 LogWriter::InflightBlock* LogWriter::find_block(uint64_t block_index) {
@@ -488,12 +509,15 @@ void LogWriter::fail_from(size_t inflight_index, const Error& error) {
 void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   if (!failure_) failure_ = Error{error.code, Outcome::definite, error.message};
   fail_from(0, Error{error.code, in_flight_outcome, error.message});
-  for (PendingEntry& entry : buffer_) {
-    entry.done.set(*failure_);
-    if (entry.key) settle_key(*entry.key, *failure_);
+  for (UnsentBlock& block : unsent_) {
+    for (size_t entry = 0; entry < block.waiters.size(); ++entry) {
+      block.waiters[entry].set(*failure_);
+      if (!block.keys.empty() && block.keys[entry].producer_id != 0) {
+        settle_key(block.keys[entry], *failure_);
+      }
+    }
   }
-  buffer_.clear();
-  buffer_bytes_ = 0;
+  unsent_.clear();
   inflight_bytes_ = 0;
   std::map<uint64_t, Completion<bool>> waiters = std::move(append_waiters_);
   append_waiters_.clear();

@@ -67,6 +67,7 @@
 #include "wal/async/scope.h"
 #include "wal/env/env.h"
 #include "wal/format/append_key.h"
+#include "wal/format/block_builder.h"
 #include "wal/format/segment_manifest.h"
 #include "wal/log/keys.h"
 #include "wal/log/metadata.h"
@@ -113,11 +114,17 @@ class LogWriter {
   [[nodiscard]] const ProducerTable& producers() const { return producers_; }
 
  private:
-  struct PendingEntry {
-    EntryId id;
-    Bytes payload;
-    Completion<Result<EntryId>> done;
-    std::optional<AppendKey> key;
+  // Accepted entries not sent yet, already encoded (BlockBuilder): blocks that are full and wait
+  // for a PUT slot, then at the back the open block, which takes new entries. Entries are
+  // packed greedily in id order, so blocks are cut where cutting a queue of entries would cut.
+  struct UnsentBlock {
+    explicit UnsentBlock(EntryId first, uint64_t capacity_bytes)
+        : first_entry_id(first), builder(capacity_bytes) {}
+    EntryId first_entry_id = 0;
+    BlockBuilder builder;
+    std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
+    std::vector<AppendKey> keys;  // as InflightBlock::keys
+    uint64_t payload_bytes = 0;
   };
   // A keyed append accepted but not acknowledged; duplicates wait on `joiners`.
   struct PendingKey {
@@ -159,6 +166,9 @@ class LogWriter {
   void settle_keys(const InflightBlock& block, size_t entry_index, const Result<EntryId>& result);
   Task<Status> load_producers(const SegmentMeta& sealed);
 
+  // Encodes an accepted entry into the open block (opening one when it would not fit).
+  void add_to_unsent(EntryId id, ByteView payload, const std::optional<AppendKey>& key,
+                     Completion<Result<EntryId>> done);
   void maybe_flush();
   void start_block();
   Task<void> upload(uint64_t block_index);
@@ -182,6 +192,7 @@ class LogWriter {
   Task<void> retry_pause(uint32_t attempt);
   [[nodiscard]] Status writer_status() const;
   InflightBlock* find_block(uint64_t block_index);
+  [[nodiscard]] uint64_t unacknowledged_entry_count() const;
 
   Env& env_;
   LogKeys keys_;
@@ -197,8 +208,7 @@ class LogWriter {
   EntryId next_entry_id_ = 0;      // the id the next append gets
   EntryId acknowledged_end_ = 0;   // every id below is acknowledged
   EntryId tail_published_end_ = 0;
-  std::deque<PendingEntry> buffer_;  // accepted, not yet in a block
-  uint64_t buffer_bytes_ = 0;
+  std::deque<UnsentBlock> unsent_;  // accepted, not yet sent; the back one is open
   std::deque<InflightBlock> inflight_;  // in block order
   uint64_t next_block_index_ = 0;
   // PUTs running: a slot is free while this is below inflight_blocks_max. A durable block that
