@@ -25,8 +25,9 @@ void append_le(Bytes& out, T value) {
 
 }  // namespace
 
-BlockBuilder::BlockBuilder(uint64_t capacity_bytes) {
+BlockBuilder::BlockBuilder(uint64_t capacity_bytes, Bytes recycled) : bytes_(std::move(recycled)) {
   WAL_ASSERT_LE(capacity_bytes, limits::block_size_bytes_max);
+  bytes_.clear();
   bytes_.reserve(std::max<uint64_t>(capacity_bytes, bf::header_size_bytes));
   bytes_.resize(bf::header_size_bytes);  // the placeholder finish() overwrites
   WAL_ASSERT_EQ(size_bytes(), bf::header_size_bytes);

@@ -27,8 +27,10 @@ namespace wal {
 class BlockBuilder {
  public:
   // Reserves `capacity_bytes` (at least the header), so entries up to that size are appended
-  // without moving the bytes already encoded.
-  explicit BlockBuilder(uint64_t capacity_bytes);
+  // without moving the bytes already encoded. `recycled`: a spent block's buffer to reuse (its
+  // contents are discarded); a fresh allocation of megabytes costs page faults, and with glibc
+  // a malloc_consolidate of every small free chunk, each time (bench/README.md).
+  explicit BlockBuilder(uint64_t capacity_bytes, Bytes recycled = {});
   BlockBuilder(BlockBuilder&&) noexcept = default;
   BlockBuilder& operator=(BlockBuilder&&) noexcept = default;
   BlockBuilder(const BlockBuilder&) = delete;

@@ -118,8 +118,8 @@ class LogWriter {
   // for a PUT slot, then at the back the open block, which takes new entries. Entries are
   // packed greedily in id order, so blocks are cut where cutting a queue of entries would cut.
   struct UnsentBlock {
-    explicit UnsentBlock(EntryId first, uint64_t capacity_bytes)
-        : first_entry_id(first), builder(capacity_bytes) {}
+    UnsentBlock(EntryId first, uint64_t capacity_bytes, Bytes recycled)
+        : first_entry_id(first), builder(capacity_bytes, std::move(recycled)) {}
     EntryId first_entry_id = 0;
     BlockBuilder builder;
     std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
@@ -145,8 +145,8 @@ class LogWriter {
     std::vector<AppendKey> keys;  // one per entry (producer 0: none), or empty: no keyed entry
     uint64_t payload_bytes = 0;   // the entries as appended, for back-pressure accounting
     // The block as stored; shared with the store while a PUT runs, so it is never copied.
-    // Released once durable: only retries and settle_existing read it.
-    SharedBytes encoded;
+    // Released once durable (only retries and settle_existing read it), to spare_buffers_.
+    std::shared_ptr<Bytes> encoded;
     ManifestBlock record;
     BlockState state = BlockState::uploading;
     std::optional<Error> error;  // when failed
@@ -183,6 +183,9 @@ class LogWriter {
   void fail_from(size_t inflight_index, const Error& error);
   void fail_writer(const Error& error, Outcome in_flight_outcome);
   void wake_next_append();
+  // A durable block's buffer, for the next block to reuse (when nobody else holds it).
+  void recycle_buffer(std::shared_ptr<Bytes> encoded);
+  [[nodiscard]] Bytes take_spare_buffer();
   Task<void> roll_segment();
   Task<Status> seal_and_open_next(bool open_next);
   Task<void> write_checkpoint();
@@ -228,7 +231,16 @@ class LogWriter {
   std::optional<Error> failure_;  // sticky: once set, every append fails with it
   uint64_t next_append_ticket_ = 0;     // back-pressure queue: tickets handed out
   uint64_t serving_append_ticket_ = 0;  // the ticket that may go next
-  std::map<uint64_t, Completion<bool>> append_waiters_;  // by ticket: appends waiting for space
+  struct AppendWaiter {
+    Completion<bool> turn;
+    uint64_t payload_bytes = 0;  // what it will add to inflight_bytes_
+  };
+  std::map<uint64_t, AppendWaiter> append_waiters_;  // by ticket: appends waiting for space
+  // Buffers of durable blocks, reused by the next blocks. Two: a block is cut about when an
+  // earlier one turns durable, so the pool rarely runs dry, and a writer keeps at most two
+  // blocks' worth of memory it is not using.
+  static constexpr size_t spare_buffers_max = 2;
+  std::vector<Bytes> spare_buffers_;
   Notify changed_;  // a block was acknowledged or failed, a checkpoint or roll finished
   WriterStats stats_;
   Scope scope_;  // last: destroyed first, so background tasks never outlive the members
