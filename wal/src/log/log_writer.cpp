@@ -71,17 +71,6 @@ void LogWriter::settle_key(const AppendKey& key, const Result<EntryId>& result) 
   pending_keys_.erase(pending);
 }
 
-void LogWriter::settle_key_quietly(const AppendKey& key, const Result<EntryId>& result,
-                                   std::vector<Completion<Result<EntryId>>>& resume) {
-  const auto pending = pending_keys_.find({key.producer_id, key.sequence});
-  WAL_ASSERT(pending != pending_keys_.end());
-  if (result.ok()) WAL_ASSERT_EQ(*result, pending->second.id);
-  for (Completion<Result<EntryId>>& joiner : pending->second.joiners) {
-    if (joiner.set_without_resume(result)) resume.push_back(std::move(joiner));
-  }
-  pending_keys_.erase(pending);
-}
-
 void LogWriter::settle_keys(const InflightBlock& block, size_t entry_index,
                             const Result<EntryId>& result) {
   if (block.keys.empty()) return;
@@ -151,7 +140,6 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
   }
   WAL_CO_TRY(writer_status());
   const EntryId id = next_entry_id_++;
-  Completion<Result<EntryId>> done(env_.executor);
   if (key) {
     const bool inserted =
         pending_keys_.emplace(std::pair{key->producer_id, key->sequence}, PendingKey{id, {}})
@@ -159,17 +147,18 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
     WAL_ASSERT(inserted);  // check_key found it fresh, with no suspension since
   }
   inflight_bytes_ += payload.size();
-  add_to_unsent(id, payload, key, done);
+  // (No structured binding: GCC 12 mishandles them across a co_await.)
+  std::pair<BlockOutcome, uint32_t> accepted = add_to_unsent(id, payload, key);
   // The bytes are in the block now. Freed at once rather than when the append completes, the
   // allocator hands them to the next payload (a cache-hot reuse) instead of holding thousands
   // of them until the block is acknowledged (bench/README.md, allocator churn).
   payload = Bytes{};
   maybe_flush();
-  co_return co_await done.wait();
+  co_return co_await accepted.first.wait(accepted.second);
 }
 
-void LogWriter::add_to_unsent(EntryId id, ByteView payload, const std::optional<AppendKey>& key,
-                              Completion<Result<EntryId>> done) {
+std::pair<BlockOutcome, uint32_t> LogWriter::add_to_unsent(EntryId id, ByteView payload,
+                                                           const std::optional<AppendKey>& key) {
   const bool keyed = key.has_value();
   bool fits = false;
   if (!unsent_.empty()) {
@@ -186,21 +175,23 @@ void LogWriter::add_to_unsent(EntryId id, ByteView payload, const std::optional<
     const uint64_t first_block_bytes = block_format::header_size_bytes +
                                        block_format::entry_length_size_bytes +
                                        block_format::entry_key_size_bytes + payload.size();
-    unsent_.emplace_back(id, std::max(options_.block_size_bytes_max, first_block_bytes),
+    unsent_.emplace_back(env_.executor, id,
+                         std::max(options_.block_size_bytes_max, first_block_bytes),
                          take_spare_buffer());
   }
   UnsentBlock& block = unsent_.back();
-  WAL_ASSERT_EQ(block.first_entry_id + block.waiters.size(), id);
+  WAL_ASSERT_EQ(block.first_entry_id + block.outcome.entry_count(), id);
   // The block's first key gives every entry a key slot (producer 0: none), as encode_block does.
   if (keyed || block.builder.entry_keys()) {
-    if (block.keys.empty()) block.keys.assign(block.waiters.size(), AppendKey{});
+    if (block.keys.empty()) block.keys.assign(block.outcome.entry_count(), AppendKey{});
     block.keys.push_back(key.value_or(AppendKey{}));
   }
   block.builder.add(payload, key);
-  block.waiters.push_back(std::move(done));
+  const uint32_t entry_index = block.outcome.add_entry();
   block.payload_bytes += payload.size();
-  WAL_ASSERT_EQ(block.builder.entry_count(), block.waiters.size());
+  WAL_ASSERT_EQ(block.builder.entry_count(), block.outcome.entry_count());
   WAL_ASSERT_EQ(block.builder.entry_keys(), !block.keys.empty());
+  return {block.outcome, entry_index};
 }
 
 void LogWriter::maybe_flush() {
@@ -224,14 +215,13 @@ void LogWriter::start_block() {
   unsent_.pop_front();
   const uint32_t entry_count = unsent.builder.entry_count();
   WAL_ASSERT_GT(entry_count, 0u);
-  WAL_ASSERT_EQ(unsent.waiters.size(), entry_count);
+  WAL_ASSERT_EQ(unsent.outcome.entry_count(), entry_count);
   WAL_ASSERT_EQ(unsent.first_entry_id, acknowledged_end_ + unacknowledged_entry_count());
-  InflightBlock block;
+  InflightBlock block{.outcome = std::move(unsent.outcome)};
   block.block_index = next_block_index_++;
   block.first_entry_id = unsent.first_entry_id;
   block.payload_bytes = unsent.payload_bytes;
   block.keys = std::move(unsent.keys);
-  block.waiters = std::move(unsent.waiters);
   BlockHeader header;
   header.log_id = keys_.log_id;
   header.segment_id = segment_.segment_id;
@@ -256,7 +246,7 @@ void LogWriter::start_block() {
 // Entries in blocks sent and not yet acknowledged.
 uint64_t LogWriter::unacknowledged_entry_count() const {
   uint64_t count = 0;
-  for (const InflightBlock& block : inflight_) count += block.waiters.size();
+  for (const InflightBlock& block : inflight_) count += block.outcome.entry_count();
   return count;
 }
 
@@ -425,23 +415,19 @@ void LogWriter::acknowledge_front_block() {
   WAL_ASSERT(block.state == BlockState::durable);
   WAL_ASSERT_EQ(block.first_entry_id, acknowledged_end_);
   const uint64_t payload_bytes = block.payload_bytes;
-  const size_t entry_count = block.waiters.size();
-  // Every appender of the block (and every duplicate that joined one) is woken from one
-  // post_each, in the order that one set() each would have woken them.
-  std::vector<Completion<Result<EntryId>>> resume;
-  resume.reserve(entry_count);
-  for (size_t i = 0; i < entry_count; ++i) {
+  const uint32_t entry_count = block.outcome.entry_count();
+  WAL_ASSERT_EQ(block.outcome.first_entry_id(), block.first_entry_id);
+  // Every appender of the block is woken from one post_each (resumes run later, so the keys
+  // recorded below are in place before anyone is answered).
+  const bool settled = block.outcome.settle(std::nullopt);
+  WAL_ASSERT(settled);
+  for (uint32_t i = 0; i < entry_count && !block.keys.empty(); ++i) {
+    if (block.keys[i].producer_id == 0) continue;
     const EntryId id = block.first_entry_id + i;
     // Recorded before anyone is answered, so a retry arriving next finds the key acknowledged.
-    const bool keyed = !block.keys.empty() && block.keys[i].producer_id != 0;
-    if (keyed) producers_.record(block.keys[i], id);
-    if (block.waiters[i].set_without_resume(id)) resume.push_back(std::move(block.waiters[i]));
-    if (keyed) settle_key_quietly(block.keys[i], id, resume);
+    producers_.record(block.keys[i], id);
+    settle_key(block.keys[i], id);
   }
-  const size_t resume_count = resume.size();  // read before the lambda takes the vector
-  env_.executor.post_each(resume_count, [resume = std::move(resume)](size_t index) mutable {
-    resume[index].resume_waiter();
-  });
   acknowledged_end_ += entry_count;
   segment_blocks_.push_back(block.record);
   WAL_ASSERT_GE(inflight_bytes_, payload_bytes);
@@ -489,10 +475,8 @@ Task<void> LogWriter::confirm_epoch_then_acknowledge() {
 void LogWriter::fail_from(size_t inflight_index, const Error& error) {
   for (size_t i = inflight_index; i < inflight_.size(); ++i) {
     InflightBlock& block = inflight_[i];
-    for (size_t entry = 0; entry < block.waiters.size(); ++entry) {
-      block.waiters[entry].set(error);
-      settle_keys(block, entry, error);
-    }
+    (void)block.outcome.settle(error);
+    for (size_t entry = 0; entry < block.keys.size(); ++entry) settle_keys(block, entry, error);
     if (block.state == BlockState::uploading) {
       WAL_ASSERT_GT(puts_running_, 0u);
       --puts_running_;  // its upload task sees the block gone and stops
@@ -511,11 +495,9 @@ void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   if (!failure_) failure_ = Error{error.code, Outcome::definite, error.message};
   fail_from(0, Error{error.code, in_flight_outcome, error.message});
   for (UnsentBlock& block : unsent_) {
-    for (size_t entry = 0; entry < block.waiters.size(); ++entry) {
-      block.waiters[entry].set(*failure_);
-      if (!block.keys.empty() && block.keys[entry].producer_id != 0) {
-        settle_key(block.keys[entry], *failure_);
-      }
+    (void)block.outcome.settle(*failure_);
+    for (const AppendKey& key : block.keys) {
+      if (key.producer_id != 0) settle_key(key, *failure_);
     }
   }
   unsent_.clear();
@@ -546,6 +528,7 @@ void LogWriter::wake_next_append() {
     if (turn.set_without_resume(true)) wake.push_back(std::move(turn));
   }
   WAL_ASSERT_LE(wake.size(), woken_count);
+  if (wake.empty()) return;  // the usual case for an append that just passed: nothing to post
   const size_t wake_count = wake.size();  // read before the lambda takes the vector
   env_.executor.post_each(wake_count, [wake = std::move(wake)](size_t index) mutable {
     wake[index].resume_waiter();

@@ -69,6 +69,7 @@
 #include "wal/format/append_key.h"
 #include "wal/format/block_builder.h"
 #include "wal/format/segment_manifest.h"
+#include "wal/log/block_outcome.h"
 #include "wal/log/keys.h"
 #include "wal/log/metadata.h"
 #include "wal/log/options.h"
@@ -118,11 +119,13 @@ class LogWriter {
   // for a PUT slot, then at the back the open block, which takes new entries. Entries are
   // packed greedily in id order, so blocks are cut where cutting a queue of entries would cut.
   struct UnsentBlock {
-    UnsentBlock(EntryId first, uint64_t capacity_bytes, Bytes recycled)
-        : first_entry_id(first), builder(capacity_bytes, std::move(recycled)) {}
+    UnsentBlock(Executor& executor, EntryId first, uint64_t capacity_bytes, Bytes recycled)
+        : first_entry_id(first),
+          builder(capacity_bytes, std::move(recycled)),
+          outcome(executor, first) {}
     EntryId first_entry_id = 0;
     BlockBuilder builder;
-    std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
+    BlockOutcome outcome;  // what its appends wait for, one slot per entry
     std::vector<AppendKey> keys;  // as InflightBlock::keys
     uint64_t payload_bytes = 0;
   };
@@ -139,9 +142,9 @@ class LogWriter {
   };
   enum class BlockState : uint8_t { uploading, durable, failed };
   struct InflightBlock {
+    BlockOutcome outcome;  // what its appends wait for, one slot per entry
     uint64_t block_index = 0;
     EntryId first_entry_id = 0;
-    std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
     std::vector<AppendKey> keys;  // one per entry (producer 0: none), or empty: no keyed entry
     uint64_t payload_bytes = 0;   // the entries as appended, for back-pressure accounting
     // The block as stored; shared with the store while a PUT runs, so it is never copied.
@@ -167,8 +170,9 @@ class LogWriter {
   Task<Status> load_producers(const SegmentMeta& sealed);
 
   // Encodes an accepted entry into the open block (opening one when it would not fit).
-  void add_to_unsent(EntryId id, ByteView payload, const std::optional<AppendKey>& key,
-                     Completion<Result<EntryId>> done);
+  // Returns the block's outcome and the entry's index in it, for the append to wait on.
+  std::pair<BlockOutcome, uint32_t> add_to_unsent(EntryId id, ByteView payload,
+                                                  const std::optional<AppendKey>& key);
   void maybe_flush();
   void start_block();
   Task<void> upload(uint64_t block_index);
@@ -177,9 +181,6 @@ class LogWriter {
   void advance_acknowledgements();
   Task<void> confirm_epoch_then_acknowledge();
   void acknowledge_front_block();
-  // Settles `key`'s joiners with `result` without resuming them (appended to `resume`).
-  void settle_key_quietly(const AppendKey& key, const Result<EntryId>& result,
-                          std::vector<Completion<Result<EntryId>>>& resume);
   void fail_from(size_t inflight_index, const Error& error);
   void fail_writer(const Error& error, Outcome in_flight_outcome);
   void wake_next_append();
