@@ -29,12 +29,29 @@ void CountingObjectStore::reset(uint64_t expected_block_bytes) {
 
 Task<Result<ObjectInfo>> CountingObjectStore::put(std::string key, Bytes body,
                                                   PutCondition condition) {
-  const bool block = is_block_key(key);
   const uint64_t body_bytes = body.size();
+  const std::string name = key;
+  Task<Result<ObjectInfo>> put = inner_.put(std::move(key), std::move(body), std::move(condition));
+  co_return co_await tally_put(name, body_bytes, std::move(put));
+}
+
+Task<Result<ObjectInfo>> CountingObjectStore::put_shared(std::string key, SharedBytes body,
+                                                         PutCondition condition) {
+  WAL_ASSERT(body != nullptr);
+  const uint64_t body_bytes = body->size();
+  const std::string name = key;
+  Task<Result<ObjectInfo>> put =
+      inner_.put_shared(std::move(key), std::move(body), std::move(condition));
+  co_return co_await tally_put(name, body_bytes, std::move(put));
+}
+
+Task<Result<ObjectInfo>> CountingObjectStore::tally_put(std::string_view key, uint64_t body_bytes,
+                                                        Task<Result<ObjectInfo>> put) {
+  const bool block = is_block_key(key);
   ++inflight_count_;
   tally_.inflight_max = std::max(tally_.inflight_max, inflight_count_);
   const SteadyClock::time_point started = SteadyClock::now();
-  Result<ObjectInfo> result = co_await inner_.put(std::move(key), std::move(body), condition);
+  Result<ObjectInfo> result = co_await std::move(put);
   const auto took = SteadyClock::now() - started;
   WAL_ASSERT_GT(inflight_count_, uint32_t{0});
   --inflight_count_;

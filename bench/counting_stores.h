@@ -45,6 +45,9 @@ class CountingObjectStore final : public ObjectStore {
   [[nodiscard]] const PutTally& tally() const { return tally_; }
 
   Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override;
+  // Forwarded as put_shared, so the inner store gets the shared bytes (no copy added here).
+  Task<Result<ObjectInfo>> put_shared(std::string key, SharedBytes body,
+                                      PutCondition condition) override;
   Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) override;
   Task<Result<ObjectInfo>> head(std::string key) override;
   Task<Result<ListPage>> list(std::string prefix, std::string continuation_token,
@@ -56,6 +59,10 @@ class CountingObjectStore final : public ObjectStore {
   ObjectStore& inner_;
   uint64_t expected_block_bytes_ = 0;
   std::chrono::steady_clock::time_point reset_at_ = std::chrono::steady_clock::now();
+  // Counts and times one PUT of `body_bytes`, whichever way it is sent.
+  Task<Result<ObjectInfo>> tally_put(std::string_view key, uint64_t body_bytes,
+                                     Task<Result<ObjectInfo>> put);
+
   uint32_t inflight_count_ = 0;
   PutTally tally_;
 };

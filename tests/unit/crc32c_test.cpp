@@ -81,6 +81,29 @@ TEST(crc32c, extend_at_every_split_equals_one_shot) {
   }
 }
 
+TEST(crc32c, combine_at_every_split_equals_one_shot) {
+  std::mt19937_64 prng(11);
+  const Bytes buffer = random_bytes(prng, 300);
+  const ByteView view(buffer);
+  const uint32_t whole = crc32c(view);
+  for (size_t split = 0; split <= buffer.size(); ++split) {
+    const uint32_t first = crc32c(view.first(split));
+    const uint32_t second = crc32c(view.subspan(split));
+    ASSERT_EQ(crc32c_combine(first, second, buffer.size() - split), whole) << "split " << split;
+  }
+}
+
+TEST(crc32c, combine_over_megabytes_and_empty_parts) {
+  std::mt19937_64 prng(12);
+  const Bytes header = random_bytes(prng, 60);
+  const Bytes payload = random_bytes(prng, (3u << 20) + 13);  // a 1 MiB-entry block's payload
+  Bytes joined = header;
+  joined.insert(joined.end(), payload.begin(), payload.end());
+  EXPECT_EQ(crc32c_combine(crc32c(header), crc32c(payload), payload.size()), crc32c(joined));
+  EXPECT_EQ(crc32c_combine(0x12345678u, 0, 0), 0x12345678u);         // b empty
+  EXPECT_EQ(crc32c_combine(0, crc32c(payload), payload.size()), crc32c(payload));  // a empty
+}
+
 TEST(crc32c, extend_of_zero_is_one_shot_and_empty_extend_is_identity) {
   const Bytes data = to_bytes("write-ahead log");
   EXPECT_EQ(crc32c_extend(0, data), crc32c(data));

@@ -17,6 +17,13 @@ void EventLoop::post(std::function<void()> fn) {
   wake_.notify_one();
 }
 
+void EventLoop::post_each(size_t count, std::function<void(size_t index)> fn) {
+  if (count == 0) return;
+  post([count, fn = std::move(fn)] {
+    for (size_t index = 0; index < count; ++index) fn(index);
+  });
+}
+
 TimePoint EventLoop::now() const {
   return TimePoint(std::chrono::duration_cast<Duration>(
       std::chrono::steady_clock::now().time_since_epoch()));

@@ -58,6 +58,23 @@ Task<Result<ObjectInfo>> LocalObjectStore::put(std::string key, Bytes body,
   co_return co_await pool_.run(std::move(job));
 }
 
+Task<Result<ObjectInfo>> LocalObjectStore::put_shared(std::string key, SharedBytes body,
+                                                      PutCondition condition) {
+  WAL_ASSERT(body != nullptr);
+  if (Status allowed = check_put(key, *body, condition); !allowed) {
+    co_return std::move(allowed).error();
+  }
+  // The job drops its reference before returning, so it is gone before the result reaches the
+  // loop (the interface promises the caller is the only owner again by then).
+  auto job = [directory = directory_, key = std::move(key), body = std::move(body),
+              condition = std::move(condition)]() mutable {
+    Result<ObjectInfo> put = directory->put(key, *body, condition);
+    body.reset();
+    return put;
+  };
+  co_return co_await pool_.run(std::move(job));
+}
+
 Task<Result<ObjectData>> LocalObjectStore::get(std::string key, std::optional<ByteRange> range) {
   if (Status key_ok = check_object_key(key); !key_ok) co_return std::move(key_ok).error();
   if (range && range->length == 0) co_return make_error(Errc::invalid_argument, "empty range");

@@ -40,6 +40,44 @@ constexpr SliceTables slice_tables = make_slice_tables();
 static_assert(slice_tables[0][1] == 0xF26B8303u);  // first entries of the published table
 static_assert(slice_tables[0][128] == polynomial_reflected);
 
+// Multiplies two polynomials modulo the CRC polynomial, in the CRC's reflected bit order (bit 31
+// holds x^0). Both are at most degree 31, so 32 steps always finish.
+constexpr uint32_t multiply_modulo(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t bit = 1u << 31; bit != 0; bit >>= 1) {
+    if ((a & bit) != 0) product ^= b;
+    b = (b & 1u) != 0 ? (b >> 1) ^ polynomial_reflected : b >> 1;
+  }
+  return product;
+}
+
+constexpr uint32_t x_power_0 = 1u << 31;  // the polynomial 1, reflected
+constexpr uint32_t x_power_1 = 1u << 30;  // the polynomial x
+
+// squares[k] = x^(2^k) mod P, for k = 0..66: a byte count is 64 bits, and 2^3 bits a byte.
+constexpr size_t squares_count = 64 + 3;
+constexpr std::array<uint32_t, squares_count> make_squares() {
+  std::array<uint32_t, squares_count> squares{};
+  uint32_t power = x_power_1;
+  for (uint32_t& square : squares) {
+    square = power;
+    power = multiply_modulo(power, power);
+  }
+  return squares;
+}
+constexpr std::array<uint32_t, squares_count> squares = make_squares();
+static_assert(multiply_modulo(x_power_0, 0x12345678u) == 0x12345678u);  // 1 * b == b
+
+// x^(8 * size_bytes) mod P: what appending size_bytes bytes multiplies a CRC register by.
+uint32_t x_power_bytes(uint64_t size_bytes) {
+  uint32_t power = x_power_0;
+  for (size_t k = 3; size_bytes != 0; size_bytes >>= 1, ++k) {  // 2^3 bits per byte
+    WAL_ASSERT_LT(k, squares.size());
+    if ((size_bytes & 1u) != 0) power = multiply_modulo(squares[k], power);
+  }
+  return power;
+}
+
 // Works on the inverted register (state = ~crc); callers invert on the way in and out.
 uint32_t software_update(uint32_t state, const std::byte* data, size_t size_bytes) {
   const auto& t = slice_tables;
@@ -122,5 +160,12 @@ uint32_t crc32c_extend(uint32_t crc, ByteView bytes) {
 }
 
 uint32_t crc32c(ByteView bytes) { return crc32c_extend(0, bytes); }
+
+// The register after a ++ b is the register after a, shifted over b's bits, xor b's own
+// register; the pre- and post-inversions cancel out in that sum (as in zlib's crc32_combine).
+uint32_t crc32c_combine(uint32_t crc_first, uint32_t crc_second, uint64_t second_size_bytes) {
+  if (second_size_bytes == 0) return crc_first;
+  return multiply_modulo(x_power_bytes(second_size_bytes), crc_first) ^ crc_second;
+}
 
 }  // namespace wal

@@ -18,6 +18,7 @@ LogWriter::LogWriter(Env& env, LogKeys keys, WriterOptions options)
   WAL_ASSERT(env.object_store != nullptr);
   WAL_ASSERT(env.meta_store != nullptr);
   WAL_ASSERT(options_.inflight_blocks_max > 0);
+  WAL_ASSERT(options_.unacknowledged_blocks_max >= options_.inflight_blocks_max);
   WAL_ASSERT(options_.block_size_bytes_max <= limits::block_size_bytes_max);
 }
 
@@ -127,7 +128,7 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
                        (inflight_bytes_ > 0 &&
                         inflight_bytes_ + payload.size() > options_.inflight_bytes_max))) {
     Completion<bool> turn(env_.executor);
-    append_waiters_.insert_or_assign(ticket, turn);
+    append_waiters_.insert_or_assign(ticket, AppendWaiter{turn, payload.size()});
     (void)co_await turn.wait();
   }
   ++serving_append_ticket_;
@@ -141,7 +142,6 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
   }
   WAL_CO_TRY(writer_status());
   const EntryId id = next_entry_id_++;
-  Completion<Result<EntryId>> done(env_.executor);
   if (key) {
     const bool inserted =
         pending_keys_.emplace(std::pair{key->producer_id, key->sequence}, PendingKey{id, {}})
@@ -149,15 +149,57 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
     WAL_ASSERT(inserted);  // check_key found it fresh, with no suspension since
   }
   inflight_bytes_ += payload.size();
-  buffer_bytes_ += payload.size();
-  buffer_.push_back(PendingEntry{id, std::move(payload), done, key});
+  // (No structured binding: GCC 12 mishandles them across a co_await.)
+  std::pair<BlockOutcome, uint32_t> accepted = add_to_unsent(id, payload, key);
+  // The bytes are in the block now. Freed at once rather than when the append completes, the
+  // allocator hands them to the next payload (a cache-hot reuse) instead of holding thousands
+  // of them until the block is acknowledged (bench/README.md, allocator churn).
+  payload = Bytes{};
   maybe_flush();
-  co_return co_await done.wait();
+  co_return co_await accepted.first.wait(accepted.second);
+}
+
+std::pair<BlockOutcome, uint32_t> LogWriter::add_to_unsent(EntryId id, ByteView payload,
+                                                           const std::optional<AppendKey>& key) {
+  const bool keyed = key.has_value();
+  bool fits = false;
+  if (!unsent_.empty()) {
+    const BlockBuilder& open = unsent_.back().builder;
+    WAL_ASSERT_GT(open.entry_count(), 0u);
+    // Blocks stay within block_size_bytes_max, except that a block always takes its first
+    // entry (an entry may exceed the block size; it is never split).
+    fits = open.size_bytes_with(payload.size(), keyed) <= options_.block_size_bytes_max &&
+           open.entry_count() < limits::block_entry_count_max;
+  }
+  if (!fits) {
+    // Reserved whole: under load the block fills, and growing it would copy it again. Memory:
+    // only unsent and uploading blocks hold a buffer (a durable one releases it).
+    const uint64_t first_block_bytes = block_format::header_size_bytes +
+                                       block_format::entry_length_size_bytes +
+                                       block_format::entry_key_size_bytes + payload.size();
+    unsent_.emplace_back(env_.executor, id,
+                         std::max(options_.block_size_bytes_max, first_block_bytes),
+                         take_spare_buffer());
+  }
+  UnsentBlock& block = unsent_.back();
+  WAL_ASSERT_EQ(block.first_entry_id + block.outcome.entry_count(), id);
+  // The block's first key gives every entry a key slot (producer 0: none), as encode_block does.
+  if (keyed || block.builder.entry_keys()) {
+    if (block.keys.empty()) block.keys.assign(block.outcome.entry_count(), AppendKey{});
+    block.keys.push_back(key.value_or(AppendKey{}));
+  }
+  block.builder.add(payload, key);
+  const uint32_t entry_index = block.outcome.add_entry();
+  block.payload_bytes += payload.size();
+  WAL_ASSERT_EQ(block.builder.entry_count(), block.outcome.entry_count());
+  WAL_ASSERT_EQ(block.builder.entry_keys(), !block.keys.empty());
+  return {block.outcome, entry_index};
 }
 
 void LogWriter::maybe_flush() {
-  while (!buffer_.empty() && !rolling_ && !failure_ &&
-         inflight_.size() < options_.inflight_blocks_max) {
+  while (!unsent_.empty() && !rolling_ && !failure_ &&
+         puts_running_ < options_.inflight_blocks_max &&
+         inflight_.size() < options_.unacknowledged_blocks_max) {
     if (segment_bytes_ >= options_.segment_size_bytes_max) {
       rolling_ = true;
       scope_.spawn(roll_segment());
@@ -167,62 +209,47 @@ void LogWriter::maybe_flush() {
   }
 }
 
-// Cuts the next block from the front of the buffer and starts its upload.
+// Sends the oldest unsent block (the open one if no full one waits): stamps its header, which
+// names the current segment and time, and starts its upload.
 void LogWriter::start_block() {
-  WAL_ASSERT(!buffer_.empty());
-  std::vector<ByteView> entries;
-  uint64_t payload_bytes = 0;
-  bool entry_keys = false;  // one keyed entry gives every entry of the block a key prefix
-  size_t taken = 0;
-  for (const PendingEntry& entry : buffer_) {
-    const bool keyed = entry_keys || entry.key.has_value();
-    const uint64_t per_entry_bytes =
-        block_format::entry_length_size_bytes + (keyed ? block_format::entry_key_size_bytes : 0);
-    const uint64_t block_bytes = block_format::header_size_bytes +
-                                 (taken + 1) * per_entry_bytes + payload_bytes +
-                                 entry.payload.size();
-    const bool full = block_bytes > options_.block_size_bytes_max ||
-                      entries.size() >= limits::block_entry_count_max;
-    if (taken > 0 && full) break;
-    entries.push_back(entry.payload);
-    payload_bytes += entry.payload.size();
-    entry_keys = keyed;
-    ++taken;
-  }
-  InflightBlock block;
-  block.payload_bytes = payload_bytes;
-  if (entry_keys) {
-    block.keys.reserve(taken);
-    for (size_t i = 0; i < taken; ++i) {
-      block.keys.push_back(buffer_[i].key.value_or(AppendKey{}));
-    }
-  }
+  WAL_ASSERT(!unsent_.empty());
+  UnsentBlock unsent = std::move(unsent_.front());
+  unsent_.pop_front();
+  const uint32_t entry_count = unsent.builder.entry_count();
+  WAL_ASSERT_GT(entry_count, 0u);
+  WAL_ASSERT_EQ(unsent.outcome.entry_count(), entry_count);
+  WAL_ASSERT_EQ(unsent.first_entry_id, acknowledged_end_ + unacknowledged_entry_count());
+  InflightBlock block{.outcome = std::move(unsent.outcome)};
   block.block_index = next_block_index_++;
-  block.first_entry_id = buffer_.front().id;
+  block.first_entry_id = unsent.first_entry_id;
+  block.payload_bytes = unsent.payload_bytes;
+  block.keys = std::move(unsent.keys);
   BlockHeader header;
   header.log_id = keys_.log_id;
   header.segment_id = segment_.segment_id;
   header.first_entry_id = block.first_entry_id;
-  header.entry_count = static_cast<uint32_t>(taken);
+  header.entry_count = entry_count;
   header.writer_epoch = epoch_;
   header.created_unix_ms = env_.clock.unix_time_ms();
-  header.entry_keys = entry_keys;
-  block.encoded = encode_block(header, entries, block.keys);
-  WAL_ASSERT_EQ(block.encoded.size(), encoded_block_size_bytes(entries, entry_keys));
-  Result<BlockFrame> frame = decode_block_frame(block.encoded);
+  header.entry_keys = unsent.builder.entry_keys();
+  block.encoded = std::make_shared<Bytes>(std::move(unsent.builder).finish(header));
+  Result<BlockFrame> frame = decode_block_frame(*block.encoded);
   WAL_ASSERT(frame.ok());  // we just encoded it
+  WAL_ASSERT_EQ(frame->size_bytes(), block.encoded->size());
   block.record = manifest_block_for(static_cast<uint32_t>(block.block_index), *frame);
-  for (size_t i = 0; i < taken; ++i) {
-    PendingEntry& entry = buffer_.front();
-    WAL_ASSERT_EQ(entry.id, block.first_entry_id + i);
-    buffer_bytes_ -= entry.payload.size();
-    block.waiters.push_back(entry.done);
-    buffer_.pop_front();
-  }
-  segment_bytes_ += block.encoded.size();
+  segment_bytes_ += block.encoded->size();
   const uint64_t block_index = block.block_index;
   inflight_.push_back(std::move(block));
+  ++puts_running_;
+  WAL_ASSERT_LE(puts_running_, options_.inflight_blocks_max);
   scope_.spawn(upload(block_index));
+}
+
+// Entries in blocks sent and not yet acknowledged.
+uint64_t LogWriter::unacknowledged_entry_count() const {
+  uint64_t count = 0;
+  for (const InflightBlock& block : inflight_) count += block.outcome.entry_count();
+  return count;
 }
 
 LogWriter::InflightBlock* LogWriter::find_block(uint64_t block_index) {
@@ -272,7 +299,8 @@ Task<Status> LogWriter::settle_existing(uint64_t block_index) {
   }
   const InflightBlock* block = find_block(block_index);
   if (block == nullptr) co_return make_error(Errc::closed, "writer failed while settling " + key);
-  if (found->body == block->encoded) co_return Status{};
+  WAL_ASSERT(block->encoded != nullptr);  // kept while uploading
+  if (found->body == *block->encoded) co_return Status{};
   co_return make_error(Errc::fenced, key + " holds another writer's block");
 }
 
@@ -283,16 +311,20 @@ Task<void> LogWriter::upload(uint64_t block_index) {
     if (block == nullptr || block->state != BlockState::uploading) co_return;
     if (env_.faults.bug(SimBug::ack_before_put) && attempt == 0) {
       // Planted bug: acknowledge first, upload later.
+      SharedBytes bytes = std::move(block->encoded);
+      WAL_ASSERT_GT(puts_running_, 0u);
+      --puts_running_;
       block->state = BlockState::durable;
       advance_acknowledgements();
-      scope_.spawn([](ObjectStore& store, std::string k, Bytes bytes) -> Task<void> {
-        (void)co_await store.put(std::move(k), std::move(bytes), PutCondition::create_only());
-      }(*env_.object_store, key, block->encoded));
+      scope_.spawn([](ObjectStore& store, std::string k, SharedBytes body) -> Task<void> {
+        (void)co_await store.put_shared(std::move(k), std::move(body),
+                                        PutCondition::create_only());
+      }(*env_.object_store, key, std::move(bytes)));
       co_return;
     }
     ++stats_.put_attempts;
-    Result<ObjectInfo> put =
-        co_await env_.object_store->put(key, block->encoded, PutCondition::create_only());
+    Result<ObjectInfo> put = co_await env_.object_store->put_shared(key, block->encoded,
+                                                                    PutCondition::create_only());
     block = find_block(block_index);
     if (block == nullptr || block->state != BlockState::uploading) co_return;
     if (put.ok()) {
@@ -341,8 +373,11 @@ Task<void> LogWriter::retry_pause(uint32_t attempt) {
 void LogWriter::on_block_done(uint64_t block_index, Status status) {
   InflightBlock* block = find_block(block_index);
   if (block == nullptr || block->state != BlockState::uploading) return;
+  WAL_ASSERT_GT(puts_running_, 0u);
+  --puts_running_;  // its slot is free even while it waits for an earlier block
   if (status.ok()) {
     block->state = BlockState::durable;
+    recycle_buffer(std::move(block->encoded));  // durable: no retry or settle reads it again
     ++stats_.blocks_put;
   } else {
     block->state = BlockState::failed;
@@ -382,14 +417,20 @@ void LogWriter::acknowledge_front_block() {
   WAL_ASSERT(block.state == BlockState::durable);
   WAL_ASSERT_EQ(block.first_entry_id, acknowledged_end_);
   const uint64_t payload_bytes = block.payload_bytes;
-  for (size_t i = 0; i < block.waiters.size(); ++i) {
+  const uint32_t entry_count = block.outcome.entry_count();
+  WAL_ASSERT_EQ(block.outcome.first_entry_id(), block.first_entry_id);
+  // Every appender of the block is woken from one post_each (resumes run later, so the keys
+  // recorded below are in place before anyone is answered).
+  const bool settled = block.outcome.settle(std::nullopt);
+  WAL_ASSERT(settled);
+  for (uint32_t i = 0; i < entry_count && !block.keys.empty(); ++i) {
+    if (block.keys[i].producer_id == 0) continue;
     const EntryId id = block.first_entry_id + i;
     // Recorded before anyone is answered, so a retry arriving next finds the key acknowledged.
-    if (!block.keys.empty() && block.keys[i].producer_id != 0) producers_.record(block.keys[i], id);
-    block.waiters[i].set(id);
-    settle_keys(block, i, id);
+    producers_.record(block.keys[i], id);
+    settle_key(block.keys[i], id);
   }
-  acknowledged_end_ += block.waiters.size();
+  acknowledged_end_ += entry_count;
   segment_blocks_.push_back(block.record);
   WAL_ASSERT_GE(inflight_bytes_, payload_bytes);
   inflight_bytes_ -= payload_bytes;
@@ -436,9 +477,11 @@ Task<void> LogWriter::confirm_epoch_then_acknowledge() {
 void LogWriter::fail_from(size_t inflight_index, const Error& error) {
   for (size_t i = inflight_index; i < inflight_.size(); ++i) {
     InflightBlock& block = inflight_[i];
-    for (size_t entry = 0; entry < block.waiters.size(); ++entry) {
-      block.waiters[entry].set(error);
-      settle_keys(block, entry, error);
+    (void)block.outcome.settle(error);
+    for (size_t entry = 0; entry < block.keys.size(); ++entry) settle_keys(block, entry, error);
+    if (block.state == BlockState::uploading) {
+      WAL_ASSERT_GT(puts_running_, 0u);
+      --puts_running_;  // its upload task sees the block gone and stops
     }
     block.state = BlockState::failed;
   }
@@ -453,25 +496,61 @@ void LogWriter::fail_from(size_t inflight_index, const Error& error) {
 void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   if (!failure_) failure_ = Error{error.code, Outcome::definite, error.message};
   fail_from(0, Error{error.code, in_flight_outcome, error.message});
-  for (PendingEntry& entry : buffer_) {
-    entry.done.set(*failure_);
-    if (entry.key) settle_key(*entry.key, *failure_);
+  for (UnsentBlock& block : unsent_) {
+    (void)block.outcome.settle(*failure_);
+    for (const AppendKey& key : block.keys) {
+      if (key.producer_id != 0) settle_key(key, *failure_);
+    }
   }
-  buffer_.clear();
-  buffer_bytes_ = 0;
+  unsent_.clear();
   inflight_bytes_ = 0;
-  std::map<uint64_t, Completion<bool>> waiters = std::move(append_waiters_);
+  std::map<uint64_t, AppendWaiter> waiters = std::move(append_waiters_);
   append_waiters_.clear();
-  for (auto& [ticket, turn] : waiters) turn.set(true);  // each sees failure_ and returns
+  for (auto& [ticket, waiter] : waiters) waiter.turn.set(true);  // each sees failure_, returns
   changed_.notify_all();
 }
 
+// Wakes the serving ticket, and with it the tickets right after it whose entries fit into the
+// space left too, all from one executor turn: when a block is acknowledged, the thousands of
+// appends it frees room for pass in one go instead of waking each other one post at a time.
+// Each woken append checks again; one that does not fit waits again under its ticket.
 void LogWriter::wake_next_append() {
-  const auto next = append_waiters_.find(serving_append_ticket_);
-  if (next == append_waiters_.end()) return;
-  Completion<bool> turn = next->second;
-  append_waiters_.erase(next);
-  turn.set(true);
+  std::vector<Completion<bool>> wake;
+  uint64_t woken_count = 0;
+  uint64_t bytes_after = inflight_bytes_;
+  for (auto next = append_waiters_.find(serving_append_ticket_);
+       next != append_waiters_.end() && next->first == serving_append_ticket_ + woken_count;) {
+    const uint64_t payload_bytes = next->second.payload_bytes;
+    const bool fits = bytes_after == 0 || bytes_after + payload_bytes <= options_.inflight_bytes_max;
+    if (woken_count > 0 && !fits) break;  // the serving ticket is woken anyway, as before
+    bytes_after += payload_bytes;
+    ++woken_count;
+    Completion<bool> turn = std::move(next->second.turn);
+    next = append_waiters_.erase(next);
+    if (turn.set_without_resume(true)) wake.push_back(std::move(turn));
+  }
+  WAL_ASSERT_LE(wake.size(), woken_count);
+  if (wake.empty()) return;  // the usual case for an append that just passed: nothing to post
+  const size_t wake_count = wake.size();  // read before the lambda takes the vector
+  env_.executor.post_each(wake_count, [wake = std::move(wake)](size_t index) mutable {
+    wake[index].resume_waiter();
+  });
+}
+
+void LogWriter::recycle_buffer(std::shared_ptr<Bytes> encoded) {
+  WAL_ASSERT(encoded != nullptr);
+  // Stores release their reference before a PUT completes (ObjectStore::put_shared), so this
+  // holds unless a planted-bug path still sends it.
+  if (encoded.use_count() != 1 || spare_buffers_.size() >= spare_buffers_max) return;
+  spare_buffers_.push_back(std::move(*encoded));
+  WAL_ASSERT_LE(spare_buffers_.size(), spare_buffers_max);
+}
+
+Bytes LogWriter::take_spare_buffer() {
+  if (spare_buffers_.empty()) return {};
+  Bytes buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
 }
 
 }  // namespace wal

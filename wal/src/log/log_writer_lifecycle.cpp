@@ -364,7 +364,7 @@ Task<void> LogWriter::age_timer(SegmentId segment_id, TimePoint roll_at) {
 Task<Status> LogWriter::close() {
   if (closing_) co_return make_error(Errc::closed, "close() called twice");
   closing_ = true;
-  while (!failure_ && (rolling_ || !buffer_.empty() || !inflight_.empty() ||
+  while (!failure_ && (rolling_ || !unsent_.empty() || !inflight_.empty() ||
                        checkpoint_running_ || confirm_running_)) {
     maybe_flush();
     co_await changed_.wait();

@@ -8,6 +8,8 @@
 //  - wait() returns an awaitable; if the waiting frame is destroyed first (a crash, a destroyed
 //    Scope), the awaitable unregisters itself and a later set() resumes nothing.
 //  - Copies share one state, so a producer keeps a copy after handing one to the waiter.
+//  - set_without_resume() + resume_waiter() split set() in two, so a producer that completes
+//    many at once can resume them all from one executor callback (Executor::post_each).
 
 #include <coroutine>
 #include <memory>
@@ -43,6 +45,24 @@ class Completion {
       });
     }
     return true;
+  }
+
+  // Stores the value as set() does but resumes nothing. True when a coroutine waits: the caller
+  // must then call resume_waiter() from a later executor callback (never from inside this one's
+  // caller, which may be the waiter's own stack). False when the value was already set (the new
+  // one is ignored) or nobody waits yet (a later wait() finds the value without suspending).
+  [[nodiscard]] bool set_without_resume(T value) {
+    if (state_->value.has_value()) return false;
+    state_->value.emplace(std::move(value));
+    return static_cast<bool>(state_->waiter);
+  }
+
+  // Resumes the coroutine waiting for the value, if it still waits (its frame may have been
+  // destroyed since: then it unregistered itself and nothing runs). Precondition: set.
+  void resume_waiter() {
+    WAL_ASSERT(state_->value.has_value());
+    std::coroutine_handle<> waiter = std::exchange(state_->waiter, {});
+    if (waiter) waiter.resume();
   }
 
   auto wait() {

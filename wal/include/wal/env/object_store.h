@@ -17,6 +17,7 @@
 // Threading: calls are made on the node's executor; results complete there.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,6 +94,10 @@ inline constexpr size_t list_page_keys_max = 1000;    // S3 ListObjectsV2 page s
   return {};
 }
 
+// Bytes several owners read and nobody changes: a block the writer keeps for retries while a
+// store sends it, without a copy.
+using SharedBytes = std::shared_ptr<const Bytes>;
+
 struct PutCondition {
   enum class Kind : uint8_t {
     none,           // overwrite freely
@@ -141,6 +146,18 @@ class ObjectStore {
   // definite, nothing changed. too_large: body over the limit. invalid_argument: bad key, or
   // if_match with an empty etag.
   virtual Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) = 0;
+
+  // put() of `*body` (non-null), for a caller that keeps the bytes too (to retry, or to compare
+  // what it finds after already_exists). Same semantics and errors. The store only reads the
+  // bytes, and releases its reference before the call completes, so once the result is in the
+  // caller is again the only owner. The default copies the body into put(); a store that can
+  // send from shared bytes (LocalObjectStore) overrides it, which saves copying a whole block
+  // on the caller's executor for every PUT (bench/README.md, fix B).
+  virtual Task<Result<ObjectInfo>> put_shared(std::string key, SharedBytes body,
+                                              PutCondition condition) {
+    WAL_ASSERT(body != nullptr);
+    return put(std::move(key), Bytes(*body), std::move(condition));
+  }
 
   // Reads the whole object, or `range`. not_found: no such key (definite).
   // out_of_range: range.offset >= size (S3 416), except that offset 0 of an empty object is ok.

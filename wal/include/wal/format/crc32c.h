@@ -27,6 +27,12 @@ namespace wal {
 [[nodiscard]] uint32_t crc32c_software(ByteView bytes);
 [[nodiscard]] uint32_t crc32c_software_extend(uint32_t crc, ByteView bytes);
 
+// crc32c_combine(crc32c(a), crc32c(b), b.size()) == crc32c(a ++ b), without reading a or b:
+// O(log b.size()) work. Lets a writer checksum a block's entries as they arrive and its header
+// only when the block is sent, yet store the CRC of header ++ entries.
+[[nodiscard]] uint32_t crc32c_combine(uint32_t crc_first, uint32_t crc_second,
+                                      uint64_t second_size_bytes);
+
 // True when this CPU has the SSE4.2 crc32 instruction (always false off x86-64).
 [[nodiscard]] bool crc32c_hardware_available();
 // The SSE4.2 path. Precondition: crc32c_hardware_available() (asserted).

@@ -67,7 +67,9 @@
 #include "wal/async/scope.h"
 #include "wal/env/env.h"
 #include "wal/format/append_key.h"
+#include "wal/format/block_builder.h"
 #include "wal/format/segment_manifest.h"
+#include "wal/log/block_outcome.h"
 #include "wal/log/keys.h"
 #include "wal/log/metadata.h"
 #include "wal/log/options.h"
@@ -113,11 +115,19 @@ class LogWriter {
   [[nodiscard]] const ProducerTable& producers() const { return producers_; }
 
  private:
-  struct PendingEntry {
-    EntryId id;
-    Bytes payload;
-    Completion<Result<EntryId>> done;
-    std::optional<AppendKey> key;
+  // Accepted entries not sent yet, already encoded (BlockBuilder): blocks that are full and wait
+  // for a PUT slot, then at the back the open block, which takes new entries. Entries are
+  // packed greedily in id order, so blocks are cut where cutting a queue of entries would cut.
+  struct UnsentBlock {
+    UnsentBlock(Executor& executor, EntryId first, uint64_t capacity_bytes, Bytes recycled)
+        : first_entry_id(first),
+          builder(capacity_bytes, std::move(recycled)),
+          outcome(executor, first) {}
+    EntryId first_entry_id = 0;
+    BlockBuilder builder;
+    BlockOutcome outcome;  // what its appends wait for, one slot per entry
+    std::vector<AppendKey> keys;  // as InflightBlock::keys
+    uint64_t payload_bytes = 0;
   };
   // A keyed append accepted but not acknowledged; duplicates wait on `joiners`.
   struct PendingKey {
@@ -132,12 +142,14 @@ class LogWriter {
   };
   enum class BlockState : uint8_t { uploading, durable, failed };
   struct InflightBlock {
+    BlockOutcome outcome;  // what its appends wait for, one slot per entry
     uint64_t block_index = 0;
     EntryId first_entry_id = 0;
-    std::vector<Completion<Result<EntryId>>> waiters;  // one per entry, in id order
     std::vector<AppendKey> keys;  // one per entry (producer 0: none), or empty: no keyed entry
     uint64_t payload_bytes = 0;   // the entries as appended, for back-pressure accounting
-    Bytes encoded;
+    // The block as stored; shared with the store while a PUT runs, so it is never copied.
+    // Released once durable (only retries and settle_existing read it), to spare_buffers_.
+    std::shared_ptr<Bytes> encoded;
     ManifestBlock record;
     BlockState state = BlockState::uploading;
     std::optional<Error> error;  // when failed
@@ -157,6 +169,10 @@ class LogWriter {
   void settle_keys(const InflightBlock& block, size_t entry_index, const Result<EntryId>& result);
   Task<Status> load_producers(const SegmentMeta& sealed);
 
+  // Encodes an accepted entry into the open block (opening one when it would not fit).
+  // Returns the block's outcome and the entry's index in it, for the append to wait on.
+  std::pair<BlockOutcome, uint32_t> add_to_unsent(EntryId id, ByteView payload,
+                                                  const std::optional<AppendKey>& key);
   void maybe_flush();
   void start_block();
   Task<void> upload(uint64_t block_index);
@@ -168,6 +184,9 @@ class LogWriter {
   void fail_from(size_t inflight_index, const Error& error);
   void fail_writer(const Error& error, Outcome in_flight_outcome);
   void wake_next_append();
+  // A durable block's buffer, for the next block to reuse (when nobody else holds it).
+  void recycle_buffer(std::shared_ptr<Bytes> encoded);
+  [[nodiscard]] Bytes take_spare_buffer();
   Task<void> roll_segment();
   Task<Status> seal_and_open_next(bool open_next);
   Task<void> write_checkpoint();
@@ -177,6 +196,7 @@ class LogWriter {
   Task<void> retry_pause(uint32_t attempt);
   [[nodiscard]] Status writer_status() const;
   InflightBlock* find_block(uint64_t block_index);
+  [[nodiscard]] uint64_t unacknowledged_entry_count() const;
 
   Env& env_;
   LogKeys keys_;
@@ -192,10 +212,12 @@ class LogWriter {
   EntryId next_entry_id_ = 0;      // the id the next append gets
   EntryId acknowledged_end_ = 0;   // every id below is acknowledged
   EntryId tail_published_end_ = 0;
-  std::deque<PendingEntry> buffer_;  // accepted, not yet in a block
-  uint64_t buffer_bytes_ = 0;
+  std::deque<UnsentBlock> unsent_;  // accepted, not yet sent; the back one is open
   std::deque<InflightBlock> inflight_;  // in block order
   uint64_t next_block_index_ = 0;
+  // PUTs running: a slot is free while this is below inflight_blocks_max. A durable block that
+  // waits for an earlier one to be acknowledged no longer holds a slot.
+  uint32_t puts_running_ = 0;
   uint64_t inflight_bytes_ = 0;  // buffered + uploading
   ProducerTable producers_;      // acknowledged and recovered keys
   std::map<std::pair<uint64_t, uint64_t>, PendingKey> pending_keys_;  // (producer, sequence)
@@ -210,7 +232,16 @@ class LogWriter {
   std::optional<Error> failure_;  // sticky: once set, every append fails with it
   uint64_t next_append_ticket_ = 0;     // back-pressure queue: tickets handed out
   uint64_t serving_append_ticket_ = 0;  // the ticket that may go next
-  std::map<uint64_t, Completion<bool>> append_waiters_;  // by ticket: appends waiting for space
+  struct AppendWaiter {
+    Completion<bool> turn;
+    uint64_t payload_bytes = 0;  // what it will add to inflight_bytes_
+  };
+  std::map<uint64_t, AppendWaiter> append_waiters_;  // by ticket: appends waiting for space
+  // Buffers of durable blocks, reused by the next blocks. Two: a block is cut about when an
+  // earlier one turns durable, so the pool rarely runs dry, and a writer keeps at most two
+  // blocks' worth of memory it is not using.
+  static constexpr size_t spare_buffers_max = 2;
+  std::vector<Bytes> spare_buffers_;
   Notify changed_;  // a block was acknowledged or failed, a checkpoint or roll finished
   WriterStats stats_;
   Scope scope_;  // last: destroyed first, so background tasks never outlive the members

@@ -36,6 +36,13 @@ struct WriterOptions {
   // PUTs in flight at once. With none in flight a block is sent at once (no timer); under load
   // entries collect while these are busy, which is the group commit.
   uint32_t inflight_blocks_max = 4;
+  // Blocks sent and not yet acknowledged: running PUTs plus durable blocks waiting for an
+  // earlier one (acknowledgements are in order). A durable block frees its PUT slot, so one slow
+  // PUT does not idle the other slots; this bounds how far they run ahead of it, and with it
+  // how many landed blocks recovery may probe past the last checkpoint. 16: four times
+  // inflight_blocks_max, about three round trips of the other slots while one PUT straggles.
+  // At least inflight_blocks_max. Memory stays bounded by inflight_bytes_max.
+  uint32_t unacknowledged_blocks_max = 16;
   // Back-pressure: append() waits while this many bytes are buffered or uploading.
   uint64_t inflight_bytes_max = 64ull << 20;
   // Segment roll triggers (also for an idle log: a timer checks the age).

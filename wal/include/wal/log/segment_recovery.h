@@ -5,7 +5,7 @@
 //  1. Start from the segment's last checkpoint (SegmentMeta.checkpoint_*): blocks below it are
 //     known acknowledged. Read the checkpoint manifest for their records.
 //  2. Probe forward block by block with a ranged GET of the header (never a full scan): at most
-//     checkpoint_interval_blocks + inflight_blocks_max probes.
+//     checkpoint_interval_blocks + unacknowledged_blocks_max probes.
 //  3. fence_object mode: at the first missing key put a fence object, create-only. If the old
 //     writer's block got there first (already_exists), it is data: keep probing. Once the fence
 //     stands, the old writer can never acknowledge anything at or after it (it acknowledges in

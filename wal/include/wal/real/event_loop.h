@@ -30,6 +30,9 @@ class EventLoop final : public Executor, public Clock {
   ~EventLoop() override;
 
   void post(std::function<void()> fn) override;  // any thread
+  // One callback that runs fn(0..count-1) in order. That is an order `count` posts could also
+  // produce: a post from another thread lands before or after the batch, as it could have.
+  void post_each(size_t count, std::function<void(size_t index)> fn) override;  // any thread
   [[nodiscard]] TimePoint now() const override;
   [[nodiscard]] int64_t unix_time_ms() const override;
   TimerId call_at(TimePoint when, std::function<void()> fn) override;  // loop thread only

@@ -53,6 +53,8 @@ class LocalObjectStore final : public ObjectStore {
   LocalObjectStore& operator=(const LocalObjectStore&) = delete;
 
   Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override;
+  Task<Result<ObjectInfo>> put_shared(std::string key, SharedBytes body,
+                                      PutCondition condition) override;
   Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) override;
   Task<Result<ObjectInfo>> head(std::string key) override;
   Task<Result<ListPage>> list(std::string prefix, std::string continuation_token,
