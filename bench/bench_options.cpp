@@ -44,7 +44,8 @@ options:
   --window-extra N    appends outstanding beyond inflight_bytes_max / entry size (default 64)
   --writer NAME=VALUE change one WriterOptions field, for diagnosis (repeatable): one of
                       block_size_bytes_max, inflight_blocks_max, inflight_bytes_max,
-                      checkpoint_interval_blocks, publish_tail (0 or 1). Sizes take K/M.
+                      checkpoint_interval_blocks, publish_tail (0 or 1),
+                      segment_size_bytes_max. Sizes take K/M.
   --put-trace PREFIX  write each WAL block PUT as "started_ns finished_ns bytes" (loop-thread
                       view, from the start of the measurement) to PREFIX-<entry size>.txt
   --help              this text
@@ -105,6 +106,8 @@ bool apply_writer_option(std::string_view assignment, WriterOptions& writer) {
     writer.inflight_blocks_max = static_cast<uint32_t>(value);
   } else if (name == "inflight_bytes_max" && value >= 1 && value != not_a_number) {
     writer.inflight_bytes_max = value;
+  } else if (name == "segment_size_bytes_max" && value >= 1 && value != not_a_number) {
+    writer.segment_size_bytes_max = value;
   } else {
     return usage_error("--writer: bad or unknown setting '" + std::string(assignment) + "'");
   }
