@@ -328,6 +328,7 @@ TEST(logstore_repair, a_wiped_node_copies_a_sealed_segment_from_its_peers) {
   f.seal_segment(ref, 12, /*epoch=*/2);
   f.loop.run_for(500ms);
   EXPECT_EQ(c.stats().segments_repaired, 1u);
+  EXPECT_EQ(c.stats().entries_repaired, 12u);
   const Segment* held = c.find_segment(ref.log_id, ref.segment_id);
   ASSERT_NE(held, nullptr);
   EXPECT_FALSE(held->knowledge_lost());

@@ -96,22 +96,9 @@ Bytes BlockBuilder::finish(const BlockHeader& header) && {
   WAL_ASSERT_LE(header.first_entry_id, UINT64_MAX - header.entry_count);
   WAL_ASSERT_LE(bytes_.size(), limits::block_size_bytes_max);
   const uint64_t payload_size = bytes_.size() - bf::header_size_bytes;
-  // The same fields in the same order as encode_block().
   Bytes head;
   head.reserve(bf::header_size_bytes);
-  put_u32(head, bf::magic);
-  put_u16(head, bf::version);
-  put_u16(head, static_cast<uint16_t>(bf::header_size_bytes));
-  put_u8(head, static_cast<uint8_t>(header.codec));
-  put_u8(head, header.entry_keys ? bf::flag_entry_keys : uint8_t{0});
-  put_u16(head, 0);  // reserved
-  put_u32(head, header.entry_count);
-  put_u64(head, header.log_id);
-  put_u64(head, header.segment_id);
-  put_u64(head, header.first_entry_id);
-  put_u64(head, header.writer_epoch);
-  put_u64(head, static_cast<uint64_t>(header.created_unix_ms));
-  put_u32(head, static_cast<uint32_t>(payload_size));
+  append_block_header_fields(head, header, static_cast<uint32_t>(payload_size));
   WAL_ASSERT_EQ(head.size(), bf::block_crc_offset);
   const uint32_t block_crc = crc32c_combine(crc32c(head), entries_crc32c_, payload_size);
   put_u32(head, crc32c_mask(block_crc));

@@ -250,6 +250,25 @@ bool all_zero(ByteView bytes) {
 
 }  // namespace
 
+void append_block_header_fields(Bytes& out, const BlockHeader& header,
+                                uint32_t payload_size_bytes) {
+  const size_t start = out.size();
+  put_u32(out, bf::magic);
+  put_u16(out, bf::version);
+  put_u16(out, static_cast<uint16_t>(bf::header_size_bytes));
+  put_u8(out, static_cast<uint8_t>(header.codec));
+  put_u8(out, header.entry_keys ? bf::flag_entry_keys : uint8_t{0});
+  put_u16(out, 0);  // reserved
+  put_u32(out, header.entry_count);
+  put_u64(out, header.log_id);
+  put_u64(out, header.segment_id);
+  put_u64(out, header.first_entry_id);
+  put_u64(out, header.writer_epoch);
+  put_u64(out, static_cast<uint64_t>(header.created_unix_ms));
+  put_u32(out, payload_size_bytes);
+  WAL_ASSERT_EQ(out.size() - start, bf::block_crc_offset);
+}
+
 DecodedBlock::DecodedBlock(BlockFrame frame, std::vector<EntryExtent> extents)
     : frame_(frame), extents_(std::move(extents)) {
   WAL_ASSERT_EQ(extents_.size(), frame_.header.entry_count);
@@ -306,19 +325,7 @@ Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries,
 
   Bytes out;
   out.reserve(size);
-  put_u32(out, bf::magic);
-  put_u16(out, bf::version);
-  put_u16(out, static_cast<uint16_t>(bf::header_size_bytes));
-  put_u8(out, static_cast<uint8_t>(header.codec));
-  put_u8(out, header.entry_keys ? bf::flag_entry_keys : uint8_t{0});
-  put_u16(out, 0);  // reserved
-  put_u32(out, header.entry_count);
-  put_u64(out, header.log_id);
-  put_u64(out, header.segment_id);
-  put_u64(out, header.first_entry_id);
-  put_u64(out, header.writer_epoch);
-  put_u64(out, static_cast<uint64_t>(header.created_unix_ms));
-  put_u32(out, static_cast<uint32_t>(size - bf::header_size_bytes));
+  append_block_header_fields(out, header, static_cast<uint32_t>(size - bf::header_size_bytes));
   put_u32(out, 0);  // block CRC, filled in below
   put_u32(out, 0);  // header CRC, filled in below
   WAL_ASSERT_EQ(out.size(), bf::header_size_bytes);

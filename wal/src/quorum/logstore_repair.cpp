@@ -50,7 +50,7 @@ Task<void> LogStoreNode::repair(std::shared_ptr<Segment> segment, const SegmentM
       if (reply_end <= from) continue;
       std::span<const Bytes> fresh(decoded->payloads);
       segment->append_entries(fresh.subspan(from - decoded->first_entry_id, reply_end - from));
-      ++stats_.entries_repaired;
+      stats_.entries_repaired += reply_end - from;
       progressed = true;
     }
     if (!progressed) co_return;  // no peer had more: the next scan tries again

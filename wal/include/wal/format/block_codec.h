@@ -122,6 +122,12 @@ class DecodedBlock {
 [[nodiscard]] Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries,
                                  std::span<const AppendKey> keys = {});
 
+// Appends the header's fields up to the block CRC, bytes [0, block_format::block_crc_offset),
+// with `payload_size_bytes` as the payload length. The one serialisation of those fields, shared
+// by encode_block and BlockBuilder (wal/format/block_builder.h), which must produce the same bytes.
+void append_block_header_fields(Bytes& out, const BlockHeader& header,
+                                uint32_t payload_size_bytes);
+
 // Verifies and decodes the header only (e.g. after a ranged read of the first
 // block_format::header_size_bytes of an object); bytes after the header are ignored. ok: the
 // header CRC holds and every field is valid. corrupt (including bytes shorter than the header)

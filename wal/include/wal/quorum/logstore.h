@@ -62,7 +62,7 @@ struct LogStoreStats {
   uint64_t segments_uploaded = 0;
   uint64_t checkpoints = 0;  // open segments' checkpoints recorded
   uint64_t segments_repaired = 0;  // sealed segments this node knows again after limbo
-  uint64_t entries_repaired = 0;   // read replies copied from peers during repairs
+  uint64_t entries_repaired = 0;   // entries copied from peers during repairs
   uint64_t journals_dropped = 0;
   uint64_t requests_rejected = 0;  // malformed, stale epoch, gap
 };

@@ -14,7 +14,8 @@
 //                          cannot always tell whether the request got through);
 //   timeout, unknown       the deadline passed;
 //   the handler's error with its outcome;
-//   protocol, unknown      a reply that does not decode.
+//   protocol, unknown      a reply that does not decode;
+//   closed, definite       this endpoint is being destroyed.
 // Messages may be up to message_bytes_max (larger ones fail with too_large, definite).
 //
 // Threading: construct, serve(), call() and destroy on the loop thread of `executor`. gRPC's
