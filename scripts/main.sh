@@ -24,4 +24,6 @@ if [[ -x "$bin/wp-sim" ]]; then
   "$bin/wp-sim" sweep --seeds 1..200 --mode memory --faults swarm
   echo "== wp-sim: QuorumBuffer (3-replica LogStores) under LogStore crashes, wipes, partitions"
   "$bin/wp-sim" sweep --seeds 1..100 --mode quorum --faults swarm
+  echo "== wp-sim: idempotent appends re-sent after unknown outcomes (no entry twice)"
+  "$bin/wp-sim" sweep --seeds 1..100 --mode keyed --faults swarm
 fi
