@@ -13,7 +13,10 @@ namespace wal::bench {
 struct BenchOptions {
   std::string dir;                // where both measurements write
   bool dir_is_temporary = false;  // made by us under /tmp: removed at the end
-  double seconds = 3.0;           // per measurement (ceiling and WAL each)
+  double seconds = 2.0;           // per measurement (ceiling and WAL each), per round
+  // Each entry size is measured this many times (round-robin over the sizes, so a slow spell of
+  // the disk does not land on one size); the table reports the round with the median ratio.
+  uint32_t rounds = 3;
   double warmup_seconds = 0.5;    // WAL appends before its measurement starts
   std::vector<uint64_t> sizes = {1024, 65536, 1048576};  // entry sizes, bytes
   uint64_t window_extra_count = 64;  // appends beyond inflight_bytes_max / entry size

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -48,23 +49,49 @@ double ratio_of(const CaseReport& report) {
 
 double percent(double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0; }
 
-void print_table(const std::vector<CaseReport>& reports) {
-  std::printf("\n%-9s %-9s %9s %9s %11s %6s %6s %9s %9s %9s  %s\n", "entry_B", "object_B",
+// One entry size over all rounds, and which round has the median ratio.
+struct SizeReport {
+  std::vector<CaseReport> rounds;  // in the order run
+  size_t median_index = 0;         // the round with the median ratio (the lower of two middles)
+};
+
+size_t median_round(const std::vector<CaseReport>& rounds) {
+  WAL_ASSERT(!rounds.empty());
+  std::vector<size_t> order(rounds.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return ratio_of(rounds[a]) < ratio_of(rounds[b]); });
+  return order[(order.size() - 1) / 2];
+}
+
+// Every number in a row comes from one run (the median round), so they are consistent with
+// each other; the last column lists each round's ratio in the order run.
+void print_table(const std::vector<SizeReport>& sizes) {
+  std::printf("\n%-9s %-9s %9s %9s %11s %6s %6s %9s %9s %9s  %-12s %s\n", "entry_B", "object_B",
               "ceil_MiB/s", "WAL_MiB/s", "WAL_entr/s", "ratio", "target", "p50_us", "p99_us",
-              "p999_us", "verdict");
-  for (const CaseReport& report : reports) {
+              "p999_us", "verdict", "rounds");
+  for (const SizeReport& size : sizes) {
+    const CaseReport& report = size.rounds[size.median_index];
     const double ratio = ratio_of(report);
     const std::optional<double> target = target_ratio(report.entry_bytes);
     const char* verdict = !target ? "(no target)" : ratio >= *target ? "PASS" : "BELOW TARGET";
     const std::string target_text = target ? std::to_string(*target).substr(0, 4) : "-";
-    std::printf("%-9llu %-9llu %10.1f %9.1f %11.0f %6.2f %6s %9llu %9llu %9llu  %s\n",
+    std::string round_ratios;
+    for (const CaseReport& round : size.rounds) {
+      char text[16];
+      std::snprintf(text, sizeof text, "%s%.2f", round_ratios.empty() ? "" : " ",
+                    ratio_of(round));
+      round_ratios += text;
+    }
+    std::printf("%-9llu %-9llu %10.1f %9.1f %11.0f %6.2f %6s %9llu %9llu %9llu  %-12s %s\n",
                 static_cast<unsigned long long>(report.entry_bytes),
                 static_cast<unsigned long long>(report.shape.object_file_bytes),
                 report.ceiling.mib_per_second, report.wal.mib_per_second,
                 report.wal.entries_per_second, ratio, target_text.c_str(),
                 static_cast<unsigned long long>(report.wal.latency.p50_us),
                 static_cast<unsigned long long>(report.wal.latency.p99_us),
-                static_cast<unsigned long long>(report.wal.latency.p999_us), verdict);
+                static_cast<unsigned long long>(report.wal.latency.p999_us), verdict,
+                round_ratios.c_str());
   }
 }
 
@@ -155,7 +182,7 @@ bool run_ceiling_half(const BenchOptions& options, const CaseReport& report, con
 
 // Ceiling (first half), WAL, ceiling (second half) for one entry size. false: an error.
 bool run_case(const BenchOptions& options, WalRuntime& runtime, uint64_t entry_bytes,
-              CaseReport& report) {
+              uint32_t round, CaseReport& report) {
   report.entry_bytes = entry_bytes;
   report.shape = saturated_block_shape(entry_bytes, options.writer.block_size_bytes_max);
   if (!run_ceiling_half(options, report, "before", report.ceiling_before)) return false;
@@ -163,7 +190,7 @@ bool run_case(const BenchOptions& options, WalRuntime& runtime, uint64_t entry_b
                static_cast<unsigned long long>(entry_bytes));
   WalCaseConfig config;
   config.log_name = "memorybuffer-" + std::to_string(entry_bytes) + "-" +
-                    std::to_string(::getpid());
+                    std::to_string(::getpid()) + "-" + std::to_string(round);
   config.entry_bytes = entry_bytes;
   config.warmup = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(options.warmup_seconds));
@@ -195,16 +222,19 @@ double load_average() {
 void print_header(const BenchOptions& options) {
   const WriterOptions& writer = options.writer;
   std::printf("MemoryBuffer WAL vs raw durable-write ceiling: dir %s, %.2f s per measurement, "
-              "%u hardware threads, load average %.2f at start\n%s WriterOptions: "
+              "%u rounds, %u hardware threads, load average %.2f at start\n%s WriterOptions: "
               "block_size_bytes_max %llu, inflight_blocks_max %u, inflight_bytes_max %llu, "
-              "checkpoint_interval_blocks %u, publish_tail %d; window extra %llu\n",
-              options.dir.c_str(), options.seconds, std::thread::hardware_concurrency(),
+              "checkpoint_interval_blocks %u, publish_tail %d, tail_publish_interval_min %lld "
+              "ms; window extra %llu\n",
+              options.dir.c_str(), options.seconds, options.rounds,
+              std::thread::hardware_concurrency(),
               load_average(),
               options.writer_changed ? "CHANGED (diagnosis, not the issue's setup)" : "default",
               static_cast<unsigned long long>(writer.block_size_bytes_max),
               writer.inflight_blocks_max,
               static_cast<unsigned long long>(writer.inflight_bytes_max),
               writer.checkpoint_interval_blocks, writer.publish_tail ? 1 : 0,
+              static_cast<long long>(writer.tail_publish_interval_min.count()),
               static_cast<unsigned long long>(options.window_extra_count));
 }
 
@@ -215,18 +245,28 @@ int run(const BenchOptions& options) {
     return 1;
   }
   print_header(options);
-  std::vector<CaseReport> reports;
-  for (const uint64_t entry_bytes : options.sizes) {
-    CaseReport report;
-    if (!run_case(options, **runtime, entry_bytes, report)) return 1;
-    reports.push_back(std::move(report));
+  std::vector<SizeReport> sizes(options.sizes.size());
+  // Round-robin over the sizes: a slow spell of the disk then hits one round of several sizes,
+  // not every round of one size.
+  for (uint32_t round = 0; round < options.rounds; ++round) {
+    std::fprintf(stderr, "round %u of %u\n", round + 1, options.rounds);
+    for (size_t i = 0; i < options.sizes.size(); ++i) {
+      CaseReport report;
+      if (!run_case(options, **runtime, options.sizes[i], round, report)) return 1;
+      sizes[i].rounds.push_back(std::move(report));
+    }
   }
-  WAL_ASSERT_EQ(reports.size(), options.sizes.size());
-  print_table(reports);
-  std::printf("\ndetails (load average %.2f at end; the WAL's loop thread needs a CPU, the "
-              "ceiling mostly waits for the disk, so other load lowers the ratio):\n",
+  for (SizeReport& size : sizes) {
+    WAL_ASSERT_EQ(size.rounds.size(), options.rounds);
+    size.median_index = median_round(size.rounds);
+  }
+  print_table(sizes);
+  std::printf("\ndetails of the median rounds (load average %.2f at end; the WAL's loop thread "
+              "needs a CPU, the ceiling mostly waits for the disk, so other load lowers the "
+              "ratio):\n",
               load_average());
-  for (const CaseReport& report : reports) {
+  for (const SizeReport& size : sizes) {
+    const CaseReport& report = size.rounds[size.median_index];
     print_details(report);
     if (!options.put_trace_prefix.empty() && !write_put_trace(options.put_trace_prefix, report)) {
       return 1;

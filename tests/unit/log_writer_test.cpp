@@ -64,6 +64,64 @@ TEST(log_writer, idle_append_is_sent_at_once_without_a_timer) {
   EXPECT_EQ(f.loop.now() - start, 20ms);
 }
 
+// The tail key's value and how many times it was written (etcd's per-key version).
+struct TailSeen {
+  EntryId end_entry_id = 0;
+  int64_t writes_count = 0;
+};
+TailSeen read_tail(WalFixture& f, const std::string& name) {
+  auto info = f.run(f.client.get_log(name));
+  WAL_ASSERT(info.ok());
+  const LogKeys keys = f.client.keys_for(*info);
+  auto kv = f.run(f.meta.get(keys.tail_key()));
+  WAL_ASSERT(kv.ok());
+  if (!*kv) return {};
+  auto tail = decode_tail((*kv)->key, (*kv)->value);
+  WAL_ASSERT(tail.ok());
+  return {tail->end_entry_id, (*kv)->version};
+}
+
+TEST(log_writer, tail_is_published_at_once_when_idle_and_at_most_once_per_interval_when_busy) {
+  WalFixture f;
+  f.slow_objects.latency = 1ms;
+  ASSERT_TRUE(f.run(f.client.create_log("t")).ok());
+  WriterOptions options;
+  options.tail_publish_interval_min = 50ms;
+  auto writer = f.open_writer("t", options);
+  // Idle: the first acknowledgement is published without waiting for the interval.
+  ASSERT_TRUE(f.run(writer->append(to_bytes("first"))).ok());
+  f.loop.run_for(1ms);
+  EXPECT_EQ(read_tail(f, "t").end_entry_id, 1u);
+  // Busy: 200 appends one after another, each acknowledged after its 1 ms PUT, over ~200 ms.
+  f.loop.run_for(1s);
+  const TimePoint busy_start = f.loop.now();
+  const int64_t writes_before = read_tail(f, "t").writes_count;
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(f.run(writer->append(payload_for(i))).ok());
+  const auto busy = f.loop.now() - busy_start;
+  ASSERT_GE(busy, 200ms);
+  const int64_t writes_busy = read_tail(f, "t").writes_count - writes_before;
+  // One per started interval (the first at once), where one per acknowledgement would be 200.
+  EXPECT_LE(writes_busy, busy / 50ms + 1);
+  EXPECT_GE(writes_busy, 2);
+  // The last acknowledgement is published within one interval.
+  f.loop.run_for(50ms);
+  EXPECT_EQ(read_tail(f, "t").end_entry_id, 201u);
+}
+
+TEST(log_writer, tail_publication_interval_zero_publishes_after_every_round_trip) {
+  WalFixture f;
+  f.slow_objects.latency = 1ms;
+  ASSERT_TRUE(f.run(f.client.create_log("t")).ok());
+  WriterOptions options;
+  options.tail_publish_interval_min = 0ms;
+  auto writer = f.open_writer("t", options);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(f.run(writer->append(payload_for(i))).ok());
+  f.loop.run_for(1ms);
+  // The in-memory MetaStore answers at once, so every acknowledgement gets its own write.
+  EXPECT_EQ(read_tail(f, "t").writes_count, 50);
+  EXPECT_EQ(read_tail(f, "t").end_entry_id, 50u);
+}
+
 TEST(log_writer, entries_batch_into_fewer_blocks_under_load) {
   WalFixture f;
   f.slow_objects.latency = 10ms;

@@ -57,7 +57,7 @@ Status load_config_file(const std::string& path, WpConfig& config) {
     if (Status s = check_keys(w, "writer.", {"block_size_bytes_max", "inflight_blocks_max",
                                              "inflight_bytes_max", "segment_size_bytes_max",
                                              "segment_age_max_ms", "checkpoint_interval_blocks",
-                                             "fencing"});
+                                             "tail_publish_interval_ms", "fencing"});
         !s.ok()) {
       return s;
     }
@@ -77,6 +77,9 @@ Status load_config_file(const std::string& path, WpConfig& config) {
     value = static_cast<uint64_t>(config.writer.segment_age_max.count());
     if (Status s = read_u64(w, "segment_age_max_ms", value); !s.ok()) return s;
     config.writer.segment_age_max = std::chrono::milliseconds(value);
+    value = static_cast<uint64_t>(config.writer.tail_publish_interval_min.count());
+    if (Status s = read_u64(w, "tail_publish_interval_ms", value); !s.ok()) return s;
+    config.writer.tail_publish_interval_min = std::chrono::milliseconds(value);
     if (w.contains("fencing")) {
       const std::string mode = w["fencing"].is_string() ? w["fencing"].get<std::string>() : "";
       if (mode == "fence_object") {

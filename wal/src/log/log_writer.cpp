@@ -379,6 +379,11 @@ void LogWriter::on_block_done(uint64_t block_index, Status status) {
     block->state = BlockState::durable;
     recycle_buffer(std::move(block->encoded));  // durable: no retry or settle reads it again
     ++stats_.blocks_put;
+    // The freed slot takes the next ready block now, so its upload is queued on the executor
+    // ahead of the appenders the acknowledgements below wake (each of which copies its entry
+    // first). Started after them, the slot idled for their copies: with 1 MiB entries the
+    // store averaged 3.80 PUTs in flight of 4; with this, 3.95 (bench/README.md).
+    maybe_flush();
   } else {
     block->state = BlockState::failed;
     block->error = status.error();

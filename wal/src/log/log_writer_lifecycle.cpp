@@ -318,11 +318,20 @@ Task<Status> LogWriter::adopt_current_segment_meta() {
   co_return Status{};
 }
 
-// Publishes the acknowledged end for readers in other processes; one publication in flight.
+// Publishes the acknowledged end for readers in other processes; one publication in flight,
+// at most one started per tail_publish_interval_min.
 Task<void> LogWriter::publish_tail() {
   WAL_ASSERT(tail_publish_running_);
   for (uint32_t attempt = 0;
        !failure_ && !epoch_lost_ && acknowledged_end_ > tail_published_end_;) {
+    if (tail_publish_started_at_ && options_.tail_publish_interval_min.count() > 0) {
+      const TimePoint next_at = *tail_publish_started_at_ + options_.tail_publish_interval_min;
+      if (env_.clock.now() < next_at) {
+        co_await sleep_until(env_.clock, next_at);
+        continue;  // the writer may have failed or been fenced meanwhile
+      }
+    }
+    tail_publish_started_at_ = env_.clock.now();
     const TailRecord record{epoch_, segment_.segment_id, acknowledged_end_};
     TxnRequest request;
     request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_)};

@@ -212,6 +212,7 @@ class LogWriter {
   EntryId next_entry_id_ = 0;      // the id the next append gets
   EntryId acknowledged_end_ = 0;   // every id below is acknowledged
   EntryId tail_published_end_ = 0;
+  std::optional<TimePoint> tail_publish_started_at_;  // of the latest publication, if any
   std::deque<UnsentBlock> unsent_;  // accepted, not yet sent; the back one is open
   std::deque<InflightBlock> inflight_;  // in block order
   uint64_t next_block_index_ = 0;

@@ -55,9 +55,16 @@ struct WriterOptions {
   std::chrono::milliseconds retry_backoff_min{20};
   std::chrono::milliseconds retry_backoff_max{2000};
   // Publishing the tail (last acknowledged id) to the MetaStore wakes readers in other
-  // processes; one publication is in flight at a time, so this costs at most one etcd write per
-  // MetaStore round trip.
+  // processes; one publication is in flight at a time.
   bool publish_tail = true;
+  // A publication starts at once if the previous one started at least this long ago, otherwise
+  // when this much time has passed since it did. An idle log's first acknowledgement is
+  // published at once; a busy log costs at most 1 s / interval etcd writes per second (20 at
+  // this default) instead of one per round trip (about 70 per second measured with SQLite under
+  // a 1 MiB-entry load: 90% of all MetaStore commits, each an fsync on the disk the blocks go
+  // to). The price: readers in other processes see a busy log up to this much later. 0: publish
+  // after every round trip.
+  std::chrono::milliseconds tail_publish_interval_min{50};
   // Idempotent appends: producers whose last (sequence, entry id) the writer remembers. When a
   // new producer would exceed it, the producer whose last entry is oldest is forgotten, and
   // loses the at-most-once guarantee (a retry of its last append would be appended again). The
