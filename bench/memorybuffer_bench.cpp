@@ -19,6 +19,7 @@
 #include "bench_options.h"
 #include "block_shape.h"
 #include "raw_ceiling.h"
+#include "store_put_case.h"
 #include "wal_append_case.h"
 #include "wal_runtime.h"
 
@@ -31,6 +32,9 @@ struct CaseReport {
   RawCeilingResult ceiling_before;  // half the duration, just before the WAL
   RawCeilingResult ceiling_after;   // the other half, just after
   RawCeilingResult ceiling;         // both halves
+  StoreCaseResult store_before;     // the store alone, between ceiling and WAL
+  StoreCaseResult store_after;
+  StoreCaseResult store;            // both halves
   WalCaseResult wal;
 };
 
@@ -45,6 +49,12 @@ std::optional<double> target_ratio(uint64_t entry_bytes) {
 double ratio_of(const CaseReport& report) {
   if (report.ceiling.mib_per_second <= 0) return 0;
   return report.wal.mib_per_second / report.ceiling.mib_per_second;
+}
+
+// The WAL against the store alone under it: what the writer costs, apart from the store.
+double store_ratio_of(const CaseReport& report) {
+  if (report.store.mib_per_second <= 0) return 0;
+  return report.wal.mib_per_second / report.store.mib_per_second;
 }
 
 double percent(double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0; }
@@ -129,6 +139,15 @@ void print_details(const CaseReport& report) {
               report.ceiling_before.mib_per_second, report.ceiling_after.mib_per_second,
               static_cast<unsigned long long>(report.ceiling.objects_count),
               report.ceiling.write_latency.p50_us / 1e3, report.ceiling.write_latency.p99_us / 1e3);
+  std::printf("    store alone (LocalObjectStore through the loop and pool, no writer): %.1f MiB/s "
+              "before, %.1f after, %.2f of the ceiling; PUT p50 %.1f ms p99 %.1f ms. WAL / store "
+              "alone: %.2f\n",
+              report.store_before.mib_per_second, report.store_after.mib_per_second,
+              report.ceiling.mib_per_second > 0
+                  ? report.store.mib_per_second / report.ceiling.mib_per_second
+                  : 0,
+              report.store.put_latency.p50_us / 1e3, report.store.put_latency.p99_us / 1e3,
+              store_ratio_of(report));
   std::printf("    WAL: window %llu appends, %llu acknowledged in time; block PUTs %llu "
               "(%llu full, mean %.0f B, predicted %llu B); other PUTs %llu\n",
               static_cast<unsigned long long>(wal.window_count),
@@ -180,12 +199,41 @@ bool run_ceiling_half(const BenchOptions& options, const CaseReport& report, con
   return true;
 }
 
-// Ceiling (first half), WAL, ceiling (second half) for one entry size. false: an error.
+// Half of the store-alone measurement. false: an error (printed).
+bool run_store_half(const BenchOptions& options, WalRuntime& runtime, const CaseReport& report,
+                    uint32_t round, const char* when, StoreCaseResult& out) {
+  const auto half = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(options.seconds / 2));
+  std::fprintf(stderr, "case %llu B: store alone %s...\n",
+               static_cast<unsigned long long>(report.entry_bytes), when);
+  StoreCaseConfig config;
+  config.key_prefix = "bench-store/" + std::to_string(report.entry_bytes) + "-" +
+                      std::to_string(round) + "-" + when;
+  config.body_bytes = report.shape.block_bytes;
+  config.blocks_per_directory =
+      std::max<uint64_t>(1, options.writer.segment_size_bytes_max / report.shape.block_bytes);
+  config.puts_in_flight = options.writer.inflight_blocks_max;
+  config.duration = half;
+  Result<StoreCaseResult> store = run_store_case(runtime, config);
+  if (!store.ok()) {
+    std::fprintf(stderr, "memorybuffer_bench: store alone: %s\n",
+                 store.error().describe().c_str());
+    return false;
+  }
+  out = std::move(store).value();
+  return true;
+}
+
+// Ceiling (first half), store alone (first half), WAL, store alone (second half), ceiling
+// (second half) for one entry size. false: an error.
 bool run_case(const BenchOptions& options, WalRuntime& runtime, uint64_t entry_bytes,
               uint32_t round, CaseReport& report) {
   report.entry_bytes = entry_bytes;
   report.shape = saturated_block_shape(entry_bytes, options.writer.block_size_bytes_max);
   if (!run_ceiling_half(options, report, "before", report.ceiling_before)) return false;
+  if (!run_store_half(options, runtime, report, round, "before", report.store_before)) {
+    return false;
+  }
   std::fprintf(stderr, "case %llu B: WAL appends...\n",
                static_cast<unsigned long long>(entry_bytes));
   WalCaseConfig config;
@@ -204,8 +252,10 @@ bool run_case(const BenchOptions& options, WalRuntime& runtime, uint64_t entry_b
     return false;
   }
   report.wal = std::move(wal).value();
+  if (!run_store_half(options, runtime, report, round, "after", report.store_after)) return false;
   if (!run_ceiling_half(options, report, "after", report.ceiling_after)) return false;
   report.ceiling = combine_ceilings(report.ceiling_before, report.ceiling_after);
+  report.store = combine_store_halves(report.store_before, report.store_after);
   return true;
 }
 
@@ -268,6 +318,15 @@ int run(const BenchOptions& options) {
   for (const SizeReport& size : sizes) {
     const CaseReport& report = size.rounds[size.median_index];
     print_details(report);
+    std::printf("    by round, in the order run: store alone / ceiling");
+    for (const CaseReport& round : size.rounds) {
+      std::printf(" %.2f", round.ceiling.mib_per_second > 0
+                               ? round.store.mib_per_second / round.ceiling.mib_per_second
+                               : 0);
+    }
+    std::printf("; WAL / store alone");
+    for (const CaseReport& round : size.rounds) std::printf(" %.2f", store_ratio_of(round));
+    std::printf("\n");
     if (!options.put_trace_prefix.empty() && !write_put_trace(options.put_trace_prefix, report)) {
       return 1;
     }

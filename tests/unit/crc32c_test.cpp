@@ -67,6 +67,31 @@ TEST(crc32c, hardware_equals_software_for_every_length_and_alignment) {
   }
 }
 
+// Inputs of 12 KiB and more go through three interleaved chains joined by shift tables; the
+// lengths around each multiple of the 12 KiB round, every alignment and a non-zero starting
+// register must all agree with the byte-at-a-time software path.
+TEST(crc32c, hardware_equals_software_across_interleaved_rounds) {
+  if (!crc32c_hardware_available()) GTEST_SKIP() << "no SSE4.2 on this CPU";
+  std::mt19937_64 prng(20261122);
+  const Bytes buffer = random_bytes(prng, (1u << 20) + 64);
+  constexpr size_t round_bytes = 3 * 4096;
+  for (size_t rounds : {size_t{1}, size_t{2}, size_t{5}}) {
+    for (size_t delta = 0; delta < 24; ++delta) {
+      for (size_t alignment : {size_t{0}, size_t{1}, size_t{7}}) {
+        const size_t size = rounds * round_bytes - 12 + delta;
+        const ByteView view = ByteView(buffer).subspan(alignment, size);
+        ASSERT_EQ(crc32c_hardware_extend(0, view), crc32c_software(view))
+            << "size " << size << " alignment " << alignment;
+        ASSERT_EQ(crc32c_hardware_extend(0x9ABCDEF0u, view),
+                  crc32c_software_extend(0x9ABCDEF0u, view))
+            << "size " << size << " alignment " << alignment;
+      }
+    }
+  }
+  const ByteView whole = ByteView(buffer).subspan(5, 1u << 20);  // a 1 MiB entry
+  EXPECT_EQ(crc32c_hardware_extend(0, whole), crc32c_software(whole));
+}
+
 TEST(crc32c, extend_at_every_split_equals_one_shot) {
   std::mt19937_64 prng(7);
   const Bytes buffer = random_bytes(prng, 257);
