@@ -29,12 +29,15 @@ Measures, in one run and one directory, for each entry size:
   1. the raw ceiling: durable object writes (temp file, write, fsync, link, fsync of the
      directory, as LocalObjectStore does them) of the size of the blocks the WAL writes for that
      entry size, 4 at a time (WriterOptions::inflight_blocks_max), in MiB/s;
-  2. the MemoryBuffer WAL: a LogWriter with default options on LocalObjectStore +
+  2. the store alone: LocalObjectStore PUTs of the same blocks through the WAL's event loop and
+     thread pool, as many in flight, with no writer (printed in the details: it separates the
+     store's cost from the writer's);
+  3. the MemoryBuffer WAL: a LogWriter with default options on LocalObjectStore +
      SqliteMetaStore, appends kept outstanding up to the writer's inflight_bytes_max: entries/s,
      payload MiB/s, p50/p99/p999 latency (call to acknowledgement);
 and prints the ratio WAL/ceiling against the targets (>= 0.90 with 1 MiB entries, >= 0.60 with
-1 KiB). Each size is measured --rounds times (ceiling half, WAL, ceiling half each time, the
-sizes taken in turn); the table shows the round with the median ratio and lists every round's
+1 KiB). Each size is measured --rounds times (ceiling half, store half, WAL, store half, ceiling
+half each time, the sizes taken in turn); the table shows the round with the median ratio and lists every round's
 ratio. Exits 0 whether or not a target is met, 1 if the WAL or the file system fails.
 
 options:

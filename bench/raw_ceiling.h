@@ -4,8 +4,8 @@
 //   create a temp file in the root (O_EXCL) -> pwrite header + body -> fsync it
 //   -> link() it to its key's path in a sub-directory (under a mutex, as the store's commit lock)
 //   -> unlink the temp name -> fsync the sub-directory
-// which is wal/real/local_object_files.cpp's put() minus its CPU work (the XXH64 of the body,
-// the body copy into the pool job) and minus the flock() on the lock file. `writers_count`
+// which is wal/real/local_object_files.cpp's put() minus its CPU work (the XXH64 of the body)
+// and minus the flock() on the lock file. `writers_count`
 // threads each keep one write going, as the writer keeps inflight_blocks_max PUTs in flight.
 // Threads and the real clock are fine here: bench/ is outside wal/.
 
