@@ -15,7 +15,7 @@ namespace {
 
 // --quick: long enough for every case to PUT a few blocks, short enough for a CI smoke test.
 constexpr double quick_seconds = 0.25;
-constexpr double quick_warmup_seconds = 0.25;
+constexpr double quick_warmup_seconds = 0.1;
 // Rounds beyond this only make a run long; the median of a handful is already stable.
 constexpr uint64_t rounds_max = 99;
 // Larger entries than the WAL accepts (limits::entry_size_bytes_max) would only fail.
@@ -36,20 +36,22 @@ Measures, in one run and one directory, for each entry size:
      SqliteMetaStore, appends kept outstanding up to the writer's inflight_bytes_max: entries/s,
      payload MiB/s, p50/p99/p999 latency (call to acknowledgement);
 and prints the ratio WAL/ceiling against the targets (>= 0.90 with 1 MiB entries, >= 0.60 with
-1 KiB). Each size is measured --rounds times (ceiling half, store half, WAL, store half, ceiling
-half each time, the sizes taken in turn); the table shows the round with the median ratio and lists every round's
-ratio. Exits 0 whether or not a target is met, 1 if the WAL or the file system fails.
+1 KiB). Each size is measured --rounds times (ceiling, store alone, WAL, store alone, ceiling
+each time, the sizes taken in turn); the table shows the round with the median ratio and lists
+every round's ratio. Every one of those phases runs 0.5 s of warm-up that is not measured, then
+--seconds that are. Exits 0 whether or not a target is met, 1 if the WAL or the file system fails.
 
 options:
   --dir DIR           where to write (created; default: a fresh /tmp/memorybuffer-bench-XXXXXX,
                       removed at the end). Use a directory on the file system you care about.
-  --seconds S         duration of each measurement (default 2); the WAL first runs 0.5 s of
-                      warm-up that is not measured
+  --seconds S         measured duration of each phase (default 2), after 0.5 s of warm-up
+                      that is not measured
   --rounds N          measure each size N times, 1..99 (default 3); the verdict is on the
                       median round, because the disk's speed drifts from minute to minute
   --sizes A,B,...     entry sizes in bytes; a suffix K or M multiplies by 1024 or 1048576
                       (default 1024,65536,1048576)
-  --quick             a smoke run: 0.25 s per measurement, one round (numbers not meaningful)
+  --quick             a smoke run: 0.1 s warm-up and 0.25 s measured per phase, one round
+                      (numbers not meaningful)
   --window-extra N    appends outstanding beyond inflight_bytes_max / entry size (default 64)
   --writer NAME=VALUE change one WriterOptions field, for diagnosis (repeatable): one of
                       block_size_bytes_max, inflight_blocks_max, inflight_bytes_max,

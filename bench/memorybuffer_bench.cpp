@@ -29,12 +29,12 @@ namespace {
 struct CaseReport {
   uint64_t entry_bytes = 0;
   BlockShape shape;
-  RawCeilingResult ceiling_before;  // half the duration, just before the WAL
-  RawCeilingResult ceiling_after;   // the other half, just after
-  RawCeilingResult ceiling;         // both halves
+  RawCeilingResult ceiling_before;  // just before the WAL
+  RawCeilingResult ceiling_after;   // just after
+  RawCeilingResult ceiling;         // both
   StoreCaseResult store_before;     // the store alone, between ceiling and WAL
   StoreCaseResult store_after;
-  StoreCaseResult store;            // both halves
+  StoreCaseResult store;            // both
   WalCaseResult wal;
 };
 
@@ -178,18 +178,33 @@ void print_details(const CaseReport& report) {
   }
 }
 
-// Half of the ceiling measurement. false: an error (printed).
-bool run_ceiling_half(const BenchOptions& options, const CaseReport& report, const char* when,
-                      RawCeilingResult& out) {
-  const auto half = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(options.seconds / 2));
+// Every phase of a case (ceiling, store alone, WAL) has the same shape: `warmup_seconds` not
+// measured, then `seconds` measured. Same shape, not just the same measured length: each phase
+// keeps every object it writes until it ends, so the longer a phase runs, the more page cache it
+// takes beyond what the phase before it freed, and on a VM that hands freed guest memory back to
+// its host (virtio-balloon free page reporting) such memory costs a host page fault on first
+// touch. Phases of different lengths therefore ran under different conditions (README.md, "Why
+// every phase has the same shape").
+std::chrono::nanoseconds warmup_of(const BenchOptions& options) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(options.warmup_seconds));
+}
+
+std::chrono::nanoseconds measured_of(const BenchOptions& options) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(options.seconds));
+}
+
+// One ceiling measurement (before or after the WAL). false: an error (printed).
+bool run_ceiling_phase(const BenchOptions& options, const CaseReport& report, const char* when,
+                       RawCeilingResult& out) {
   std::fprintf(stderr, "case %llu B: raw ceiling %s (%llu B objects, %u in flight)...\n",
                static_cast<unsigned long long>(report.entry_bytes), when,
                static_cast<unsigned long long>(report.shape.object_file_bytes),
                options.writer.inflight_blocks_max);
   Result<RawCeilingResult> ceiling = measure_raw_ceiling(
       {options.dir + "/raw", report.shape.object_file_bytes, options.writer.inflight_blocks_max,
-       half});
+       warmup_of(options), measured_of(options)});
   if (!ceiling.ok()) {
     std::fprintf(stderr, "memorybuffer_bench: raw ceiling: %s\n",
                  ceiling.error().describe().c_str());
@@ -199,11 +214,9 @@ bool run_ceiling_half(const BenchOptions& options, const CaseReport& report, con
   return true;
 }
 
-// Half of the store-alone measurement. false: an error (printed).
-bool run_store_half(const BenchOptions& options, WalRuntime& runtime, const CaseReport& report,
-                    uint32_t round, const char* when, StoreCaseResult& out) {
-  const auto half = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(options.seconds / 2));
+// One store-alone measurement (before or after the WAL). false: an error (printed).
+bool run_store_phase(const BenchOptions& options, WalRuntime& runtime, const CaseReport& report,
+                     uint32_t round, const char* when, StoreCaseResult& out) {
   std::fprintf(stderr, "case %llu B: store alone %s...\n",
                static_cast<unsigned long long>(report.entry_bytes), when);
   StoreCaseConfig config;
@@ -213,7 +226,8 @@ bool run_store_half(const BenchOptions& options, WalRuntime& runtime, const Case
   config.blocks_per_directory =
       std::max<uint64_t>(1, options.writer.segment_size_bytes_max / report.shape.block_bytes);
   config.puts_in_flight = options.writer.inflight_blocks_max;
-  config.duration = half;
+  config.warmup = warmup_of(options);
+  config.duration = measured_of(options);
   Result<StoreCaseResult> store = run_store_case(runtime, config);
   if (!store.ok()) {
     std::fprintf(stderr, "memorybuffer_bench: store alone: %s\n",
@@ -224,14 +238,14 @@ bool run_store_half(const BenchOptions& options, WalRuntime& runtime, const Case
   return true;
 }
 
-// Ceiling (first half), store alone (first half), WAL, store alone (second half), ceiling
-// (second half) for one entry size. false: an error.
+// Ceiling, store alone, WAL, store alone, ceiling for one entry size, each phase with the same
+// warm-up and measured length. false: an error.
 bool run_case(const BenchOptions& options, WalRuntime& runtime, uint64_t entry_bytes,
               uint32_t round, CaseReport& report) {
   report.entry_bytes = entry_bytes;
   report.shape = saturated_block_shape(entry_bytes, options.writer.block_size_bytes_max);
-  if (!run_ceiling_half(options, report, "before", report.ceiling_before)) return false;
-  if (!run_store_half(options, runtime, report, round, "before", report.store_before)) {
+  if (!run_ceiling_phase(options, report, "before", report.ceiling_before)) return false;
+  if (!run_store_phase(options, runtime, report, round, "before", report.store_before)) {
     return false;
   }
   std::fprintf(stderr, "case %llu B: WAL appends...\n",
@@ -240,10 +254,8 @@ bool run_case(const BenchOptions& options, WalRuntime& runtime, uint64_t entry_b
   config.log_name = "memorybuffer-" + std::to_string(entry_bytes) + "-" +
                     std::to_string(::getpid()) + "-" + std::to_string(round);
   config.entry_bytes = entry_bytes;
-  config.warmup = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(options.warmup_seconds));
-  config.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(options.seconds));
+  config.warmup = warmup_of(options);
+  config.duration = measured_of(options);
   config.writer = options.writer;
   config.window_extra_count = options.window_extra_count;
   Result<WalCaseResult> wal = run_wal_case(runtime, config);
@@ -252,10 +264,12 @@ bool run_case(const BenchOptions& options, WalRuntime& runtime, uint64_t entry_b
     return false;
   }
   report.wal = std::move(wal).value();
-  if (!run_store_half(options, runtime, report, round, "after", report.store_after)) return false;
-  if (!run_ceiling_half(options, report, "after", report.ceiling_after)) return false;
+  if (!run_store_phase(options, runtime, report, round, "after", report.store_after)) {
+    return false;
+  }
+  if (!run_ceiling_phase(options, report, "after", report.ceiling_after)) return false;
   report.ceiling = combine_ceilings(report.ceiling_before, report.ceiling_after);
-  report.store = combine_store_halves(report.store_before, report.store_after);
+  report.store = combine_store_phases(report.store_before, report.store_after);
   return true;
 }
 
@@ -269,14 +283,27 @@ double load_average() {
   return load;
 }
 
+// KiB of free memory this guest has reported to its hypervisor so far (virtio-balloon free page
+// reporting), or -1 if the kernel does not report free pages. Memory reported is unmapped on the
+// host, so the next page cache or heap that lands on it pays a host page fault on first touch.
+long long reported_free_kib() {
+  FILE* file = std::fopen("/sys/module/page_reporting/parameters/reported_kib", "r");
+  if (file == nullptr) return -1;
+  long long kib = -1;
+  if (std::fscanf(file, "%lld", &kib) != 1) kib = -1;
+  std::fclose(file);
+  return kib;
+}
+
 void print_header(const BenchOptions& options) {
   const WriterOptions& writer = options.writer;
-  std::printf("MemoryBuffer WAL vs raw durable-write ceiling: dir %s, %.2f s per measurement, "
-              "%u rounds, %u hardware threads, load average %.2f at start\n%s WriterOptions: "
+  std::printf("MemoryBuffer WAL vs raw durable-write ceiling: dir %s, %.2f s warm-up + %.2f s "
+              "measured per phase, %u rounds, %u hardware threads, load average %.2f at "
+              "start\n%s WriterOptions: "
               "block_size_bytes_max %llu, inflight_blocks_max %u, inflight_bytes_max %llu, "
               "checkpoint_interval_blocks %u, publish_tail %d, tail_publish_interval_min %lld "
               "ms; window extra %llu\n",
-              options.dir.c_str(), options.seconds, options.rounds,
+              options.dir.c_str(), options.warmup_seconds, options.seconds, options.rounds,
               std::thread::hardware_concurrency(),
               load_average(),
               options.writer_changed ? "CHANGED (diagnosis, not the issue's setup)" : "default",
@@ -295,6 +322,7 @@ int run(const BenchOptions& options) {
     return 1;
   }
   print_header(options);
+  const long long reported_kib_at_start = reported_free_kib();
   std::vector<SizeReport> sizes(options.sizes.size());
   // Round-robin over the sizes: a slow spell of the disk then hits one round of several sizes,
   // not every round of one size.
@@ -330,6 +358,13 @@ int run(const BenchOptions& options) {
     if (!options.put_trace_prefix.empty() && !write_put_trace(options.put_trace_prefix, report)) {
       return 1;
     }
+  }
+  const long long reported_kib_at_end = reported_free_kib();
+  if (reported_kib_at_start >= 0 && reported_kib_at_end >= reported_kib_at_start) {
+    std::printf("  this machine reports freed memory to its hypervisor (free page reporting): "
+                "%.1f GiB during the run; memory touched again after that costs a host page "
+                "fault, so phases that take more fresh page cache run slower (bench/README.md)\n",
+                static_cast<double>(reported_kib_at_end - reported_kib_at_start) / (1 << 20));
   }
   return 0;
 }

@@ -57,6 +57,7 @@ Status fsync_retrying(int fd, const std::string& what) {
 struct SharedRun {
   int root_fd = -1;
   Bytes body;
+  SteadyClock::time_point measure_start;  // end of the warm-up
   SteadyClock::time_point deadline;
   std::mutex commit_mutex;  // the store's commit lock: link() calls are serialised
   std::atomic<uint64_t> next_index{0};
@@ -119,9 +120,9 @@ void writer_loop(SharedRun& run, WriterTally& tally) {
       run.failed.store(true);
       return;
     }
-    // A write still going at the deadline took part of its time outside the measured span, so
-    // it is not counted (the WAL side counts acknowledgements the same way).
-    if (finished > run.deadline) continue;
+    // Counted: writes that finish within the measured span, as the WAL side counts the
+    // acknowledgements within its window. One still going at the deadline is not counted.
+    if (finished < run.measure_start || finished > run.deadline) continue;
     ++tally.objects_count;
     tally.latencies_us.push_back(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(finished - started).count()));
@@ -155,7 +156,8 @@ Result<RawCeilingResult> measure_raw_ceiling(const RawCeilingConfig& config) {
   if (Status synced = fsync_retrying(root.get(), "fsync root"); !synced) return synced.error();
   std::vector<WriterTally> tallies(config.writers_count);
   std::vector<std::thread> threads;
-  run.deadline = SteadyClock::now() + config.duration;
+  run.measure_start = SteadyClock::now() + config.warmup;
+  run.deadline = run.measure_start + config.duration;
   for (WriterTally& tally : tallies) {
     threads.emplace_back([&run, &tally] { writer_loop(run, tally); });
   }

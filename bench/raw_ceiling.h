@@ -23,11 +23,14 @@ struct RawCeilingConfig {
   std::string dir;                 // created if absent; the files written are removed after
   uint64_t object_file_bytes = 0;  // bytes per file (store header + block)
   uint32_t writers_count = 0;      // writes in flight at once
+  // Writes run for warmup + duration; only those finishing within the last `duration` count,
+  // so this phase has the WAL's shape (see memorybuffer_bench.cpp, "same shape").
+  std::chrono::nanoseconds warmup{};
   std::chrono::nanoseconds duration{};
 };
 
 struct RawCeilingResult {
-  uint64_t objects_count = 0;  // completed (durable) within the duration
+  uint64_t objects_count = 0;  // completed (durable) within the measured duration
   uint64_t bytes = 0;          // their file bytes
   double seconds = 0;          // the duration
   double mib_per_second = 0;
@@ -39,7 +42,7 @@ struct RawCeilingResult {
 [[nodiscard]] Result<RawCeilingResult> measure_raw_ceiling(const RawCeilingConfig& config);
 
 // Two measurements of the same configuration as one (their counts and time add up), so a
-// ceiling measured half before and half after the WAL cancels slow drift of the disk.
+// ceiling measured once before and once after the WAL cancels slow drift of the disk.
 [[nodiscard]] RawCeilingResult combine_ceilings(const RawCeilingResult& first,
                                                 const RawCeilingResult& second);
 

@@ -43,8 +43,9 @@ std::vector<SharedBytes> make_bodies(uint64_t size_bytes) {
   return bodies;
 }
 
-// Keeps `puts_in_flight` PUTs going until the deadline; each lane starts its next PUT as soon as
-// the loop sees its previous one finish, as the writer refills a freed PUT slot.
+// Keeps `puts_in_flight` PUTs going for warmup + duration, counting those that finish within the
+// last `duration`; each lane starts its next PUT as soon as the loop sees its previous one
+// finish, as the writer refills a freed PUT slot.
 class PutDriver {
  public:
   PutDriver(WalRuntime& runtime, const StoreCaseConfig& config)
@@ -55,7 +56,8 @@ class PutDriver {
         scope_(runtime.loop()) {}
 
   Task<void> run() {
-    deadline_ = runtime_.loop().now() + config_.duration;
+    measure_start_ = runtime_.loop().now() + config_.warmup;
+    deadline_ = measure_start_ + config_.duration;
     lanes_running_ = config_.puts_in_flight;
     for (uint32_t i = 0; i < config_.puts_in_flight; ++i) scope_.spawn(lane());
     while (lanes_running_ > 0) co_await lanes_done_.wait();
@@ -81,7 +83,7 @@ class PutDriver {
         if (!error_) error_ = put.error();
         break;
       }
-      if (finished <= deadline_) {
+      if (finished >= measure_start_ && finished <= deadline_) {
         ++puts_in_time_count_;
         latencies_us_.push_back(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(finished - called).count()));
@@ -94,6 +96,7 @@ class PutDriver {
   WalRuntime& runtime_;
   const StoreCaseConfig& config_;
   const std::vector<SharedBytes> bodies_;
+  TimePoint measure_start_{};  // end of the warm-up
   TimePoint deadline_{};
   uint32_t lanes_running_ = 0;
   uint64_t next_index_ = 0;
@@ -137,7 +140,7 @@ Result<StoreCaseResult> run_store_case(WalRuntime& runtime, const StoreCaseConfi
   return runtime.run(store_case(runtime, config));
 }
 
-StoreCaseResult combine_store_halves(const StoreCaseResult& first,
+StoreCaseResult combine_store_phases(const StoreCaseResult& first,
                                      const StoreCaseResult& second) {
   StoreCaseResult both;
   both.puts_count = first.puts_count + second.puts_count;

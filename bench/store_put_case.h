@@ -1,7 +1,7 @@
 #pragma once
 // The store alone: LocalObjectStore::put_shared through the same EventLoop and BlockingPool the
-// WAL uses, `puts_in_flight` PUTs kept going for `duration`, with no writer around them. It sits
-// between the raw ceiling (the same file-system calls on plain threads) and the WAL (the writer
+// WAL uses, `puts_in_flight` PUTs kept going for a warm-up and then `duration`, with no writer
+// around them. It sits between the raw ceiling (the same file-system calls on plain threads) and the WAL (the writer
 // on top of this store), so the report can tell how much of the WAL's gap to the ceiling is the
 // store and the loop <-> pool hand-offs, and how much is the writer.
 //
@@ -27,11 +27,13 @@ struct StoreCaseConfig {
   uint64_t body_bytes = 0;  // the WAL's block size for the entry size measured
   uint64_t blocks_per_directory = 0;
   uint32_t puts_in_flight = 0;
+  // PUTs run for warmup + duration; those finishing within the last `duration` count.
+  std::chrono::nanoseconds warmup{};
   std::chrono::nanoseconds duration{};
 };
 
 struct StoreCaseResult {
-  uint64_t puts_count = 0;  // completed within the duration
+  uint64_t puts_count = 0;  // completed within the measured duration
   uint64_t file_bytes = 0;  // their bytes on disk (store header + body)
   double seconds = 0;
   double mib_per_second = 0;   // of file bytes, as the ceiling counts them
@@ -43,8 +45,8 @@ struct StoreCaseResult {
 [[nodiscard]] Result<StoreCaseResult> run_store_case(WalRuntime& runtime,
                                                      const StoreCaseConfig& config);
 
-// Two halves of the same configuration as one (counts and time add up).
-[[nodiscard]] StoreCaseResult combine_store_halves(const StoreCaseResult& first,
+// Two measurements of the same configuration as one (counts and time add up).
+[[nodiscard]] StoreCaseResult combine_store_phases(const StoreCaseResult& first,
                                                    const StoreCaseResult& second);
 
 }  // namespace wal::bench
