@@ -1,6 +1,7 @@
 // The MetaStore contract (wal/env/meta_store.h, etcd v3 semantics), written once and run against
-// every implementation in meta_store_factories(). To add one (the simulator's etcd, a real
-// etcd), append a factory there.
+// every implementation in meta_store_factories(): in memory, SQLite, the simulator's etcd, and
+// a real etcd (the CTest fixture `etcd`, tests/support/etcd_process.h). To add one, append a
+// factory there.
 //
 // Tests only assume what etcd guarantees: revisions are compared as deltas, never absolute, and
 // every key is under the factory's key_prefix so that a shared, long-lived store (real etcd)
@@ -20,10 +21,12 @@
 
 #include "tests/contract/contract_support.h"
 #include "tests/contract/sim_harness.h"
+#include "tests/support/etcd_process.h"
 #include "wal/async/scope.h"
 #include "wal/async/sleep.h"
 #include "wal/env/meta_store.h"
 #include "wal/mem/mem_meta_store.h"
+#include "wal/real/etcd_meta_store.h"
 #include "wal/real/sqlite_meta_store.h"
 
 using namespace std::chrono_literals;
@@ -76,6 +79,24 @@ std::unique_ptr<MetaStoreUnderTest> make_sqlite_meta_store() {
   return under_test;
 }
 
+// A real etcd shared by the suite's test processes: each run gets a prefix of its own.
+std::unique_ptr<MetaStoreUnderTest> make_etcd_meta_store() {
+  auto under_test = std::make_unique<MetaStoreUnderTest>();
+  under_test->harness = std::make_unique<RealHarness>();
+  Harness& harness = *under_test->harness;
+  EtcdOptions options;
+  options.endpoints = testing::shared_etcd_endpoints();
+  Result<std::unique_ptr<EtcdMetaStore>> store =
+      harness.run(EtcdMetaStore::open(harness.executor(), harness.clock(), options));
+  if (!store.ok()) {
+    ADD_FAILURE() << "open: " << store.error().describe();
+    return nullptr;
+  }
+  under_test->store = std::move(*store);
+  under_test->key_prefix = testing::unique_key_prefix("contract");
+  return under_test;
+}
+
 std::vector<MetaStoreFactory> meta_store_factories() {
   return {
       {"mem", make_mem_meta_store},
@@ -88,6 +109,7 @@ std::vector<MetaStoreFactory> meta_store_factories() {
          under_test->key_prefix = "contract/";
          return under_test;
        }},
+      {"etcd", make_etcd_meta_store},
   };
 }
 
