@@ -188,9 +188,11 @@ sys.exit(0 if s["leader"] == s["header"]["member_id"] else 1)' "$status"; then
 
 cmd_enable_auth() {
   local user=${1:?user} password=${2:?password}
-  ctl 1 user add "$user" --new-user-password "$password" > /dev/null
+  # etcd needs a root user with the root role before auth can be turned on.
+  ctl 1 user add root --new-user-password "$password" > /dev/null
+  ctl 1 user grant-role root root > /dev/null
   if [[ "$user" != root ]]; then
-    ctl 1 user add root --new-user-password "$password" > /dev/null
+    ctl 1 user add "$user" --new-user-password "$password" > /dev/null
     ctl 1 user grant-role "$user" root > /dev/null
   fi
   ctl 1 auth enable > /dev/null

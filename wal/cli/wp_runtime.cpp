@@ -10,7 +10,6 @@
 
 #include "wal/real/local_object_store.h"
 #include "wal/real/os_random.h"
-#include "wal/real/sqlite_meta_store.h"
 
 namespace wal::cli {
 
@@ -45,7 +44,12 @@ Status load_config_file(const std::string& path, WpConfig& config) {
   if (root.is_discarded() || !root.is_object()) {
     return make_error(Errc::invalid_argument, "config file '" + path + "' is not a JSON object");
   }
-  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader"}); !s.ok()) return s;
+  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store"}); !s.ok()) {
+    return s;
+  }
+  if (root.contains("meta_store")) {
+    if (Status s = parse_meta_store_config(root["meta_store"], config.meta_store); !s.ok()) return s;
+  }
   if (root.contains("data_dir")) {
     if (!root["data_dir"].is_string()) {
       return make_error(Errc::invalid_argument, "config: 'data_dir' must be a string");
@@ -134,12 +138,12 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config) {
   if (!objects.ok()) return std::move(objects).error();
   runtime->objects_ = std::move(objects).value();
   auto meta = runtime->run(
-      SqliteMetaStore::open(runtime->loop_, runtime->loop_, config.data_dir + "/meta.sqlite"));
+      open_meta_store(config.meta_store, runtime->loop_, runtime->loop_, config.data_dir));
   if (!meta.ok()) return std::move(meta).error();
   runtime->meta_ = std::move(meta).value();
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
                             runtime->objects_.get(), runtime->meta_.get(), nullptr, nullptr});
-  runtime->client_.emplace(*runtime->env_);
+  runtime->client_.emplace(*runtime->env_, ClientOptions{.meta_root = config.meta_store.prefix});
   return runtime;
 }
 

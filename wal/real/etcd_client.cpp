@@ -2,6 +2,7 @@
 #include "etcd_client.h"
 
 #include <grpc/grpc.h>
+#include <grpc/support/log.h>
 
 #include <fstream>
 #include <sstream>
@@ -20,6 +21,37 @@ constexpr int connect_timeout_min_ms = 1000;
 // refuses pings more often than every 5 s (--grpc-keepalive-min-time) with a GOAWAY.
 constexpr int keepalive_time_ms = 10'000;
 constexpr int keepalive_timeout_ms = 3'000;
+
+// gRPC logs TLS handshake failures (a refused or unknown certificate) to stderr, one call
+// later failing only with "failed to connect". Its log is process-wide, so this is too: the
+// lines are kept (the last TLS one) instead of printed, and a failed connection over TLS quotes
+// it, so the user gets one line that says what was wrong.
+struct GrpcLogTail {
+  std::mutex mutex;
+  std::string last_tls_error;  // guarded by mutex
+};
+
+GrpcLogTail& grpc_log_tail() {
+  static GrpcLogTail tail;
+  return tail;
+}
+
+void keep_grpc_log(gpr_log_func_args* args) {
+  if (args->severity != GPR_LOG_SEVERITY_ERROR || args->message == nullptr) return;
+  const std::string_view message = args->message;
+  for (std::string_view marker : {"SSL", "ssl", "certificate", "andshake", "TSI_"}) {
+    if (message.find(marker) == std::string_view::npos) continue;
+    // "Decryption error" and "Corruption detected" follow the line that names the cause.
+    if (message.find("Decryption error") != std::string_view::npos ||
+        message.find("Corruption detected") != std::string_view::npos) {
+      return;
+    }
+    GrpcLogTail& tail = grpc_log_tail();
+    std::lock_guard lock(tail.mutex);
+    tail.last_tls_error = std::string(message);
+    return;
+  }
+}
 
 Result<std::string> read_pem(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -57,6 +89,7 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::create(Executor& executor, Clock
   // gRPC starts itself with its first object and stops with its last; cycling that as stores
   // come and go races with its internal threads in 1.51 (see grpc_network.cpp). Keep it up.
   static const bool grpc_initialised = [] {
+    gpr_set_log_function(keep_grpc_log);
     grpc_init();
     return true;
   }();
@@ -147,6 +180,19 @@ void EtcdClient::prepare_context(grpc::ClientContext& context, std::optional<Tim
   }
   if (metadata != Metadata::no_token && !token_.empty()) context.AddMetadata("token", token_);
   if (metadata == Metadata::token_and_require_leader) context.AddMetadata("hasleader", "true");
+}
+
+std::string last_tls_error() {
+  GrpcLogTail& tail = grpc_log_tail();
+  std::lock_guard lock(tail.mutex);
+  return tail.last_tls_error;
+}
+
+void EtcdClient::explain(Error& error) const {
+  if (!options_.tls || error.code != Errc::unavailable) return;
+  if (error.message.find("failed to connect") == std::string::npos) return;
+  const std::string tls = last_tls_error();
+  if (!tls.empty()) error.message += " (TLS: " + tls + ")";
 }
 
 void EtcdClient::failover_from(size_t endpoint) {

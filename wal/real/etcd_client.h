@@ -105,6 +105,9 @@ class EtcdClient {
   Task<Result<Response>> call(Effect effect, uint64_t& counter, std::string what, Start start,
                               Metadata metadata = Metadata::token);
 
+  // Adds what gRPC logged about a failed TLS handshake to a connection error.
+  void explain(Error& error) const;
+
   // Gets a fresh auth token (no-op without a username). The error of the last attempt.
   Task<Status> authenticate();
 
@@ -265,6 +268,7 @@ Task<Result<Response>> EtcdClient::call(Effect effect, uint64_t& counter, std::s
   if (!last) last = make_error(Errc::timeout, describe(address(current_), what, "no attempt"));
   // Only requests that certainly had no effect were retried, so the last error is definite.
   WAL_ASSERT(!last->unknown());
+  explain(*last);
   last->message += " (gave up after operation_timeout " +
                    std::to_string(options_.operation_timeout.count()) + " ms)";
   co_return std::move(*last);

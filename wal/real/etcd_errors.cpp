@@ -78,7 +78,8 @@ Verdict classify(const grpc::Status& status, Effect effect, std::string_view end
       }
       return definite(Errc::permission_denied, std::move(message));
     case grpc::StatusCode::INVALID_ARGUMENT:
-      if (contains(text, "authentication failed")) {
+      // ErrGRPCAuthFailed; ErrGRPCUserEmpty: the server has auth on and we sent no token.
+      if (contains(text, "authentication failed") || contains(text, "user name is empty")) {
         return definite(Errc::permission_denied, std::move(message));
       }
       // ErrGRPCAuthOldRevision: applied as a no-op because the token predates an auth change.
