@@ -171,17 +171,20 @@ cmd_stop() {
   rm -f "$dir/members"
 }
 
-cmd_leader() {
-  local i
-  for i in $(seq 1 "$(cat "$dir/members")"); do
-    [[ -f "$dir/m$i.pid" ]] || continue
-    local status
-    status=$(ctl "$i" endpoint status -w json 2> /dev/null) || continue
-    if python3 -c 'import json,sys; s=json.loads(sys.argv[1])[0]["Status"]
+cmd_leader() {  # waits up to 10 s for an election in progress
+  local i deadline=$((SECONDS + 10))
+  while (( SECONDS < deadline )); do
+    for i in $(seq 1 "$(cat "$dir/members")"); do
+      [[ -f "$dir/m$i.pid" ]] || continue
+      local status
+      status=$(ctl "$i" endpoint status -w json 2> /dev/null) || continue
+      if python3 -c 'import json,sys; s=json.loads(sys.argv[1])[0]["Status"]
 sys.exit(0 if s["leader"] == s["header"]["member_id"] else 1)' "$status"; then
-      echo "$i"
-      return 0
-    fi
+        echo "$i"
+        return 0
+      fi
+    done
+    sleep 0.1
   done
   die "no member is leader"
 }

@@ -101,9 +101,11 @@ class EtcdClient {
   // Attempts until success or a verdict that stops; see the header comment of
   // etcd_meta_store.h for the policy. `counter` counts the attempts. A request sent with the
   // token is sent again once after renewing a stale token.
+  // `what` names the request in errors: a string literal (a std::string built in the caller's
+  // co_await expression would be destroyed twice by g++ 12, docs/architecture.md).
   template <typename Response, typename Start>
-  Task<Result<Response>> call(Effect effect, uint64_t& counter, std::string what, Start start,
-                              Metadata metadata = Metadata::token);
+  Task<Result<Response>> call(Effect effect, uint64_t& counter, std::string_view what,
+                              Start start, Metadata metadata = Metadata::token);
 
   // Adds what gRPC logged about a failed TLS handshake to a connection error.
   void explain(Error& error) const;
@@ -170,8 +172,9 @@ class EtcdClient::Stream : public std::enable_shared_from_this<Stream<W, R>> {
     rw_->StartCall(client_.begin_operation(this->shared_from_this(), &context_, done));
     co_return co_await done.wait();
   }
-  Task<bool> write(W message) {
-    write_buffer_ = std::move(message);
+  // `message` is copied before this returns; pass a named local (docs/architecture.md).
+  Task<bool> write(const W& message) {
+    write_buffer_ = message;
     Completion<bool> done(client_.executor());
     rw_->Write(write_buffer_, client_.begin_operation(this->shared_from_this(), &context_, done));
     co_return co_await done.wait();
@@ -234,7 +237,7 @@ Task<UnaryReply<Response>> EtcdClient::unary(size_t endpoint, TimePoint deadline
 }
 
 template <typename Response, typename Start>
-Task<Result<Response>> EtcdClient::call(Effect effect, uint64_t& counter, std::string what,
+Task<Result<Response>> EtcdClient::call(Effect effect, uint64_t& counter, std::string_view what,
                                         Start start, Metadata metadata) {
   const TimePoint overall = clock_.now() + options_.operation_timeout;
   std::optional<Error> last;

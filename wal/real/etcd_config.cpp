@@ -146,8 +146,9 @@ Task<Result<std::unique_ptr<MetaStore>>> open_meta_store(const MetaStoreConfig& 
                                                          const std::string& data_dir) {
   switch (config.type) {
     case MetaStoreConfig::Type::sqlite: {
+      std::string path = data_dir + "/meta.sqlite";  // named: see docs/architecture.md
       Result<std::unique_ptr<SqliteMetaStore>> store =
-          co_await SqliteMetaStore::open(executor, clock, data_dir + "/meta.sqlite");
+          co_await SqliteMetaStore::open(executor, clock, std::move(path));
       if (!store.ok()) co_return std::move(store).error();
       co_return std::unique_ptr<MetaStore>(std::move(*store));
     }

@@ -113,7 +113,7 @@ Task<void> LeaseKeeper::run_writes(std::shared_ptr<KeepAliveStream> stream, uint
     request.set_id(unsent_.front());
     unsent_.pop_front();
     ++client_.counts().lease_keep_alive_count;
-    if (!co_await stream->write(std::move(request))) {
+    if (!co_await stream->write(request)) {
       // The read side sees the same failure and reports it with the stream's status.
       co_return;
     }

@@ -147,7 +147,7 @@ Task<Result<std::shared_ptr<EtcdWatch::WatchStream>>> EtcdWatch::create_on(size_
   create.set_range_end(range_end_);
   create.set_start_revision(next_revision_);
   std::optional<etcdserverpb::WatchResponse> created;
-  if (co_await stream->start() && co_await stream->write(std::move(request))) {
+  if (co_await stream->start() && co_await stream->write(request)) {
     created = co_await stream->read();
   }
   if (created && created->created() && !created->canceled()) co_return stream;
