@@ -6,7 +6,8 @@
 #   scripts/etcd.sh start DIR [--members 1|3] [--tls CERTDIR] [--client-cert-auth] [--replace]
 #       starts the members and waits until every one is healthy; prints the endpoints.
 #       --replace: first stop what an earlier run left in DIR (a CTest fixture whose cleanup
-#       did not run).
+#       did not run). --owner-pid PID: SIGKILL the members once process PID is gone (a test
+#       that crashed does not leave its etcd running).
 #       --tls: clients speak TLS, with CERTDIR/{ca,server,server-key}.pem (see `certs`).
 #   scripts/etcd.sh stop DIR            SIGKILLs every member (etcd is crash-safe; SIGTERM on a
 #                                       3.4 leader hands leadership over first, which hides
@@ -121,13 +122,14 @@ kill_member() {  # number
 }
 
 cmd_start() {
-  local members=1 certs="" client_cert_auth=0
+  local members=1 certs="" client_cert_auth=0 owner_pid=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --members) members=$2; shift 2 ;;
       --tls) certs=$(cd "$2" && pwd); shift 2 ;;
       --client-cert-auth) client_cert_auth=1; shift ;;
       --replace) [[ -d "$dir" ]] && { cmd_stop; rm -rf "$dir"; }; shift ;;
+      --owner-pid) owner_pid=$2; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -154,6 +156,7 @@ cmd_start() {
     echo "$members" > "$dir/members"
     for i in $(seq 1 "$members"); do rm -rf "$dir/m$i"; start_member "$i" new; done
     if wait_healthy $(seq 1 "$members"); then
+      [[ -n "$owner_pid" ]] && start_watchdog "$owner_pid"
       echo "$endpoints"
       return 0
     fi
@@ -163,6 +166,17 @@ cmd_start() {
   done
   rm -f "$dir/members"
   die "etcd did not become healthy (logs in $dir)"
+}
+
+# Polls the owner once a second; when it is gone, stops the members (by PID, see kill_member).
+# Detached from our stdout, so a caller reading it (popen) is not kept waiting.
+start_watchdog() {
+  local owner=$1
+  (
+    while kill -0 "$owner" 2> /dev/null && [[ -f "$dir/members" ]]; do sleep 1; done
+    cmd_stop
+  ) < /dev/null > /dev/null 2>&1 &
+  disown
 }
 
 cmd_stop() {

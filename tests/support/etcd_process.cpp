@@ -74,7 +74,8 @@ std::vector<std::string> split_endpoints(const std::string& comma_separated) {
 
 EtcdProcess::EtcdProcess(EtcdProcessOptions options) : dir_(make_temp_dir("wal-etcd")) {
   std::string arguments = "start " + dir_ + "/cluster --members " +
-                          std::to_string(options.members);
+                          std::to_string(options.members) + " --owner-pid " +
+                          std::to_string(getpid());
   if (!options.tls_dir.empty()) arguments += " --tls " + options.tls_dir;
   if (options.client_cert_auth) arguments += " --client-cert-auth";
   const std::string output = run_etcd_script(arguments);
