@@ -73,17 +73,22 @@ Task<Result<Counts>> append_case(WalRuntime& runtime, std::string log, uint64_t 
   {
     Scope scope(runtime.loop());
     for (uint64_t index = 0; index < lanes_max; ++index) scope.spawn(lane(lanes));
-    while (scope.running_count() > 0) co_await sleep_for(runtime.loop(), std::chrono::milliseconds(1));
+    while (scope.running_count() > 0) {
+      co_await sleep_for(runtime.loop(), std::chrono::milliseconds(1));
+    }
   }
   if (lanes.error) co_return *lanes.error;
   WAL_CO_TRY(co_await (*writer)->close());
   Counts counts;
-  counts.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  counts.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   counts.mib = static_cast<double>(volume_bytes) / (1 << 20);
   counts.txns = runtime.meta().tally().txn_count;
   counts.ranges = runtime.meta().tally().range_count;
   counts.meta_calls = counts.txns + counts.ranges;
-  if (etcd) counts.etcd_requests = etcd->request_counts().requests_total() - before.requests_total();
+  if (etcd) {
+    counts.etcd_requests = etcd->request_counts().requests_total() - before.requests_total();
+  }
   WAL_CO_TRY(co_await client.delete_log(log));
   co_return counts;
 }
@@ -110,14 +115,16 @@ int run(const std::vector<std::string>& endpoints, bool quick) {
   etcd.etcd.endpoints = endpoints;
   const uint64_t small_bytes = quick ? (4ull << 20) : (64ull << 20);
   std::printf("etcd requests per MiB appended (MemoryBuffer writer, local objects; baseline: "
-              "MetaStore calls of the same appends on SQLite)%s\n", quick ? " [quick: smoke only]" : "");
+              "MetaStore calls of the same appends on SQLite)%s\n",
+              quick ? " [quick: smoke only]" : "");
   std::printf("%-7s %-8s %12s %12s %9s %9s %10s %8s\n", "entry", "volume", "sqlite/MiB",
               "etcd/MiB", "txn/MiB", "range/MiB", "etcd/base", "MiB/s");
   int status = 0;
   for (uint64_t entry_bytes : {uint64_t{1024}, uint64_t{64 * 1024}}) {
     std::optional<double> small_per_mib;
     for (uint64_t volume_bytes : {small_bytes, 4 * small_bytes}) {
-      const std::string log = "b" + std::to_string(entry_bytes) + "-" + std::to_string(volume_bytes);
+      const std::string log =
+          "b" + std::to_string(entry_bytes) + "-" + std::to_string(volume_bytes);
       Result<Counts> base = run_case(dir + "/sqlite", sqlite, entry_bytes, volume_bytes, log);
       Result<Counts> real = run_case(dir + "/etcd", etcd, entry_bytes, volume_bytes, log);
       if (!base.ok() || !real.ok()) {

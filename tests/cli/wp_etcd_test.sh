@@ -111,8 +111,8 @@ echo "ok: an endpoint nobody listens on: $(cat "$work/dead.err")"
 "$etcd_sh" enable-auth "$work/etcd-plain" wal "s3cret" > /dev/null
 write_config "$work/auth.json" ', "username": "wal", "password": "s3cret"'
 write_config "$work/wrong.json" ', "username": "wal", "password": "wrong"'
-[[ $("$wp" --config "$work/auth.json" log list | cut -f1 | tr '\n' ' ') == "fenced live orders " ]] ||
-  fail "log list with auth"
+listed=$("$wp" --config "$work/auth.json" log list | cut -f1 | tr '\n' ' ')
+[[ "$listed" == "fenced live orders " ]] || fail "log list with auth"
 if "$wp" --config "$work/wrong.json" log list 2> "$work/wrong.err"; then fail "wrong password"; fi
 one_line_error "$work/wrong.err" "permission_denied"
 if run log list 2> "$work/noauth.err"; then fail "no credentials accepted with auth on"; fi

@@ -66,8 +66,8 @@ TEST(etcd_errors, etcd_refusals_map_to_definite_codes) {
 }
 
 TEST(etcd_errors, a_stale_token_asks_for_a_new_one_and_nothing_else) {
-  const Verdict verdict =
-      verdict_of(grpc::StatusCode::UNAUTHENTICATED, "etcdserver: invalid auth token", Effect::write);
+  const Verdict verdict = verdict_of(grpc::StatusCode::UNAUTHENTICATED,
+                                     "etcdserver: invalid auth token", Effect::write);
   EXPECT_TRUE(verdict.reauthenticate);
   EXPECT_FALSE(verdict.retry);
   EXPECT_FALSE(verdict.error.unknown());

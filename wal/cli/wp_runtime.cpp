@@ -48,7 +48,8 @@ Status load_config_file(const std::string& path, WpConfig& config) {
     return s;
   }
   if (root.contains("meta_store")) {
-    if (Status s = parse_meta_store_config(root["meta_store"], config.meta_store); !s.ok()) return s;
+    Status parsed = parse_meta_store_config(root["meta_store"], config.meta_store);
+    if (!parsed.ok()) return parsed;
   }
   if (root.contains("data_dir")) {
     if (!root["data_dir"].is_string()) {

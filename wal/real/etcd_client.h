@@ -59,6 +59,20 @@ struct Stubs {
   std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
 };
 
+// Cancels a timer when the frame that armed it goes, also when the frame is destroyed while
+// suspended: a timer's callback must never run against state that is gone.
+class TimerGuard {
+ public:
+  TimerGuard(Clock& clock, TimerId timer) : clock_(clock), timer_(timer) {}
+  ~TimerGuard() { clock_.cancel(timer_); }
+  TimerGuard(const TimerGuard&) = delete;
+  TimerGuard& operator=(const TimerGuard&) = delete;
+
+ private:
+  Clock& clock_;
+  TimerId timer_;
+};
+
 template <typename Response>
 struct UnaryReply {
   grpc::Status status;

@@ -29,7 +29,9 @@ Verdict definite(Errc code, std::string message) {
 // Timeouts, broken connections and etcd's "request timed out" family: a read is simply tried
 // on the next endpoint; a write may have been committed.
 Verdict lost(Errc code, Effect effect, std::string message) {
-  if (effect == Effect::read) return Verdict{make_error(code, std::move(message)), true, false, true};
+  if (effect == Effect::read) {
+    return Verdict{make_error(code, std::move(message)), true, false, true};
+  }
   return Verdict{make_unknown(code, std::move(message)), false, false, true};
 }
 

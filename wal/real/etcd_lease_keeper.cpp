@@ -3,24 +3,6 @@
 
 namespace wal::etcd {
 
-namespace {
-
-// Cancels a timer when the frame that armed it goes, also when the frame is destroyed while
-// suspended: the timer's callback must never run against a keeper that is gone.
-class TimerGuard {
- public:
-  TimerGuard(Clock& clock, TimerId timer) : clock_(clock), timer_(timer) {}
-  ~TimerGuard() { clock_.cancel(timer_); }
-  TimerGuard(const TimerGuard&) = delete;
-  TimerGuard& operator=(const TimerGuard&) = delete;
-
- private:
-  Clock& clock_;
-  TimerId timer_;
-};
-
-}  // namespace
-
 LeaseKeeper::LeaseKeeper(EtcdClient& client)
     : client_(client), scope_(std::make_unique<Scope>(client.executor())) {}
 

@@ -48,11 +48,8 @@ Status validate_etcd_options(const EtcdOptions& options) {
   return {};
 }
 
-EtcdMetaStore::EtcdMetaStore(Executor& executor, Clock& clock, EtcdOptions options,
-                             std::unique_ptr<etcd::EtcdClient> client)
-    : executor_(executor),
-      clock_(clock),
-      options_(std::move(options)),
+EtcdMetaStore::EtcdMetaStore(EtcdOptions options, std::unique_ptr<etcd::EtcdClient> client)
+    : options_(std::move(options)),
       client_(std::move(client)),
       keeper_(std::make_unique<etcd::LeaseKeeper>(*client_)),
       watches_(std::make_shared<etcd::WatchLink>()) {}
@@ -71,8 +68,7 @@ Task<Result<std::unique_ptr<EtcdMetaStore>>> EtcdMetaStore::open(Executor& execu
   Result<std::unique_ptr<etcd::EtcdClient>> client =
       etcd::EtcdClient::create(executor, clock, options);
   if (!client.ok()) co_return std::move(client).error();
-  std::unique_ptr<EtcdMetaStore> store(
-      new EtcdMetaStore(executor, clock, std::move(options), std::move(*client)));
+  std::unique_ptr<EtcdMetaStore> store(new EtcdMetaStore(std::move(options), std::move(*client)));
   etcd::EtcdClient& raw = *store->client_;
   if (Status authenticated = co_await raw.authenticate(); !authenticated.ok()) {
     co_return std::move(authenticated).error();

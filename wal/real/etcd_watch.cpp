@@ -5,29 +5,6 @@
 
 namespace wal::etcd {
 
-namespace {
-
-// Cancels a stream at `deadline` unless destroyed first: a member that accepts the stream but
-// never answers "created" (it lost its leader) must not hold the watch.
-template <typename S>
-class StreamDeadline {
- public:
-  StreamDeadline(Clock& clock, TimePoint deadline, const std::shared_ptr<S>& stream)
-      : clock_(clock),
-        timer_(clock.call_at(deadline, [weak = std::weak_ptr<S>(stream)] {
-          if (std::shared_ptr<S> alive = weak.lock()) alive->cancel();
-        })) {}
-  ~StreamDeadline() { clock_.cancel(timer_); }
-  StreamDeadline(const StreamDeadline&) = delete;
-  StreamDeadline& operator=(const StreamDeadline&) = delete;
-
- private:
-  Clock& clock_;
-  TimerId timer_;
-};
-
-}  // namespace
-
 EtcdWatch::EtcdWatch(EtcdClient& client, std::shared_ptr<WatchLink> link, std::string key,
                      std::string range_end, int64_t start_revision)
     : executor_(client.executor()),
@@ -139,7 +116,12 @@ Task<Result<std::shared_ptr<EtcdWatch::WatchStream>>> EtcdWatch::create_on(size_
       endpoint, [](Stubs& stubs, grpc::ClientContext* context, grpc::CompletionQueue* queue) {
         return stubs.watch->PrepareAsyncWatch(context, queue);
       });
-  StreamDeadline<WatchStream> guard(client.clock(), deadline, stream);
+  // A member that accepts the stream but never answers "created" (it lost its leader) must not
+  // hold the watch: the stream is cancelled at the attempt's deadline.
+  auto cancel = [weak = std::weak_ptr(stream)] {
+    if (std::shared_ptr<WatchStream> alive = weak.lock()) alive->cancel();
+  };
+  TimerGuard guard(client.clock(), client.clock().call_at(deadline, std::move(cancel)));
   ++client.counts().watch_create_count;
   etcdserverpb::WatchRequest request;
   etcdserverpb::WatchCreateRequest& create = *request.mutable_create_request();

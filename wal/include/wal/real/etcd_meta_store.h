@@ -152,12 +152,8 @@ class EtcdMetaStore final : public MetaStore {
   [[nodiscard]] const std::string& current_endpoint() const;
 
  private:
-  EtcdMetaStore(Executor& executor, Clock& clock, EtcdOptions options,
-                std::unique_ptr<etcd::EtcdClient> client);
-  friend class etcd::EtcdWatch;
+  EtcdMetaStore(EtcdOptions options, std::unique_ptr<etcd::EtcdClient> client);
 
-  Executor& executor_;
-  Clock& clock_;
   EtcdOptions options_;
   std::unique_ptr<etcd::EtcdClient> client_;
   std::unique_ptr<etcd::LeaseKeeper> keeper_;
