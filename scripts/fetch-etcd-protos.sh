@@ -34,10 +34,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # apt-get download runs its fetcher as the unprivileged _apt user when it can write here.
 chmod 0777 "$work"
-if ! (cd "$work" && apt-get download "${packages[@]}" > "$work/download.log" 2>&1); then
-  cat "$work/download.log" >&2
-  echo "fetch-etcd-protos: apt-get download failed (run 'apt-get update' first?)" >&2
-  exit 1
+download() { (cd "$work" && apt-get download "${packages[@]}" > "$work/download.log" 2>&1); }
+if ! download; then
+  # A machine whose package lists were never fetched knows no candidate to download.
+  sudo_prefix=()
+  [[ $(id -u) -eq 0 ]] || sudo_prefix=(sudo)
+  echo "fetch-etcd-protos: apt-get download failed; updating the package lists and trying again"
+  "${sudo_prefix[@]}" apt-get update -qq || true
+  if ! download; then
+    cat "$work/download.log" >&2
+    echo "fetch-etcd-protos: apt-get download ${packages[*]} failed" >&2
+    exit 1
+  fi
 fi
 for deb in "$work"/*.deb; do dpkg -x "$deb" "$work/root"; done
 
