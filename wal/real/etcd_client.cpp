@@ -195,6 +195,14 @@ void EtcdClient::explain(Error& error) const {
   if (!tls.empty()) error.message += " (TLS: " + tls + ")";
 }
 
+Task<void> EtcdClient::pause_after_failure(uint32_t attempt, TimePoint overall) {
+  const size_t count = endpoints_.size();
+  if ((attempt + 1) % count != 0) co_return;  // not every endpoint has been tried yet
+  const uint32_t round = std::min<uint32_t>(static_cast<uint32_t>(attempt / count), 4);
+  const auto pause = std::min(limits::round_pause_max, limits::round_pause_min * (1 << round));
+  co_await sleep_until(clock_, std::min<TimePoint>(clock_.now() + pause, overall));
+}
+
 void EtcdClient::failover_from(size_t endpoint) {
   WAL_ASSERT(endpoint < endpoints_.size());
   if (current_ != endpoint || endpoints_.size() == 1) return;

@@ -39,10 +39,7 @@ Task<Result<int64_t>> LeaseKeeper::keep_alive(LeaseId lease) {
     Result<int64_t> result = co_await done.wait();
     if (result.ok() || result.error().code == Errc::not_found) co_return result;
     last = std::move(result).error();
-    if ((attempt + 1) % client_.endpoint_count() == 0) {
-      co_await sleep_until(clock, std::min<TimePoint>(clock.now() + limits::round_pause_min,
-                                                      overall));
-    }
+    co_await client_.pause_after_failure(attempt, overall);
   }
   if (!last) last = make_unknown(Errc::timeout, "etcd lease keep-alive: no attempt");
   // A keep-alive that went out on a stream that then broke may have renewed the lease.

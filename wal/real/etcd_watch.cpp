@@ -96,11 +96,7 @@ Task<Result<std::shared_ptr<EtcdWatch::WatchStream>>> EtcdWatch::create_stream(
     }
     client.failover_from(endpoint);
     last = std::move(stream).error();
-    if ((attempt + 1) % client.endpoint_count() == 0) {
-      co_await sleep_until(client.clock(), std::min<TimePoint>(
-                                               client.clock().now() + limits::round_pause_min,
-                                               overall));
-    }
+    co_await client.pause_after_failure(attempt, overall);
   }
   if (!last) last = make_error(Errc::timeout, "etcd watch: no attempt");
   last->outcome = Outcome::definite;  // a watch changes nothing
