@@ -122,7 +122,9 @@ Result<uint64_t> parse_seed_count(std::string_view text, std::string_view what,
   }
   if (count == 0) {
     return make_error(Errc::invalid_argument,
-                      fmt::format("{} is 0: a sweep of no seeds would pass without running", what));
+                      fmt::format("{} is 0: nothing would run, and a sweep that runs nothing "
+                                  "proves nothing",
+                                  what));
   }
   if (count > count_max) {
     return make_error(Errc::invalid_argument,

@@ -42,6 +42,13 @@ struct SegmentTxnFixture {
     segment.sealed_by_epoch = by;
     return segment;
   }
+  // Stores `open` and returns the txn that seals it at `end`, compared at the stored revision.
+  SegmentTxn seal_of(const SegmentMeta& open, EntryId end) {
+    SegmentTxn txn;
+    txn.seal = sealed_at(open, end, epoch);
+    txn.seal_mod_revision = put(open);
+    return txn;
+  }
   std::optional<SegmentMeta> stored(SegmentId id) {
     Result<RangeResponse> read = meta.apply_range(RangeRequest{keys.segment_key(id), "", 0, 0});
     WAL_ASSERT(read.ok());
@@ -54,6 +61,13 @@ struct SegmentTxnFixture {
   void take_over_and_seal(const SegmentMeta& segment) {
     (void)put(keys.epoch_key(), "epoch 2");
     (void)put(sealed_at(segment, segment.first_entry_id, epoch + 1));
+  }
+  // The newer writer takes over while a scripted txn's reply is lost.
+  void take_over_meanwhile(const SegmentMeta& segment) {
+    scripted.meanwhile = [this, segment]() -> Task<void> {
+      take_over_and_seal(segment);
+      co_return;
+    };
   }
   Result<SegmentTxnResult> commit(SegmentTxn txn) {
     return loop.run(commit_segment_txn(
@@ -76,11 +90,8 @@ struct SegmentTxnFixture {
 TEST(segment_txn, a_seal_that_lands_after_its_read_back_is_settled_as_ours) {
   SegmentTxnFixture f;
   const SegmentMeta open = f.open_segment(0, 0);
-  const int64_t revision = f.put(open);
   f.scripted.script(f.keys.segment_key(0), {Fate::hold_then_timeout});
-  SegmentTxn txn;
-  txn.seal = SegmentTxnFixture::sealed_at(open, 0, f.epoch);
-  txn.seal_mod_revision = revision;
+  SegmentTxn txn = f.seal_of(open, 0);
   Result<SegmentTxnResult> done = f.commit(txn);
   EXPECT_EQ(f.scripted.held_landed_count, 1u);  // it did land late, under the second attempt
   ASSERT_TRUE(done.ok()) << done.error().describe();
@@ -91,18 +102,15 @@ TEST(segment_txn, a_seal_that_lands_after_its_read_back_is_settled_as_ours) {
 TEST(segment_txn, a_roll_that_lands_late_adopts_the_next_segment_it_created) {
   SegmentTxnFixture f;
   const SegmentMeta open = f.open_segment(0, 0);
-  const int64_t revision = f.put(open);
   f.scripted.script(f.keys.segment_key(0), {Fate::hold_then_timeout});
-  SegmentTxn txn;
-  txn.seal = SegmentTxnFixture::sealed_at(open, 5, f.epoch);
-  txn.seal_mod_revision = revision;
+  SegmentTxn txn = f.seal_of(open, 5);
   txn.create = f.open_segment(1, 5);
   Result<SegmentTxnResult> done = f.commit(txn);
   ASSERT_TRUE(done.ok()) << done.error().describe();
   ASSERT_TRUE(done->created.has_value());
   EXPECT_EQ(done->created->meta.first_entry_id, 5u);
   EXPECT_EQ(done->created->meta.state, SegmentState::open);
-  EXPECT_GT(done->created->meta.create_revision, revision);
+  EXPECT_GT(done->created->meta.create_revision, txn.seal_mod_revision);
 }
 
 // The #19 case: our create landed, and a newer writer recovered and sealed the segment before
@@ -111,10 +119,7 @@ TEST(segment_txn, a_created_segment_sealed_by_a_newer_writer_fences_instead_of_b
   SegmentTxnFixture f;
   const SegmentMeta segment = f.open_segment(3, 40);
   f.scripted.script(f.keys.segment_key(3), {Fate::apply_then_timeout});
-  f.scripted.meanwhile = [&]() -> Task<void> {
-    f.take_over_and_seal(segment);
-    co_return;
-  };
+  f.take_over_meanwhile(segment);
   SegmentTxn txn;
   txn.create = segment;
   Result<SegmentTxnResult> done = f.commit(txn);
@@ -128,16 +133,10 @@ TEST(segment_txn, a_created_segment_sealed_by_a_newer_writer_fences_instead_of_b
 TEST(segment_txn, a_roll_whose_next_segment_was_sealed_by_a_newer_writer_fences) {
   SegmentTxnFixture f;
   const SegmentMeta open = f.open_segment(0, 0);
-  const int64_t revision = f.put(open);
   const SegmentMeta next = f.open_segment(1, 7);
   f.scripted.script(f.keys.segment_key(0), {Fate::apply_then_timeout});
-  f.scripted.meanwhile = [&]() -> Task<void> {
-    f.take_over_and_seal(next);
-    co_return;
-  };
-  SegmentTxn txn;
-  txn.seal = SegmentTxnFixture::sealed_at(open, 7, f.epoch);
-  txn.seal_mod_revision = revision;
+  f.take_over_meanwhile(next);
+  SegmentTxn txn = f.seal_of(open, 7);
   txn.create = next;
   Result<SegmentTxnResult> done = f.commit(txn);
   ASSERT_FALSE(done.ok());
@@ -162,15 +161,9 @@ TEST(segment_txn, a_lost_create_is_sent_again_and_lands_once) {
 TEST(segment_txn, a_seal_raced_by_a_newer_writer_is_fenced_definitely) {
   SegmentTxnFixture f;
   const SegmentMeta open = f.open_segment(0, 0);
-  const int64_t revision = f.put(open);
   f.scripted.script(f.keys.segment_key(0), {Fate::lose_then_timeout});
-  f.scripted.meanwhile = [&]() -> Task<void> {
-    f.take_over_and_seal(open);
-    co_return;
-  };
-  SegmentTxn txn;
-  txn.seal = SegmentTxnFixture::sealed_at(open, 3, f.epoch);
-  txn.seal_mod_revision = revision;
+  f.take_over_meanwhile(open);
+  SegmentTxn txn = f.seal_of(open, 3);
   Result<SegmentTxnResult> done = f.commit(txn);
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.error().code, Errc::fenced);
@@ -180,11 +173,8 @@ TEST(segment_txn, a_seal_raced_by_a_newer_writer_is_fenced_definitely) {
 TEST(segment_txn, a_compare_that_failed_on_the_epoch_alone_is_fenced_definitely) {
   SegmentTxnFixture f;
   const SegmentMeta open = f.open_segment(0, 0);
-  const int64_t revision = f.put(open);
   (void)f.put(f.keys.epoch_key(), "epoch 2");
-  SegmentTxn seal;
-  seal.seal = SegmentTxnFixture::sealed_at(open, 0, f.epoch);
-  seal.seal_mod_revision = revision;
+  SegmentTxn seal = f.seal_of(open, 0);
   Result<SegmentTxnResult> sealed = f.commit(seal);
   ASSERT_FALSE(sealed.ok());
   EXPECT_EQ(sealed.error().code, Errc::fenced);
@@ -204,15 +194,12 @@ TEST(segment_txn, a_seal_goes_on_top_of_a_checkpoint_only_while_the_epoch_is_our
     SCOPED_TRACE(epoch_moved ? "epoch moved" : "epoch ours");
     SegmentTxnFixture f;
     const SegmentMeta open = f.open_segment(0, 10);
-    const int64_t revision = f.put(open);
+    SegmentTxn txn = f.seal_of(open, 35);
     SegmentMeta checkpointed = open;
     checkpointed.checkpoint_block_count = 2;
     checkpointed.checkpoint_end_entry_id = 30;
     (void)f.put(checkpointed);
     if (epoch_moved) (void)f.put(f.keys.epoch_key(), "epoch 2");
-    SegmentTxn txn;
-    txn.seal = SegmentTxnFixture::sealed_at(open, 35, f.epoch);
-    txn.seal_mod_revision = revision;
     Result<SegmentTxnResult> done = f.commit(txn);
     if (epoch_moved) {
       ASSERT_FALSE(done.ok());
