@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,9 +37,16 @@ void write_all(int fd, const std::string& bytes) {
 
 // The child: runs `work`, writes its answer, and ends without running the parent's exit
 // handlers or flushing stdio buffers it inherited.
-[[noreturn]] void child_main(int answer_fd, int stderr_fd, const std::function<CheckedRun()>& work) {
+[[noreturn]] void child_main(int answer_fd, int stderr_fd,
+                             const std::function<CheckedRun()>& work) {
+  // Whatever the run prints goes to the parent's capture, not between the parent's own lines.
+  ::dup2(stderr_fd, STDOUT_FILENO);
   ::dup2(stderr_fd, STDERR_FILENO);
   ::close(stderr_fd);
+  // A crash is reported by the parent; a core file per crashed seed of a long sweep would only
+  // fill the disk (replay the token in a debugger instead).
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
   const CheckedRun run = work();
   write_all(answer_fd, encode_checked_run(run));
   ::close(answer_fd);
@@ -46,13 +54,10 @@ void write_all(int fd, const std::string& bytes) {
   ::_exit(0);
 }
 
-std::string last_line(const std::string& text) {
-  size_t end = text.size();
-  while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r')) --end;
-  const size_t begin = text.rfind('\n', end == 0 ? 0 : end - 1);
-  return text.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos
-                                                                            ? 0
-                                                                            : begin + 1));
+std::string last_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const size_t newline = text.rfind('\n');
+  return newline == std::string::npos ? text : text.substr(newline + 1);
 }
 
 }  // namespace
@@ -225,7 +230,8 @@ ChildOutcome ChildPool::reap(Child& child) {
   if (child.killed) {
     crash.how = "no answer within the time limit; killed";
   } else if (WIFSIGNALED(status)) {
-    crash.how = fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    const int signal = WTERMSIG(status);
+    crash.how = fmt::format("killed by signal {} ({})", signal, strsignal(signal));
   } else if (!clean_exit) {
     crash.how = fmt::format("exited with status {}", WEXITSTATUS(status));
   } else {

@@ -12,8 +12,8 @@
 // while it forks (fork() copies only the calling thread: a lock another thread held would stay
 // held in the child forever). wp-sim and the test binaries are single-threaded.
 // Output: before each fork the pool flushes stdio, so the child does not print the parent's
-// buffered output a second time; children end with _exit() and print nothing of their own on
-// stdout. A child's stderr is captured, and its last line becomes Crash::message.
+// buffered output a second time; children end with _exit(). A child's stdout and stderr are
+// captured (never shown), and their last line becomes Crash::message. Children dump no core.
 
 #include <sys/types.h>
 

@@ -18,7 +18,8 @@ SweepFailure failure_of_run(const RunSpec& spec, const CheckedRun& run) {
   SweepFailure failure;
   failure.seed = spec.seed;
   failure.exit_code = exit_code(run);
-  failure.line = result_line(spec, run.result) + (run.deterministic ? "" : " nondeterministic=true");
+  failure.line = result_line(spec, run.result);
+  if (!run.deterministic) failure.line += " nondeterministic=true";
   if (!run.deterministic) {
     failure.detail = "first divergence: " + run.divergence;
   } else if (!run.result.anomalies.empty()) {

@@ -225,6 +225,32 @@ TEST(recovery, a_stale_writer_never_adopts_the_next_segment) {
   EXPECT_EQ(to_string(entries[1].payload), "fresh");
 }
 
+// A roll's seal txn times out and lands only after the writer read the segment back and found it
+// still open, so the retry's compare fails: the seal is the writer's own (segment_txn.h), and
+// it goes on in the next segment instead of failing as "sealed by a newer writer".
+TEST(recovery, a_roll_whose_seal_lands_late_goes_on_in_the_next_segment) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("late")).ok());
+  auto info = f.run(f.client.get_log("late"));
+  const LogKeys keys = f.client.keys_for(*info);
+  ScriptedMetaStore slow(f.meta);
+  Env env{f.loop, f.loop, f.random, f.faults, &f.slow_objects, &slow, nullptr, nullptr};
+  LogClient client(env);
+  WriterOptions options;
+  options.segment_age_max = 500ms;
+  auto writer = f.run(client.open_writer("late", options));
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(f.run((*writer)->append(to_bytes("first"))).ok());
+  slow.script(keys.segment_key(0), {ScriptedMetaStore::Fate::hold_then_timeout});
+  f.loop.run_for(3000ms);  // the age timer rolls; its seal lands late
+  EXPECT_EQ(slow.held_landed_count, 1u);
+  EXPECT_EQ((*writer)->segment_id(), 1u);
+  ASSERT_TRUE(f.run((*writer)->append(to_bytes("second"))).ok());
+  auto entries = f.read_all("late");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(to_string(entries[1].payload), "second");
+}
+
 // Regression (rapidcheck schedule property, seed 102): a writer's create-segment txn had an
 // unknown outcome, a newer writer recovered and sealed that segment meanwhile, and the settling
 // read found the segment with our epoch and adopted it although it was sealed (an assertion
