@@ -190,35 +190,36 @@ int sweep(const CommonOptions& o, uint64_t first, uint64_t last, unsigned jobs,
 }
 
 // Shrinks a failing token's schedule. The original and every candidate run in a child process,
-// so a run that crashes is shrunk too (while it crashes with the same message).
+// so a run that crashes is shrunk too (while it crashes with the same message), and a candidate
+// that crashes while shrinking an anomaly is just a candidate that does not fail the same way.
 int shrink_token(const RunSpec& spec, uint32_t runs_max, uint32_t seed_timeout_s) {
   const auto timeout = std::chrono::seconds(seed_timeout_s);
-  auto run_once = [](const RunSpec& candidate) {
-    return [candidate] {
-      CheckedRun run;
-      run.result = run_simulation(config_for(candidate));
-      return run;
-    };
+  auto run_in_a_child = [timeout](const RunSpec& candidate) {
+    return run_in_child(
+        [candidate] {
+          CheckedRun run;
+          run.result = run_simulation(config_for(candidate));
+          return run;
+        },
+        timeout);
   };
-  const ChildOutcome original = run_in_child(run_once(spec), timeout);
+  const ChildOutcome original = run_in_a_child(spec);
   std::string what;
   StillFails still_fails;
   if (original.crash) {
     what = "a crash (" + original.crash->signature() + ")";
     still_fails = [&, signature = original.crash->signature()](const RunSpec& c, SimResult*) {
-      const ChildOutcome outcome = run_in_child(run_once(c), timeout);
+      const ChildOutcome outcome = run_in_a_child(c);
       return outcome.crash && outcome.crash->signature() == signature;
     };
   } else if (original.run->result.verdict != Verdict::pass) {
-    const std::string anomaly = original.run->result.first_anomaly_name();
-    what = anomaly;
-    // In this process: the candidates' results (and trace hashes) are wanted, and they do not
-    // crash (the original did not).
-    still_fails = [anomaly](const RunSpec& c, SimResult* result) {
-      SimResult run = run_simulation(config_for(c));
+    what = original.run->result.first_anomaly_name();
+    still_fails = [&](const RunSpec& c, SimResult* result) {
+      ChildOutcome outcome = run_in_a_child(c);
+      if (!outcome.run) return false;
       bool found = false;
-      for (const Anomaly& a : run.anomalies) found = found || a.name == anomaly;
-      if (found && result != nullptr) *result = std::move(run);
+      for (const Anomaly& a : outcome.run->result.anomalies) found = found || a.name == what;
+      if (found && result != nullptr) *result = std::move(outcome.run->result);
       return found;
     };
   } else {
