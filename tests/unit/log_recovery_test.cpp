@@ -225,14 +225,19 @@ TEST(recovery, a_stale_writer_never_adopts_the_next_segment) {
   EXPECT_EQ(to_string(entries[1].payload), "fresh");
 }
 
+LogKeys create_log(WalFixture& f, const std::string& name) {
+  WAL_ASSERT(f.run(f.client.create_log(name)).ok());
+  auto info = f.run(f.client.get_log(name));
+  WAL_ASSERT(info.ok());
+  return f.client.keys_for(*info);
+}
+
 // A roll's seal txn times out and lands only after the writer read the segment back and found it
 // still open, so the retry's compare fails: the seal is the writer's own (segment_txn.h), and
 // it goes on in the next segment instead of failing as "sealed by a newer writer".
 TEST(recovery, a_roll_whose_seal_lands_late_goes_on_in_the_next_segment) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("late")).ok());
-  auto info = f.run(f.client.get_log("late"));
-  const LogKeys keys = f.client.keys_for(*info);
+  const LogKeys keys = create_log(f, "late");
   ScriptedMetaStore slow(f.meta);
   Env env{f.loop, f.loop, f.random, f.faults, &f.slow_objects, &slow, nullptr, nullptr};
   LogClient client(env);
@@ -257,9 +262,7 @@ TEST(recovery, a_roll_whose_seal_lands_late_goes_on_in_the_next_segment) {
 // aborted the process; without it the stale writer would write into a sealed segment).
 TEST(recovery, an_opener_whose_new_segment_was_sealed_meanwhile_is_fenced) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("n")).ok());
-  auto info = f.run(f.client.get_log("n"));
-  const LogKeys keys = f.client.keys_for(*info);
+  const LogKeys keys = create_log(f, "n");
   // The create txn is applied, its reply lost; meanwhile another writer opens on the real store
   // (it recovers and seals that segment): a timeout during a partition with a takeover.
   ScriptedMetaStore takeover(f.meta);
