@@ -257,7 +257,7 @@ Task<Result<ObjectData>> get_object(std::shared_ptr<State> state, std::string ke
 
 Task<Result<ListPage>> list_objects(std::shared_ptr<State> state, std::string prefix,
                                     std::string token, size_t max_keys) {
-  const std::string what = "LIST " + prefix;
+  const std::string what = "LIST " + (prefix.empty() ? std::string("(whole bucket)") : prefix);
   if (max_keys == 0 || max_keys > limits::list_page_keys_max) {
     co_return make_error(Errc::invalid_argument, what + ": max_keys must be 1.." +
                                                      std::to_string(limits::list_page_keys_max));
