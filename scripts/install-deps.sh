@@ -20,7 +20,8 @@
 #   ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
 #                                  Ceph RGW, the real S3 server the default test suite, the demo
 #                                  and the benchmark run against (scripts/rgw.sh; no systemd)
-#   python3-boto3                  an independent S3 client that cross-checks what the WAL wrote
+#   python3-boto3 python3-crc32c   an independent S3 client and CRC32C that cross-check what the
+#                                  WAL wrote (tests/cli/s3_boto3_check.py)
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidcheck-dev
@@ -28,7 +29,7 @@ packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidche
           libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev libfmt-dev
           nlohmann-json3-dev libcli11-dev libxxhash-dev etcd-server etcd-client python3 curl)
 packages+=(libexpat1-dev ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
-           python3-boto3)
+           python3-boto3 python3-crc32c)
 
 missing=()
 for package in "${packages[@]}"; do
