@@ -152,20 +152,20 @@ void second_writer_fences_the_first(FencingMode mode) {
   Result<std::unique_ptr<LogWriter>> first = wal.run(wal.client().open_writer("fenced", options));
   ASSERT_TRUE(first.ok()) << first.error().describe();
   AppendRecord record;
-  append_all(wal, **first, record, 0, 300);
+  ASSERT_TRUE(append_all(wal, **first, record, 0, 300));
   EXPECT_EQ(record.acknowledged(), 300u);
   Result<std::unique_ptr<LogWriter>> second =
       wal.run(wal.client().open_writer("fenced", options));
   ASSERT_TRUE(second.ok()) << second.error().describe();
   EXPECT_GT((*second)->epoch(), (*first)->epoch());
   // The zombie keeps trying; every one of its appends must fail.
-  append_all(wal, **first, record, 1000, 50);
+  ASSERT_TRUE(append_all(wal, **first, record, 1000, 50));
   for (uint64_t index = 1000; index < 1050; ++index) {
     ASSERT_TRUE(record.results[index].has_value());
     EXPECT_FALSE(record.results[index]->ok()) << "the fenced writer got entry " << index
                                               << " acknowledged";
   }
-  append_all(wal, **second, record, 2000, 300);
+  ASSERT_TRUE(append_all(wal, **second, record, 2000, 300));
   ASSERT_TRUE(wal.run((*second)->close()).ok());
   uint64_t entries = 0;
   const std::vector<std::string> problems = check_log(wal, "fenced", record, &entries);

@@ -75,12 +75,15 @@ uint64_t AppendRecord::failed_definite() const {
   return count;
 }
 
-void append_all(RealWal& wal, LogWriter& writer, AppendRecord& record, uint64_t first,
-                uint64_t count) {
-  wal.run([](Executor& executor, LogWriter& w, AppendRecord& out, uint64_t begin,
-             uint64_t n) -> Task<void> {
-    Scope scope(executor);
-    Completion<bool> all_done(executor);
+bool append_all(RealWal& wal, LogWriter& writer, AppendRecord& record, uint64_t first,
+                uint64_t count, std::chrono::seconds time_limit) {
+  return wal.run([](EventLoop& loop, LogWriter& w, AppendRecord& out, uint64_t begin, uint64_t n,
+                    std::chrono::seconds limit) -> Task<bool> {
+    Scope scope(loop);
+    Completion<bool> all_done(loop);
+    const TimerId timer = loop.call_at(loop.now() + limit, [all_done]() mutable {
+      all_done.set(false);
+    });
     uint64_t remaining = n;
     for (uint64_t index = begin; index < begin + n; ++index) {
       out.results[index];
@@ -91,8 +94,10 @@ void append_all(RealWal& wal, LogWriter& writer, AppendRecord& record, uint64_t 
         if (--left == 0) done.set(true);
       }(w, index, out, remaining, all_done));
     }
-    co_await all_done.wait();
-  }(wal.loop(), writer, record, first, count));
+    const bool finished = co_await all_done.wait();
+    loop.cancel(timer);
+    co_return finished;
+  }(wal.loop(), writer, record, first, count, time_limit));
 }
 
 std::vector<std::string> check_log(RealWal& wal, const std::string& name,

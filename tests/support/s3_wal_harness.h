@@ -86,9 +86,10 @@ struct AppendRecord {
 };
 
 // Appends payloads [first, first + count) on `writer`, all called at once and in order (so ids
-// follow indexes), and runs the loop until every one has returned.
-void append_all(RealWal& wal, LogWriter& writer, AppendRecord& record, uint64_t first,
-                uint64_t count);
+// follow indexes), and runs the loop until every one has returned (true) or `time_limit` has
+// passed (false; the appends still running are abandoned).
+bool append_all(RealWal& wal, LogWriter& writer, AppendRecord& record, uint64_t first,
+                uint64_t count, std::chrono::seconds time_limit = std::chrono::seconds(120));
 
 // Reads the whole log and checks it against `record`: ids dense from 0, no payload twice,
 // every acknowledged append present at its id with its bytes, no append that failed

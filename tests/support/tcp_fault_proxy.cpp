@@ -18,6 +18,7 @@ struct TcpFaultProxy::Connection {
   int server_fd = -1;
   uint64_t request_bytes = 0;  // client bytes forwarded since the server last answered
   bool cut_armed = false;      // this connection's current request is to be cut
+  bool frozen = false;         // stalled for good (stall_for)
 };
 
 namespace {
@@ -150,7 +151,8 @@ void TcpFaultProxy::run() {
     }
     std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
     for (const auto& connection : connections_) {
-      const short events = stalled ? 0 : POLLIN;
+      connection->frozen = connection->frozen || stalled;
+      const short events = connection->frozen ? 0 : POLLIN;
       fds.push_back({connection->client_fd, events, 0});
       fds.push_back({connection->server_fd, events, 0});
     }

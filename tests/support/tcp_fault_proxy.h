@@ -8,8 +8,10 @@
 //                            (RST) and the server's closed. The server has done the request.
 //   cut_next_requests(n, b)  the next n requests are cut after b bytes reached the server: both
 //                            sides are reset. The server never had a whole request.
-//   stall_for(d)             nothing is forwarded either way for d; connections stay open, as
-//                            with a server or network that stops answering.
+//   stall_for(d)             every connection open during the next d (and every one accepted
+//                            then) is frozen for good: nothing is forwarded either way and it
+//                            stays open, as on a path that went dark. Connections made after d
+//                            work again.
 
 #include <atomic>
 #include <chrono>
