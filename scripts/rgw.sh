@@ -5,7 +5,7 @@
 #
 #   scripts/rgw.sh start DIR              a fresh cluster under DIR, waits until S3 answers,
 #                                         creates the bucket, writes DIR/env (below)
-#   scripts/rgw.sh stop DIR               stops every daemon by the PIDs recorded in DIR/run
+#   scripts/rgw.sh stop DIR               kills every daemon by the PIDs recorded in DIR/run
 #   scripts/rgw.sh start-gateway DIR NAME another radosgw (on a free port) on the same cluster;
 #                                         prints its endpoint and writes DIR/env.NAME
 #   scripts/rgw.sh kill-gateway DIR NAME  SIGKILLs that gateway (as a crash would)
@@ -65,31 +65,28 @@ wait_for() {  # description, seconds, command...
   done
 }
 
-# SIGKILL (no state is lost: a gateway keeps none) or SIGTERM then SIGKILL after 5 s.
+# SIGKILLs the daemon whose PID is in `file` and waits until it is gone (its port is then free
+# for a restart). A daemon already reaped by nobody stays a zombie: 5 s at most.
 stop_pid_file() {
-  local file=$1 mode=$2 pid
+  local file=$1 pid
   [[ -e "$file" ]] || return 0
   pid=$(cat "$file")
-  if [[ "$mode" == kill ]]; then
-    kill -9 "$pid" 2> /dev/null || true
-  else
-    kill "$pid" 2> /dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2> /dev/null || true
-  fi
-  # Wait until it is gone, so its port is free for a restart.
-  for _ in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2> /dev/null || true
+  for _ in $(seq 1 50); do
+    [[ -d /proc/$pid && $(awk '{print $3}' "/proc/$pid/stat" 2> /dev/null) != Z ]] || break
+    sleep 0.1
+  done
   rm -f "$file"
 }
 
 stop() {
   [[ -d "$dir/run" ]] || return 0
   local file
-  # radosgw ignores SIGTERM for many seconds and holds no data: SIGKILL. The OSD and the
-  # monitor get SIGTERM first (a memstore OSD persists nothing on SIGKILL).
-  for file in "$dir"/run/rgw.*.pid; do stop_pid_file "$file" kill; done
-  stop_pid_file "$dir/run/osd.0.pid" term
-  stop_pid_file "$dir/run/mon.a.pid" term
+  # SIGKILL for every daemon: a cluster of this script is never restarted on its data (a new
+  # `start` makes a fresh one), and radosgw ignores SIGTERM for many seconds.
+  for file in "$dir"/run/rgw.*.pid "$dir/run/osd.0.pid" "$dir/run/mon.a.pid"; do
+    stop_pid_file "$file"
+  done
 }
 
 write_conf() {
@@ -260,13 +257,13 @@ case "$cmd" in
   kill-gateway)
     name=$(gateway_name "${3:-}")
     [[ -e "$dir/run/rgw.$name.pid" ]] || die "gateway $name is not running"
-    stop_pid_file "$dir/run/rgw.$name.pid" kill
+    stop_pid_file "$dir/run/rgw.$name.pid"
     echo "rgw.sh: gateway $name killed ($(elapsed))"
     ;;
   restart-gateway)
     name=$(gateway_name "${3:-}")
     [[ -e "$dir/run/rgw.$name.port" ]] || die "gateway $name was never started"
-    [[ ! -e "$dir/run/rgw.$name.pid" ]] || stop_pid_file "$dir/run/rgw.$name.pid" kill
+    [[ ! -e "$dir/run/rgw.$name.pid" ]] || stop_pid_file "$dir/run/rgw.$name.pid"
     run_gateway "$name" "$(cat "$dir/run/rgw.$name.port")"
     echo "rgw.sh: gateway $name back on port $(cat "$dir/run/rgw.$name.port") ($(elapsed))"
     ;;
