@@ -6,8 +6,11 @@
 #   scripts/rgw.sh start DIR              a fresh cluster under DIR, waits until S3 answers,
 #                                         creates the bucket, writes DIR/env (below)
 #   scripts/rgw.sh stop DIR               kills every daemon by the PIDs recorded in DIR/run
-#   scripts/rgw.sh start-gateway DIR NAME another radosgw (on a free port) on the same cluster;
-#                                         prints its endpoint and writes DIR/env.NAME
+#   scripts/rgw.sh start-gateway DIR NAME [--tls]
+#                                         another radosgw (on a free port) on the same cluster;
+#                                         prints its endpoint and writes DIR/env.NAME. --tls:
+#                                         HTTPS with a self-signed certificate for 127.0.0.1 and
+#                                         *.localhost (S3_CA_FILE in the env file names it)
 #   scripts/rgw.sh kill-gateway DIR NAME  SIGKILLs that gateway (as a crash would)
 #   scripts/rgw.sh restart-gateway DIR NAME  starts it again on the same port
 #   scripts/rgw.sh status DIR             the cluster's health
@@ -26,7 +29,7 @@ set -Eeuo pipefail
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
 usage() {
-  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -Eeuo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
@@ -148,23 +151,42 @@ rgw cache enabled = false
 EOF
 }
 
-# Starts gateway NAME on PORT (a client.rgw.NAME key is created the first time).
+# A self-signed certificate for 127.0.0.1, localhost and *.localhost, made once per cluster.
+tls_certificate() {
+  if [[ ! -e "$dir/tls/gateway.pem" ]]; then
+    mkdir -p "$dir/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=localhost" \
+      -addext "subjectAltName=DNS:localhost,DNS:*.localhost,IP:127.0.0.1" \
+      -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" > /dev/null 2>&1 \
+      || die "openssl could not make a certificate"
+    cat "$dir/tls/key.pem" "$dir/tls/cert.pem" > "$dir/tls/gateway.pem"
+  fi
+  echo "$dir/tls/gateway.pem"
+}
+
+# Starts gateway NAME on PORT (a client.rgw.NAME key is created the first time); TLS=1: HTTPS.
 run_gateway() {
-  local name=$1 port=$2
+  local name=$1 port=$2 frontend scheme=http
   if [[ ! -e "$dir/client.rgw.$name.keyring" ]]; then
     ceph_cli auth get-or-create "client.rgw.$name" mon 'allow rw' osd 'allow rwx' \
       -o "$dir/client.rgw.$name.keyring" > /dev/null
   fi
   port_free "$port" || die "port $port (gateway $name) is in use"
   echo "$port" > "$dir/run/rgw.$name.port"
-  start_daemon "rgw.$name" radosgw -c "$conf" -n "client.rgw.$name" -f \
-    --rgw-frontends "beast endpoint=127.0.0.1:$port"
-  wait_for "gateway $name on port $port" 60 curl -sf -o /dev/null "http://127.0.0.1:$port/"
+  frontend="beast endpoint=127.0.0.1:$port"
+  if [[ -e "$dir/run/rgw.$name.tls" ]]; then
+    frontend="beast ssl_endpoint=127.0.0.1:$port ssl_certificate=$(tls_certificate)"
+    scheme=https
+  fi
+  start_daemon "rgw.$name" radosgw -c "$conf" -n "client.rgw.$name" -f --rgw-frontends "$frontend"
+  wait_for "gateway $name on port $port" 60 \
+    curl -sf --cacert "$dir/tls/cert.pem" -o /dev/null "$scheme://127.0.0.1:$port/"
 }
 
-write_env() {  # file, port
-  cat > "$1" <<EOF
-S3_ENDPOINT=http://127.0.0.1:$2
+write_env() {  # file, port, scheme
+  [[ "${3:-http}" == https ]] && echo "S3_CA_FILE=$dir/tls/cert.pem" > "$1" || : > "$1"
+  cat >> "$1" <<EOF
+S3_ENDPOINT=${3:-http}://127.0.0.1:$2
 S3_REGION=${S3_REGION:-us-east-1}
 S3_BUCKET=${S3_BUCKET:-wal}
 AWS_ACCESS_KEY_ID=$access_key
@@ -175,7 +197,7 @@ EOF
 
 start() {
   for tool in ceph ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool uuidgen ss \
-              curl; do
+              curl openssl; do
     command -v "$tool" > /dev/null || die "$tool not found; run scripts/install-deps.sh"
   done
   stop
@@ -248,11 +270,16 @@ case "$cmd" in
   start-gateway)
     load_keys
     name=$(gateway_name "${3:-}")
+    scheme=http
+    if [[ "${4:-}" == --tls ]]; then
+      touch "$dir/run/rgw.$name.tls"
+      scheme=https
+    fi
     mon1=$(sed -n 's/^mon host = .*v1:127.0.0.1:\([0-9]*\)\]$/\1/p' "$conf")
     run_gateway "$name" "$(free_port_from $((mon1 + 10)))"
     port=$(cat "$dir/run/rgw.$name.port")
-    write_env "$dir/env.$name" "$port"
-    echo "S3_ENDPOINT=http://127.0.0.1:$port"
+    write_env "$dir/env.$name" "$port" "$scheme"
+    echo "S3_ENDPOINT=$scheme://127.0.0.1:$port"
     ;;
   kill-gateway)
     name=$(gateway_name "${3:-}")

@@ -44,7 +44,7 @@ TEST(s3_config, the_section_overrides_the_environment_and_aws_is_the_default_end
   Result<ObjectStoreConfig> config = parse(
       R"({"type": "s3", "bucket": "logs", "region": "us-west-2", "addressing": "virtual",
           "access_key_id": "K2", "secret_access_key": "S2", "attempts_max": 3,
-          "attempt_timeout_ms": 2500, "probe": false})",
+          "attempt_timeout_ms": 2500, "probe": false, "resolve": ["logs.h:443:10.0.0.5"]})",
       {{"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_REGION", "eu-west-1"}});
   ASSERT_TRUE(config.ok()) << config.error().describe();
   EXPECT_EQ(config->s3.endpoint, "https://s3.us-west-2.amazonaws.com");
@@ -53,6 +53,7 @@ TEST(s3_config, the_section_overrides_the_environment_and_aws_is_the_default_end
   EXPECT_EQ(config->s3.attempts_max, 3u);
   EXPECT_EQ(config->s3.attempt_timeout, std::chrono::milliseconds(2500));
   EXPECT_FALSE(config->probe);
+  EXPECT_EQ(config->s3.resolve, (std::vector<std::string>{"logs.h:443:10.0.0.5"}));
   EXPECT_EQ(parse(R"({"type": "s3", "bucket": "b"})", {{"AWS_ENDPOINT_URL", "http://h:1"}})
                 ->s3.endpoint,
             "http://h:1");
@@ -78,6 +79,7 @@ TEST(s3_config, mistakes_are_one_line_errors_that_name_the_key) {
       {R"({"type": "s3", "bucket": "b", "unsigned_payload": "yes"})", "unsigned_payload must"},
       {R"({"type": "local", "bucket": "b"})", "bucket is not a known key"},
       {R"("s3")", "must be a JSON object"},
+      {R"({"type": "s3", "bucket": "b", "resolve": "h:1:a"})", "resolve must be a list"},
   };
   for (const auto& [text, expected] : cases) {
     Result<ObjectStoreConfig> config = parse(text, {{"AWS_SECRET_ACCESS_KEY", "hidden-secret"}});

@@ -72,7 +72,8 @@ Status read_s3_section(const nlohmann::json& section, const EnvironmentLookup& e
                                             "ca_file", "unsigned_payload", "access_key_id",
                                             "secret_access_key", "session_token",
                                             "connect_timeout_ms", "attempt_timeout_ms",
-                                            "call_timeout_ms", "attempts_max", "probe"});
+                                            "call_timeout_ms", "attempts_max", "probe",
+                                            "resolve"});
       !s.ok()) {
     return s;
   }
@@ -102,6 +103,14 @@ Status read_s3_section(const nlohmann::json& section, const EnvironmentLookup& e
     return config_error("addressing must be \"path\" or \"virtual\"");
   }
   if (s3.bucket.empty()) return config_error("bucket is required for type \"s3\"");
+  if (section.contains("resolve")) {
+    const nlohmann::json& pins = section["resolve"];
+    if (!pins.is_array()) return config_error("resolve must be a list of \"host:port:address\"");
+    for (const nlohmann::json& pin : pins) {
+      if (!pin.is_string()) return config_error("resolve must be a list of strings");
+      s3.resolve.push_back(pin.get<std::string>());
+    }
+  }
   if (Status s = read_bool(section, "unsigned_payload", s3.unsigned_payload); !s.ok()) return s;
   if (Status s = read_bool(section, "probe", config.probe); !s.ok()) return s;
   using TimeoutField = std::pair<const char*, std::chrono::milliseconds*>;

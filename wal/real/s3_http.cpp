@@ -150,6 +150,12 @@ HttpTransport::HttpTransport(EventLoop& loop, HttpTransportOptions options)
   // Keep an idle connection per possible transfer, so a burst never closes warm connections.
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.transfers_max));
   multi_ = multi;
+  curl_slist* resolve = nullptr;
+  for (const std::string& entry : options_.resolve) {
+    resolve = curl_slist_append(resolve, entry.c_str());
+    WAL_ASSERT(resolve != nullptr);  // fails only when out of memory
+  }
+  resolve_list_ = resolve;
   thread_ = std::thread([this] { io_thread_main(); });
 }
 
@@ -161,6 +167,7 @@ HttpTransport::~HttpTransport() {
   curl_multi_wakeup(static_cast<CURLM*>(multi_));
   thread_.join();
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
+  curl_slist_free_all(static_cast<curl_slist*>(resolve_list_));
 }
 
 Task<HttpResult> HttpTransport::send(HttpRequest request) {
@@ -267,6 +274,7 @@ void HttpTransport::start_transfer(Pending pending) {
   curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
   curl_easy_setopt(easy, CURLOPT_DEBUGDATA, raw);
   if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (resolve_list_ != nullptr) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_list_);
   if (request.method == "HEAD") {
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
   } else if (request.method == "PUT" || request.method == "POST") {

@@ -20,7 +20,8 @@ struct S3ObjectStore::State {
       : loop(event_loop),
         options(std::move(store_options)),
         signer(std::move(signer_config)),
-        transport(event_loop, s3::HttpTransportOptions{options.ca_file, options.transfers_max}),
+        transport(event_loop, s3::HttpTransportOptions{options.ca_file, options.transfers_max,
+                                                       options.resolve}),
         random(seed) {}
 
   EventLoop& loop;

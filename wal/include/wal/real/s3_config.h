@@ -8,7 +8,7 @@
 //    "addressing": "path" | "virtual", "ca_file": "...", "unsigned_payload": false,
 //    "access_key_id": "...", "secret_access_key": "...", "session_token": "...",
 //    "connect_timeout_ms": 2000, "attempt_timeout_ms": 10000, "call_timeout_ms": 60000,
-//    "attempts_max": 5, "probe": true}
+//    "attempts_max": 5, "probe": true, "resolve": ["bucket.host:443:10.0.0.5"]}
 //
 // Only "type" is required ("bucket" too for s3). Unknown keys are errors, so a typo never falls
 // back to a default silently. Credentials missing from the section come from the standard

@@ -99,6 +99,9 @@ struct HttpResult {
 struct HttpTransportOptions {
   std::string ca_file;  // empty: the system CA store
   uint32_t transfers_max = limits::transfers_max;
+  // "host:port:address" entries that pin a host name to an address instead of asking DNS
+  // (curl's --resolve), e.g. for virtual-host addressing where bucket.host has no DNS record.
+  std::vector<std::string> resolve;
 };
 
 class HttpTransport {
@@ -125,6 +128,7 @@ class HttpTransport {
   EventLoop& loop_;
   const HttpTransportOptions options_;
   void* multi_ = nullptr;  // CURLM*, used only on the I/O thread (and curl_multi_wakeup)
+  void* resolve_list_ = nullptr;  // curl_slist* of options_.resolve, shared by every transfer
   std::mutex mutex_;
   std::deque<Pending> incoming_;  // guarded by mutex_
   bool stopping_ = false;         // guarded by mutex_

@@ -56,6 +56,7 @@ struct S3Options {
   s3::Addressing addressing = s3::Addressing::path;
   s3::Credentials credentials;
   std::string ca_file;            // empty: the system CA store
+  std::vector<std::string> resolve;  // "host:port:address" pins (s3_http.h), usually empty
   bool unsigned_payload = false;  // https only: sign UNSIGNED-PAYLOAD, skip hashing bodies
   std::chrono::milliseconds connect_timeout{2000};
   // One HTTP attempt: 10 s covers a loaded server's small request; big bodies add time below.
