@@ -164,7 +164,8 @@ Task<Result<ObjectInfo>> put_object(std::shared_ptr<State> state, std::string ke
       break;
     case PutCondition::Kind::if_match:
       if (condition.etag.empty()) co_return make_error(Errc::invalid_argument, what + ": empty etag");
-      operation.headers.emplace_back("If-Match", condition.etag);  // unquoted (docs)
+      // Unquoted: RGW compares the raw string, and every server accepts the bare ETag.
+      operation.headers.emplace_back("If-Match", s3::unquote_etag(condition.etag));
       break;
   }
   HttpResult result = co_await s3::exchange(state, std::move(operation), RetryPolicy::mutation);
