@@ -281,6 +281,20 @@ double percent_of_core(double cpu_seconds, double wall_seconds) {
   return wall_seconds > 0 ? 100.0 * cpu_seconds / wall_seconds : 0;
 }
 
+// The 1-minute load average, or -1 if /proc/loadavg cannot be read.
+double load_average() {
+  std::ifstream file("/proc/loadavg");
+  double load = -1;
+  if (!(file >> load)) return -1;
+  return load;
+}
+
+// CPU seconds radosgw and the OSD spent per GiB the phase stored: whether the server worked
+// harder per byte in one phase, or only got less CPU (a shared machine).
+double server_cpu_per_gib(const CpuShare& cpu, uint64_t bytes) {
+  return bytes > 0 ? (cpu.gateway + cpu.osd) / (static_cast<double>(bytes) / (1 << 30)) : 0;
+}
+
 void print_details(const CaseReport& report) {
   const PutTally& puts = report.wal.puts;
   std::vector<uint64_t> put_latencies = puts.block_put_latencies_us;
@@ -308,6 +322,12 @@ void print_details(const CaseReport& report) {
               percent_of_core(ceiling.gateway, ceiling.wall),
               percent_of_core(ceiling.osd, ceiling.wall), percent_of_core(wal.client, wal.wall),
               percent_of_core(wal.gateway, wal.wall), percent_of_core(wal.osd, wal.wall));
+  // CPU over the whole phase per GiB of the measured window: both phases have the same shape
+  // (warm-up, measured time, clean-up), so the two figures compare, though neither is exact.
+  const uint64_t ceiling_bytes = report.ceiling_before.file_bytes;
+  const uint64_t wal_bytes = report.wal.payload_bytes;
+  std::printf("    server CPU (radosgw + OSD) per GiB stored: ceiling %.1f s, WAL %.1f s\n",
+              server_cpu_per_gib(ceiling, ceiling_bytes), server_cpu_per_gib(wal, wal_bytes));
 }
 
 int run(const S3BenchOptions& options) {
@@ -334,11 +354,11 @@ int run(const S3BenchOptions& options) {
       const BenchOptions& common = options.common;
       std::printf("MemoryBuffer WAL on RGW (%s, OSD %s) vs its raw PUT ceiling through the same "
                   "client: %.2f s warm-up + %.2f s measured per phase, %u rounds, %u hardware "
-                  "threads\n",
+                  "threads, load average %.2f at start\n",
                   cluster.s3.endpoint.c_str(),
                   cluster.started_here ? options.osd_store.c_str() : "as started",
                   common.warmup_seconds, common.seconds, common.rounds,
-                  std::thread::hardware_concurrency());
+                  std::thread::hardware_concurrency(), load_average());
       std::vector<std::vector<CaseReport>> sizes(common.sizes.size());
       for (uint32_t round = 0; round < common.rounds && status == 0; ++round) {
         std::fprintf(stderr, "round %u of %u\n", round + 1, common.rounds);
@@ -359,7 +379,9 @@ int run(const S3BenchOptions& options) {
           medians.push_back(order[(order.size() - 1) / 2]);
         }
         print_table(sizes, medians);
-        std::printf("\ndetails of the median rounds:\n");
+        std::printf("\ndetails of the median rounds (load average %.2f at end: the client, "
+                    "radosgw and the OSD share this machine's cores with whatever else runs):\n",
+                    load_average());
         for (size_t i = 0; i < sizes.size(); ++i) {
           print_details(sizes[i][medians[i]]);
         }
