@@ -30,7 +30,7 @@
 namespace wal::bench {
 namespace {
 
-constexpr char help_text[] = R"(usage: s3_bench [--rgw DIR] [--osd-store bluestore|memstore] [options]
+constexpr char help_text[] = R"(usage: s3_bench [--rgw DIR] [--osd-store KIND] [options]
 
 Measures, in one run, for each entry size, on a real S3 server (Ceph RGW):
   1. the raw PUT ceiling: S3ObjectStore PUTs (create-only) of the size of the blocks the WAL

@@ -30,7 +30,9 @@ printf '{"object_store": {"type": "s3", "endpoint": "%s", "bucket": "%s"}}\n' \
   "$S3_ENDPOINT" "$S3_BUCKET" > "$rgw_dir/s3.json"
 "$bin/wp" --data "$rgw_dir/wal" --config "$rgw_dir/s3.json" log create demo  # + the store's line
 # The same command, without the store's capability line (printed by every run).
-wps() { "$bin/wp" --data "$rgw_dir/wal" --config "$rgw_dir/s3.json" "$@" 2>&1 | sed '/^object store:/d'; }
+wps() {
+  "$bin/wp" --data "$rgw_dir/wal" --config "$rgw_dir/s3.json" "$@" 2>&1 | sed '/^object store:/d'
+}
 wps append demo --count 100000 --size 200
 "$bin/wp" --data "$rgw_dir/wal" --config "$rgw_dir/s3.json" read demo 2> /dev/null | wc -l \
   | xargs echo "entries read back from RGW:"

@@ -31,7 +31,8 @@ data="$work/data"
 wps() { "$wp" --data "$data" --config "$config" "$@"; }
 
 wps log create rt 2> "$work/create.err"
-grep -q "If-None-Match: \* enforced" "$work/create.err" || { cat "$work/create.err"; fail "no capability line"; }
+grep -q "If-None-Match: \* enforced" "$work/create.err" \
+  || { cat "$work/create.err"; fail "no capability line"; }
 seq -f "entry %g of the s3 round trip" 1 20000 > "$work/in.txt"
 wps append rt < "$work/in.txt" 2> /dev/null
 wps read rt > "$work/out.txt" 2> /dev/null
@@ -52,14 +53,17 @@ before=$(wps read killed 2> "$work/read-after-kill.err" | wc -l) \
   || { cat "$work/read-after-kill.err"; fail "read after the kill failed"; }
 wps append killed --producer 9 < "$work/keyed.txt" 2> "$work/rerun.err"
 wps read killed > "$work/keyed.out" 2> /dev/null
-cmp "$work/keyed.txt" "$work/keyed.out" || fail "after a SIGKILL and a re-run the log is not the input"
+cmp "$work/keyed.txt" "$work/keyed.out" \
+  || fail "after a SIGKILL and a re-run the log is not the input"
+present=$(grep -o '[0-9]* entries were in the log already' "$work/rerun.err" || echo 'none present')
 echo "ok: writer killed after $before of 200000 entries were readable; the re-run completed it" \
-     "exactly ($(grep -o '[0-9]* entries were in the log already' "$work/rerun.err" || echo 'none present'))"
+     "exactly ($present)"
 
 wps append rt --count 10 --size 50 2> /dev/null
 wps truncate rt 20000 2> /dev/null
 wps gc rt 2> "$work/gc.txt"
-grep -q "1 segments deleted" "$work/gc.txt" || { cat "$work/gc.txt"; fail "gc did not free the segment"; }
+grep -q "1 segments deleted" "$work/gc.txt" \
+  || { cat "$work/gc.txt"; fail "gc did not free the segment"; }
 first=$(wps read rt --ids --limit 1 2> /dev/null | cut -f1)
 [[ "$first" == "20000" ]] || fail "after truncation the first entry should be 20000, got $first"
 echo "ok: truncate + gc deleted a whole segment's objects from the bucket"

@@ -163,7 +163,9 @@ Task<Result<ObjectInfo>> put_object(std::shared_ptr<State> state, std::string ke
       operation.headers.emplace_back("If-None-Match", "*");
       break;
     case PutCondition::Kind::if_match:
-      if (condition.etag.empty()) co_return make_error(Errc::invalid_argument, what + ": empty etag");
+      if (condition.etag.empty()) {
+        co_return make_error(Errc::invalid_argument, what + ": empty etag");
+      }
       // Unquoted: RGW compares the raw string, and every server accepts the bare ETag.
       operation.headers.emplace_back("If-Match", s3::unquote_etag(condition.etag));
       break;
