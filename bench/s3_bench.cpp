@@ -23,6 +23,7 @@
 
 #include "bench_options.h"
 #include "block_shape.h"
+#include "ratio_targets.h"
 #include "store_put_case.h"
 #include "wal_append_case.h"
 #include "wal_runtime.h"
@@ -173,12 +174,6 @@ struct CaseReport {
   CpuShare ceiling_cpu;     // of the phase before the WAL
   CpuShare wal_cpu;
 };
-
-std::optional<double> target_ratio(uint64_t entry_bytes) {
-  if (entry_bytes <= 1024) return 0.60;
-  if (entry_bytes >= (1u << 20)) return 0.90;
-  return std::nullopt;
-}
 
 double ratio_of(const CaseReport& report) {
   return report.ceiling.mib_per_second > 0
@@ -371,12 +366,9 @@ int run(const S3BenchOptions& options) {
       if (status == 0) {
         std::vector<size_t> medians;
         for (const std::vector<CaseReport>& rounds : sizes) {
-          std::vector<size_t> order(rounds.size());
-          for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-          std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            return ratio_of(rounds[a]) < ratio_of(rounds[b]);
-          });
-          medians.push_back(order[(order.size() - 1) / 2]);
+          std::vector<double> ratios;
+          for (const CaseReport& round : rounds) ratios.push_back(ratio_of(round));
+          medians.push_back(median_index(ratios));
         }
         print_table(sizes, medians);
         std::printf("\ndetails of the median rounds (load average %.2f at end: the client, "

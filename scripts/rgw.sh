@@ -45,10 +45,13 @@ ceph_cli() { ceph -c "$conf" --connect-timeout 15 "$@"; }
 
 port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 
-# A port for a gateway: the first free one from $1 upwards.
+# A port for a gateway: the first one from $1 upwards that is free and not kept by a gateway of
+# this cluster that is down (killed, to be restarted on its port).
 free_port_from() {
   local port=$1
-  while ! port_free "$port"; do port=$((port + 1)); done
+  while ! port_free "$port" || grep -qx "$port" "$dir"/run/rgw.*.port 2> /dev/null; do
+    port=$((port + 1))
+  done
   echo "$port"
 }
 
@@ -197,7 +200,7 @@ EOF
 
 start() {
   for tool in ceph ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool uuidgen ss \
-              curl openssl; do
+              curl openssl flock; do
     command -v "$tool" > /dev/null || die "$tool not found; run scripts/install-deps.sh"
   done
   stop
@@ -276,6 +279,10 @@ case "$cmd" in
       scheme=https
     fi
     mon1=$(sed -n 's/^mon host = .*v1:127.0.0.1:\([0-9]*\)\]$/\1/p' "$conf")
+    # One gateway start at a time: between finding a free port and the gateway listening on
+    # it, another start (a test running in parallel) would find the same port.
+    exec 9> "$dir/run/start-gateway.lock"
+    flock 9
     run_gateway "$name" "$(free_port_from $((mon1 + 10)))"
     port=$(cat "$dir/run/rgw.$name.port")
     write_env "$dir/env.$name" "$port" "$scheme"

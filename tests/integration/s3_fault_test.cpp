@@ -72,7 +72,7 @@ TEST(s3_fault, a_put_whose_answer_is_lost_is_unknown_although_it_landed) {
 TEST(s3_fault, the_wal_settles_puts_whose_answers_were_lost) {
   ProxiedBucket world;
   if (!world.available()) GTEST_SKIP() << "no RGW (WAL_RGW_DIR unset)";
-  ScratchDir dir;
+  TempDir dir;
   RealWal wal(world.options, dir.path() + "/meta.sqlite", planted_bug_from_environment());
   ASSERT_TRUE(wal.run(wal.client().create_log("reset")).ok());
   Result<std::unique_ptr<LogWriter>> writer = wal.run(wal.client().open_writer("reset"));
@@ -116,7 +116,7 @@ TEST(s3_fault, a_path_that_goes_dark_times_out_and_the_wal_finishes_on_new_conne
   ProxiedBucket world;
   if (!world.available()) GTEST_SKIP() << "no RGW (WAL_RGW_DIR unset)";
   world.options.attempt_timeout = 500ms;  // the handling under test: a per-attempt deadline
-  ScratchDir dir;
+  TempDir dir;
   RealWal wal(world.options, dir.path() + "/meta.sqlite", planted_bug_from_environment());
   ASSERT_TRUE(wal.run(wal.client().create_log("stall")).ok());
   Result<std::unique_ptr<LogWriter>> writer = wal.run(wal.client().open_writer("stall"));
@@ -147,7 +147,7 @@ TEST(s3_fault, gateway_killed_and_restarted_mid_appends_loses_no_acknowledged_en
   ASSERT_NE(at, std::string::npos) << started;
   S3Options options = bucket->options();
   options.endpoint = started.substr(at + 12, started.find('\n', at) - at - 12);
-  ScratchDir dir;
+  TempDir dir;
   RealWal wal(options, dir.path() + "/meta.sqlite", planted_bug_from_environment());
   ASSERT_TRUE(wal.run(wal.client().create_log("killed")).ok());
   Result<std::unique_ptr<LogWriter>> writer = wal.run(wal.client().open_writer("killed"));

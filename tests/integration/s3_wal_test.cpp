@@ -71,7 +71,7 @@ TEST(s3_wal, writer_processes_killed_with_sigkill_lose_no_acknowledged_entry) {
   EventLoop loop;  // no threads of its own: children are forked while only this thread runs
   std::unique_ptr<S3TestBucket> bucket = S3TestBucket::create(loop);
   if (bucket == nullptr) GTEST_SKIP() << "no RGW (WAL_RGW_DIR unset)";
-  ScratchDir dir;
+  TempDir dir;
   const std::string meta_path = dir.path() + "/meta.sqlite";
   {
     RealWal setup(bucket->options(), meta_path);
@@ -144,7 +144,7 @@ void second_writer_fences_the_first(FencingMode mode) {
   EventLoop loop;
   std::unique_ptr<S3TestBucket> bucket = S3TestBucket::create(loop);
   if (bucket == nullptr) GTEST_SKIP() << "no RGW (WAL_RGW_DIR unset)";
-  ScratchDir dir;
+  TempDir dir;
   RealWal wal(bucket->options(), dir.path() + "/meta.sqlite", planted_bug_from_environment());
   ASSERT_TRUE(wal.run(wal.client().create_log("fenced")).ok());
   WriterOptions options;

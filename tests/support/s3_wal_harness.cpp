@@ -1,7 +1,6 @@
 #include "tests/support/s3_wal_harness.h"
 
 #include <cstdlib>
-#include <filesystem>
 #include <random>
 #include <stdexcept>
 
@@ -10,17 +9,6 @@
 #include "wal/async/scope.h"
 
 namespace wal::testing {
-
-ScratchDir::ScratchDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "wal-s3-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
 
 SimBug planted_bug_from_environment() {
   const char* name = std::getenv("WAL_PLANT_BUG");

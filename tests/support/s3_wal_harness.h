@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
 #include "wal/env/env.h"
 #include "wal/log/log_client.h"
 #include "wal/real/event_loop.h"
@@ -17,19 +18,6 @@
 #include "wal/real/sqlite_meta_store.h"
 
 namespace wal::testing {
-
-// A fresh directory under the system temp dir, removed with everything in it when destroyed.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // FaultPoints with at most one planted bug switched on (wal/env/fault_points.h), to show that a
 // test fails when the handling it checks is broken.

@@ -40,34 +40,12 @@ Result<s3::SignerConfig> signer_config_for(const S3Options& options) {
 Error explain_first_failure(const S3Options& options, Error error) {
   const std::string where = "S3 endpoint " + options.endpoint + ", bucket '" + options.bucket +
                             "'";
-  switch (error.code) {
-    case Errc::not_found:
-      error.message = "bucket '" + options.bucket + "' does not exist at " + options.endpoint;
-      break;
-    case Errc::unavailable:
-    case Errc::timeout:
-      error.message = "cannot reach " + where + ": " + error.message;
-      break;
-    case Errc::permission_denied:
-    case Errc::invalid_argument:
-      error.message = where + ": " + error.message;
-      break;
-    case Errc::already_exists:
-    case Errc::condition_failed:
-    case Errc::corrupt:
-    case Errc::torn_tail:
-    case Errc::too_large:
-    case Errc::fenced:
-    case Errc::no_space:
-    case Errc::io_error:
-    case Errc::cancelled:
-    case Errc::closed:
-    case Errc::out_of_range:
-    case Errc::compacted:
-    case Errc::unsupported:
-    case Errc::protocol:
-      error.message = where + ": " + error.message;
-      break;
+  if (error.code == Errc::not_found) {
+    error.message = "bucket '" + options.bucket + "' does not exist at " + options.endpoint;
+  } else if (error.code == Errc::unavailable || error.code == Errc::timeout) {
+    error.message = "cannot reach " + where + ": " + error.message;
+  } else {
+    error.message = where + ": " + error.message;
   }
   return error;
 }
