@@ -37,8 +37,8 @@ RealWal::~RealWal() {
   store_.reset();
 }
 
-std::string payload_text(uint64_t index) {
-  return "entry-" + std::to_string(index) + "-" + std::string(index % 23, 'p');
+std::string payload_text(uint64_t index, uint64_t padding_bytes) {
+  return "entry-" + std::to_string(index) + "-" + std::string(index % 23 + padding_bytes, 'p');
 }
 
 uint64_t AppendRecord::acknowledged() const {
@@ -77,7 +77,8 @@ bool append_all(RealWal& wal, LogWriter& writer, AppendRecord& record, uint64_t 
       out.results[index];
       scope.spawn([](LogWriter& appender, uint64_t i, AppendRecord& sink, uint64_t& left,
                      Completion<bool> done) -> Task<void> {
-        Task<Result<EntryId>> append = appender.append(to_bytes(payload_text(i)));
+        Task<Result<EntryId>> append =
+            appender.append(to_bytes(payload_text(i, sink.padding_bytes)));
         sink.results[i].emplace(co_await std::move(append));
         if (--left == 0) done.set(true);
       }(w, index, out, remaining, all_done));
@@ -109,7 +110,7 @@ std::vector<std::string> check_log(RealWal& wal, const std::string& name,
   if (entries_read != nullptr) *entries_read = id_of_payload.size();
   for (const auto& [index, result] : record.results) {
     if (!result.has_value()) continue;  // never returned: either outcome is allowed
-    const auto found = id_of_payload.find(payload_text(index));
+    const auto found = id_of_payload.find(payload_text(index, record.padding_bytes));
     if (result->ok()) {
       if (found == id_of_payload.end()) {
         problems.push_back("acknowledged entry " + std::to_string(index) + " (id " +

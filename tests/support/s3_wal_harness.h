@@ -62,11 +62,12 @@ class RealWal {
   std::optional<LogClient> client_;
 };
 
-// "entry-<index>-" followed by a few bytes that vary with the index.
-[[nodiscard]] std::string payload_text(uint64_t index);
+// "entry-<index>-" followed by a few bytes that vary with the index, then `padding_bytes`.
+[[nodiscard]] std::string payload_text(uint64_t index, uint64_t padding_bytes = 0);
 
 // What each append returned, by payload index. An index without a result never completed.
 struct AppendRecord {
+  uint64_t padding_bytes = 0;  // of every payload (payload_text)
   std::map<uint64_t, std::optional<Result<EntryId>>> results;
   [[nodiscard]] uint64_t acknowledged() const;
   [[nodiscard]] uint64_t failed_unknown() const;
