@@ -181,6 +181,21 @@ std::string encode_token(const RunSpec& spec) {
   return "wpsim1." + base64url_encode(body.dump());
 }
 
+HistoryHeader history_header(const RunSpec& spec) {
+  nlohmann::json bugs = nlohmann::json::array();
+  for (SimBug bug : spec.bugs) bugs.push_back(sim_bug_name(bug));
+  HistoryHeader header;
+  header.run_json = nlohmann::json{{"seed", spec.seed},
+                                   {"mode", spec.mode},
+                                   {"fencing", fencing_name(spec.fencing)},
+                                   {"faults", faults_name(spec.faults)},
+                                   {"bugs", bugs},
+                                   {"commit", build_commit()},
+                                   {"token", encode_token(spec)}}
+                        .dump();
+  return header;
+}
+
 Result<RunSpec> decode_token(std::string_view token) {
   constexpr std::string_view prefix = "wpsim1.";
   if (!token.starts_with(prefix)) {

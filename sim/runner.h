@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/history_export.h"
 #include "sim/world.h"
 
 namespace wal::sim {
@@ -40,6 +41,9 @@ struct RunSpec {
 [[nodiscard]] Result<RunSpec> decode_token(std::string_view token);
 [[nodiscard]] std::string build_commit();
 [[nodiscard]] std::string build_options();
+// The header of a run's exported history (sim/history_export.h): seed, mode, fencing, bugs,
+// commit and the replay token.
+[[nodiscard]] HistoryHeader history_header(const RunSpec& spec);
 
 struct CheckedRun {
   SimResult result;

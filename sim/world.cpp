@@ -362,6 +362,7 @@ void World::start_appends(Node& n, const Event& event) {
     AppendRecord record;
     record.node = n.index;
     record.writer_index = n.writer_index;
+    record.epoch = n.writer->epoch();
     record.payload_hash = hash_bytes(payload);
     record.payload_size = static_cast<uint32_t>(payload.size());
     record.invoked = now();
@@ -369,6 +370,7 @@ void World::start_appends(Node& n, const Event& event) {
     n.live_appends.push_back(history_.appends.size() - 1);
     std::optional<AppendKey> key;
     if (config_.keyed) key = AppendKey{n.index, ++producers_[n.index].last_sequence};
+    history_.appends.back().key = key;
     n.runtime->spawn(append_task(n, *n.writer, history_.appends.size() - 1, std::move(payload),
                                  key, std::nullopt));
   }
@@ -480,10 +482,20 @@ void World::apply(const Event& event) {
       if (end > event.count && node(admin).runtime->alive()) {
         const EntryId point = end - event.count;
         note(admin, fmt::format("truncate below {}", point));
-        node(admin).runtime->spawn([](World& world, LogClient& client, EntryId p) -> Task<void> {
+        history_.truncations.push_back(TruncateRecord{admin, point, now(), {}, {}, {}});
+        node(admin).runtime->spawn([](World& world, LogClient& client, EntryId p,
+                                      size_t record_index) -> Task<void> {
           Status s = co_await client.truncate(std::string(log_name), p);
-          if (!s.ok()) world.note(world.shape_.admin_node(), "truncate failed: " + s.error().describe());
-        }(*this, *node(admin).client, point));
+          TruncateRecord& record = world.history_.truncations[record_index];
+          record.completed = world.now();
+          record.outcome = s.ok() ? AppendOutcome::ok
+                           : s.error().unknown() ? AppendOutcome::failed_unknown
+                                                 : AppendOutcome::failed_definite;
+          if (!s.ok()) {
+            record.error = s.error().describe();
+            world.note(world.shape_.admin_node(), "truncate failed: " + s.error().describe());
+          }
+        }(*this, *node(admin).client, point, history_.truncations.size() - 1));
       }
       break;
     }
@@ -924,6 +936,8 @@ bool World::final_read(TimePoint deadline) {
     finished = true;
   }(*admin.client, history_.final_log, done));
   if (!run_until_done([&] { return done; }, deadline, "reading the final log")) return false;
+  history_.final_log.ended = true;
+  history_.final_log.at = now();
   if (!history_.final_log.read_ok) {
     // A read error after the heal is a safety problem: the log cannot be read back.
     result_.verdict = Verdict::safety_failure;
@@ -982,14 +996,13 @@ SimResult World::run() {
                     uploads_done(deadline) && final_gc(deadline) && final_read(deadline) && readers_caught_up(deadline) &&
                     no_orphans(deadline);
   (void)live;
-  if (history_.final_log.read_ok) {
-    std::vector<Anomaly> safety = check_safety(history_);
-    if (!safety.empty()) {
-      result_.verdict = Verdict::safety_failure;
-      // Safety anomalies first: they are the more serious finding.
-      safety.insert(safety.end(), result_.anomalies.begin(), result_.anomalies.end());
-      result_.anomalies = std::move(safety);
-    }
+  // Also after a liveness failure: the rules on the whole history need no final log.
+  std::vector<Anomaly> safety = check_safety(history_);
+  if (!safety.empty()) {
+    result_.verdict = Verdict::safety_failure;
+    // Safety anomalies first: they are the more serious finding.
+    safety.insert(safety.end(), result_.anomalies.begin(), result_.anomalies.end());
+    result_.anomalies = std::move(safety);
   }
   result_.trace_hash = trace_.hash();
   if (config_.record_digests) result_.trace_log = trace_.log();

@@ -1,5 +1,6 @@
 // wp-sim: run, sweep, replay and shrink deterministic simulations of the WAL.
 //   wp-sim run --seed N [--mode memory] [--faults swarm|none|FILE] [--bug NAME] [--trace F.jsonl]
+//              [--history H.jsonl]
 //   wp-sim sweep --seeds A..B [--jobs J] [same options]
 //   wp-sim replay TOKEN ; wp-sim shrink TOKEN ; wp-sim bugs
 // Exit codes: 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure, 64 usage.
@@ -43,7 +44,8 @@ void add_common(CLI::App* cmd, CommonOptions& o) {
   cmd->add_flag("--no-determinism-check", o.no_determinism_check,
                 "run each seed once instead of twice");
   cmd->add_option("--artifacts", o.artifacts_dir,
-                  "where failing runs write nodes.log, events.log, timeline.html, trace.jsonl, replay.txt");
+                  "where failing runs write nodes.log, events.log, timeline.html, "
+                  "history.jsonl, trace.jsonl, replay.txt");
   cmd->add_flag("--keep-artifacts", o.keep_artifacts,
                 "run/replay: write the artifacts also when the run passes (to read its logs)");
 }
@@ -96,7 +98,8 @@ int usage_error(const wal::Error& error) {
 
 // Runs one spec, prints what a person needs, writes artifacts on failure (or when asked).
 int run_one(const RunSpec& spec, bool check_determinism, const std::string& artifacts_root,
-            const std::string& trace_path, bool keep_artifacts) {
+            const std::string& trace_path, bool keep_artifacts,
+            const std::string& history_path) {
   fmt::print("{}\n", run_header(spec));
   const auto wall_start = std::chrono::steady_clock::now();
   CheckedRun run = run_checked(spec, check_determinism);
@@ -107,6 +110,10 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
     (void)run_simulation(config);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  if (!history_path.empty()) {
+    const wal::Status written = write_history(history_path, run.result.history, history_header(spec));
+    if (!written.ok()) fmt::print(stderr, "wp-sim: {}\n", written.error().describe());
+  }
   for (const wal::sim::Anomaly& a : run.result.anomalies) {
     fmt::print("  ANOMALY {}: {}\n", a.name, a.detail);
   }
@@ -125,7 +132,8 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
     const std::string dir = fmt::format("{}/seed-{}", artifacts_root, spec.seed);
     auto written = write_artifacts(spec, run.result, dir);
     if (written.ok()) {
-      fmt::print("  artifacts: {}/{{nodes.log,events.log,timeline.html,trace.jsonl,replay.txt}}\n", dir);
+      fmt::print("  artifacts: {}/{{nodes.log,events.log,timeline.html,history.jsonl,"
+                 "trace.jsonl,replay.txt}}\n", dir);
     } else {
       fmt::print(stderr, "wp-sim: could not write artifacts: {}\n", written.error().describe());
     }
@@ -203,9 +211,14 @@ int main(int argc, char** argv) {
 
   uint64_t seed = 1;
   std::string trace_path;
+  std::string history_path;
+  const std::string history_help =
+      "also write the run's history (what clients invoked and saw) here as JSON lines, the "
+      "format of docs/history.md";
   auto* run = app.add_subcommand("run", "run one seed (twice, to check determinism)");
   run->add_option("--seed", seed, "the seed")->required();
   run->add_option("--trace", trace_path, "also write the run's JSONL trace here");
+  run->add_option("--history", history_path, history_help);
   add_common(run, common);
 
   std::string range;
@@ -221,6 +234,7 @@ int main(int argc, char** argv) {
   replay->add_option("--artifacts", common.artifacts_dir, "where to write artifacts");
   replay->add_flag("--keep-artifacts", common.keep_artifacts,
                    "write the artifacts also when the run passes (to read its logs)");
+  replay->add_option("--history", history_path, history_help);
 
   uint32_t runs_max = 400;
   auto* shrink_cmd = app.add_subcommand("shrink", "minimise a failing run's schedule");
@@ -241,7 +255,7 @@ int main(int argc, char** argv) {
     auto spec = make_spec(common, seed);
     if (!spec.ok()) return usage_error(spec.error());
     return run_one(*spec, !common.no_determinism_check, common.artifacts_dir, trace_path,
-                   common.keep_artifacts);
+                   common.keep_artifacts, history_path);
   }
   if (sweep_cmd->parsed()) {
     uint64_t first = 0;
@@ -257,7 +271,8 @@ int main(int argc, char** argv) {
   if (!spec.ok()) return usage_error(spec.error());
   if (replay->parsed()) {
     const std::string expected = spec->expected_trace_hash;
-    const int code = run_one(*spec, true, common.artifacts_dir, "", common.keep_artifacts);
+    const int code = run_one(*spec, true, common.artifacts_dir, "", common.keep_artifacts,
+                             history_path);
     if (!expected.empty()) {
       const SimResult again = run_simulation(config_for(*spec));
       fmt::print("replay: trace hash {} {} the token's {}\n", again.trace_hash.hex(),

@@ -1,0 +1,36 @@
+#pragma once
+// What the safety checkers (sim/checkers.h) share: naming an append in a report, a bounded
+// anomaly list, and where the run saw each payload. Internal to the checkers.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/history.h"
+
+namespace wal::sim::checker_support {
+
+inline constexpr size_t anomalies_max = 20;  // per checker: enough to read, bounded output
+
+[[nodiscard]] int64_t ms(TimePoint t);
+// "append from node 1 writer #2 invoked at 350ms (ok)"
+[[nodiscard]] std::string who(const AppendRecord& a);
+void add(std::vector<Anomaly>& out, std::string name, std::string detail);
+
+// Where the run put each payload: in the final log (when it was read) or in what readers
+// returned. A payload seen at two ids keeps the first (the checkers report the second).
+struct Observed {
+  std::map<uint64_t, EntryId> final_id;  // payload hash -> id in the final log
+  std::map<uint64_t, EntryId> read_id;   // payload hash -> id a reader first returned it at
+  [[nodiscard]] bool visible(uint64_t payload_hash) const {
+    return final_id.count(payload_hash) > 0 || read_id.count(payload_hash) > 0;
+  }
+  // The final log's id if it holds the payload, else a reader's, else nothing.
+  [[nodiscard]] std::optional<EntryId> id_of(uint64_t payload_hash) const;
+};
+[[nodiscard]] Observed observe(const History& history);
+
+// The id an append is known to have: its acknowledged id, or where it was seen.
+[[nodiscard]] std::optional<EntryId> known_id(const AppendRecord& a, const Observed& observed);
+
+}  // namespace wal::sim::checker_support

@@ -1,0 +1,141 @@
+// The whole-history rules: judged on everything clients were told and saw during the run, not
+// only on the final log, so a loss that a later truncation removed from the log is still found.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "sim/checker_support.h"
+#include "sim/checkers.h"
+
+namespace wal::sim {
+
+using checker_support::add;
+using checker_support::ms;
+using checker_support::Observed;
+using checker_support::observe;
+using checker_support::who;
+
+namespace {
+
+// An id is acknowledged to one payload only; a payload sits at one id only.
+void check_acknowledged_ids(const History& history, const Observed& observed,
+                            std::vector<Anomaly>& out) {
+  std::map<EntryId, const AppendRecord*> acknowledged;
+  for (const AppendRecord& a : history.appends) {
+    if (a.outcome != AppendOutcome::ok) continue;
+    const auto [first, fresh] = acknowledged.emplace(a.id, &a);
+    if (!fresh && first->second->payload_hash != a.payload_hash) {
+      add(out, "conflicting_ack",
+          fmt::format("id {} was acknowledged twice, with other bytes: {}, then {}", a.id,
+                      who(*first->second), who(a)));
+    }
+    const auto read = observed.read_id.find(a.payload_hash);
+    if (read != observed.read_id.end() && read->second != a.id) {
+      add(out, "moved_write", fmt::format("{} was acknowledged as id {} but a reader saw it at "
+                                          "id {}", who(a), a.id, read->second));
+    }
+  }
+}
+
+// Every read of an id returns the same bytes for the whole run, before and after truncation,
+// and those of the append acknowledged with that id; no payload is read at two ids.
+void check_reads(const History& history, std::vector<Anomaly>& out) {
+  std::map<EntryId, std::pair<uint64_t, std::string>> bytes_of;  // id -> (hash, who said so)
+  for (const AppendRecord& a : history.appends) {
+    if (a.outcome == AppendOutcome::ok) bytes_of.emplace(a.id, std::make_pair(a.payload_hash, who(a)));
+  }
+  std::map<uint64_t, const ReadRecord*> first_read_of;  // payload hash -> first read of it
+  for (const ReadRecord& r : history.reads) {
+    const auto [known, fresh] = bytes_of.emplace(
+        r.id, std::make_pair(r.payload_hash, fmt::format("node {} read at {}ms", r.node, ms(r.at))));
+    if (!fresh && known->second.first != r.payload_hash) {
+      add(out, "divergent_read", fmt::format("node {} read other bytes for id {} at {}ms than "
+                                             "the {}", r.node, r.id, ms(r.at),
+                                             known->second.second));
+    }
+    const auto [first, first_time] = first_read_of.emplace(r.payload_hash, &r);
+    if (!first_time && first->second->id != r.id) {
+      add(out, "duplicate_entry", fmt::format("readers saw the same entry at ids {} and {}",
+                                              first->second->id, r.id));
+    }
+  }
+}
+
+// A read returns bytes some append sent, and not before that append was invoked.
+void check_read_sources(const History& history, std::vector<Anomaly>& out) {
+  std::map<uint64_t, const AppendRecord*> by_hash;
+  for (const AppendRecord& a : history.appends) by_hash.emplace(a.payload_hash, &a);
+  for (const ReadRecord& r : history.reads) {
+    const auto append = by_hash.find(r.payload_hash);
+    if (append == by_hash.end()) {
+      add(out, "phantom_read", fmt::format("node {} read id {} at {}ms: bytes no append sent",
+                                           r.node, r.id, ms(r.at)));
+    } else if (r.at < append->second->invoked) {
+      add(out, "premature_read", fmt::format("node {} read id {} at {}ms, before its {}", r.node,
+                                             r.id, ms(r.at), who(*append->second)));
+    }
+  }
+}
+
+// Truncation never removes anything above the highest point asked for (by a call that may
+// have taken effect).
+void check_truncation(const History& history, std::vector<Anomaly>& out) {
+  const FinalLog& log = history.final_log;
+  if (!log.read_ok) return;
+  EntryId bound = 0;
+  for (const TruncateRecord& t : history.truncations) {
+    if (t.outcome != AppendOutcome::failed_definite) bound = std::max(bound, t.point);
+  }
+  if (log.first_kept > bound) {
+    add(out, "over_truncation", fmt::format("the final log starts at id {}, but no truncation "
+                                            "that may have taken effect asked for more than {}",
+                                            log.first_kept, bound));
+  }
+}
+
+// Every id below the log's end was written by some append: one acknowledged with it, one seen
+// there, or else one whose outcome is unknown and that nobody saw (its entry truncated unread).
+void check_ids_accounted(const History& history, const Observed& observed,
+                         std::vector<Anomaly>& out) {
+  const FinalLog& log = history.final_log;
+  if (!log.read_ok) return;
+  const EntryId end = log.first_kept + log.ids.size();
+  std::set<EntryId> claimed;
+  for (const AppendRecord& a : history.appends) {
+    if (a.outcome == AppendOutcome::ok && a.id < end) claimed.insert(a.id);
+  }
+  for (const auto& [hash, id] : observed.read_id) {
+    if (id < end) claimed.insert(id);
+  }
+  for (EntryId id : log.ids) claimed.insert(id);
+  uint64_t unseen_unknown = 0;
+  for (const AppendRecord& a : history.appends) {
+    const bool may_have = a.outcome != AppendOutcome::ok &&
+                          a.outcome != AppendOutcome::failed_definite;
+    if (may_have && !observed.visible(a.payload_hash)) ++unseen_unknown;
+  }
+  const uint64_t unclaimed = end - claimed.size();
+  if (unclaimed > unseen_unknown) {
+    add(out, "phantom_entry", fmt::format("{} ids below the end ({}) were neither acknowledged "
+                                          "nor seen, and only {} appends with an unknown outcome "
+                                          "can have written them", unclaimed, end,
+                                          unseen_unknown));
+  }
+}
+
+}  // namespace
+
+std::vector<Anomaly> check_history(const History& history) {
+  std::vector<Anomaly> out;
+  const Observed observed = observe(history);
+  check_acknowledged_ids(history, observed, out);
+  check_reads(history, out);
+  check_read_sources(history, out);
+  check_truncation(history, out);
+  check_ids_accounted(history, observed, out);
+  return out;
+}
+
+}  // namespace wal::sim
