@@ -33,4 +33,9 @@ struct Observed {
 // The id an append is known to have: its acknowledged id, or where it was seen.
 [[nodiscard]] std::optional<EntryId> known_id(const AppendRecord& a, const Observed& observed);
 
+// phantom_entry for ids below the final log's end that no append can have written
+// (sim/checkers_accounting.cpp).
+void check_ids_accounted(const History& history, const Observed& observed,
+                         std::vector<Anomaly>& out);
+
 }  // namespace wal::sim::checker_support

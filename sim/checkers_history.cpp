@@ -2,7 +2,6 @@
 // only on the final log, so a loss that a later truncation removed from the log is still found.
 #include <algorithm>
 #include <map>
-#include <set>
 
 #include <fmt/core.h>
 
@@ -95,36 +94,6 @@ void check_truncation(const History& history, std::vector<Anomaly>& out) {
   }
 }
 
-// Every id below the log's end was written by some append: one acknowledged with it, one seen
-// there, or else one whose outcome is unknown and that nobody saw (its entry truncated unread).
-void check_ids_accounted(const History& history, const Observed& observed,
-                         std::vector<Anomaly>& out) {
-  const FinalLog& log = history.final_log;
-  if (!log.read_ok) return;
-  const EntryId end = log.first_kept + log.ids.size();
-  std::set<EntryId> claimed;
-  for (const AppendRecord& a : history.appends) {
-    if (a.outcome == AppendOutcome::ok && a.id < end) claimed.insert(a.id);
-  }
-  for (const auto& [hash, id] : observed.read_id) {
-    if (id < end) claimed.insert(id);
-  }
-  for (EntryId id : log.ids) claimed.insert(id);
-  uint64_t unseen_unknown = 0;
-  for (const AppendRecord& a : history.appends) {
-    const bool may_have = a.outcome != AppendOutcome::ok &&
-                          a.outcome != AppendOutcome::failed_definite;
-    if (may_have && !observed.visible(a.payload_hash)) ++unseen_unknown;
-  }
-  const uint64_t unclaimed = end - claimed.size();
-  if (unclaimed > unseen_unknown) {
-    add(out, "phantom_entry", fmt::format("{} ids below the end ({}) were neither acknowledged "
-                                          "nor seen, and only {} appends with an unknown outcome "
-                                          "can have written them", unclaimed, end,
-                                          unseen_unknown));
-  }
-}
-
 }  // namespace
 
 std::vector<Anomaly> check_history(const History& history) {
@@ -134,7 +103,7 @@ std::vector<Anomaly> check_history(const History& history) {
   check_reads(history, out);
   check_read_sources(history, out);
   check_truncation(history, out);
-  check_ids_accounted(history, observed, out);
+  checker_support::check_ids_accounted(history, observed, out);
   return out;
 }
 

@@ -242,6 +242,7 @@ Result<RunSpec> decode_token(std::string_view token) {
 CheckedRun run_checked(const RunSpec& spec, bool check_determinism) {
   CheckedRun checked;
   checked.result = run_simulation(config_for(spec));
+  checked.cross = cross_check(checked.result.history, history_header(spec));
   if (!check_determinism) return checked;
   const SimResult again = run_simulation(config_for(spec));
   if (again.trace_hash == checked.result.trace_hash) return checked;
@@ -263,8 +264,13 @@ std::string result_line(const RunSpec& spec, const SimResult& result) {
                      result.trace_hash.hex(), seconds);
 }
 
+std::string result_line(const RunSpec& spec, const CheckedRun& run) {
+  return result_line(spec, run.result) + (run.deterministic ? "" : " nondeterministic=true") +
+         (run.cross.agree ? "" : " checkers=disagree");
+}
+
 int exit_code(const CheckedRun& run) {
-  if (!run.deterministic) return 1;
+  if (!run.deterministic || !run.cross.agree) return 1;
   switch (run.result.verdict) {
     case Verdict::pass: return 0;
     case Verdict::safety_failure: return 1;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cross_check.h"
 #include "sim/history_export.h"
 #include "sim/world.h"
 
@@ -49,15 +50,20 @@ struct CheckedRun {
   SimResult result;
   bool deterministic = true;
   std::string divergence;  // the first divergent event, when not deterministic
+  CrossCheck cross;        // the independent checker's verdict beside the simulator's
 };
 
 // Runs the spec; with `check_determinism`, runs it again and compares trace hashes. On a
-// mismatch it runs both again recording every event and reports the first divergence.
+// mismatch it runs both again recording every event and reports the first divergence. Every
+// run is also judged by the independent checker (sim/cross_check.h).
 [[nodiscard]] CheckedRun run_checked(const RunSpec& spec, bool check_determinism);
 
 // `seed=N result=pass|fail|liveness anomaly=NAME trace_hash=HEX sim_seconds=S`
 [[nodiscard]] std::string result_line(const RunSpec& spec, const SimResult& result);
-// 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure.
+// The same, plus ` nondeterministic=true` and ` checkers=disagree` when they apply.
+[[nodiscard]] std::string result_line(const RunSpec& spec, const CheckedRun& run);
+// 0 pass, 1 safety failure (or nondeterminism, or the two checkers disagree), 2 liveness
+// failure.
 [[nodiscard]] int exit_code(const CheckedRun& run);
 
 // Minimises a failing spec's schedule: removes events (halves, then quarters, ... then single

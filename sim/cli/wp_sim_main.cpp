@@ -121,6 +121,7 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
     fmt::print("  NONDETERMINISM: the same seed gave two trace hashes; first divergence: {}\n",
                run.divergence);
   }
+  fmt::print("  {}\n", run.cross.describe());
   fmt::print("  {} appends, {} reads, {} writer opens, {} steps, {:.2f} s wall\n",
              run.result.history.appends.size(), run.result.history.reads.size(),
              run.result.history.opens.size(), run.result.steps, wall);
@@ -138,8 +139,7 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
       fmt::print(stderr, "wp-sim: could not write artifacts: {}\n", written.error().describe());
     }
   }
-  fmt::print("{}\n", result_line(spec, run.result) +
-                         (run.deterministic ? "" : " nondeterministic=true"));
+  fmt::print("{}\n", result_line(spec, run));
   return code;
 }
 
@@ -177,8 +177,8 @@ int sweep(const CommonOptions& o, uint64_t first, uint64_t last, unsigned jobs) 
       if (code != 0) {
         RunSpec replay = *spec;
         replay.expected_trace_hash = run.result.trace_hash.hex();
-        failures.emplace_back(seed, result_line(*spec, run.result) +
-                                        (run.deterministic ? "" : " nondeterministic=true") +
+        failures.emplace_back(seed, result_line(*spec, run) +
+                                        (run.cross.agree ? "" : "\n    " + run.cross.describe()) +
                                         "\n    replay: wp-sim replay " + encode_token(replay));
         worst = std::max(worst, code);
         (void)write_artifacts(*spec, run.result, fmt::format("{}/seed-{}", o.artifacts_dir, seed));

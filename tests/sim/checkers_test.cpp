@@ -150,6 +150,35 @@ TEST(checkers, every_id_below_the_end_needs_an_append_that_can_have_written_it) 
   EXPECT_TRUE(has(h, "phantom_entry"));  // id 0 exists, but its only candidate never happened
 }
 
+// Ids 2..3 truncated unread: writer #1's unknown appends may have written them, but not if
+// those were invoked after id 4 existed, or came from a writer fenced before id 1.
+TEST(checkers, unclaimed_ids_need_a_writer_of_the_right_epoch_and_time) {
+  History h = correct_history();
+  h.opens.push_back(WriterOpenRecord{2, 2, 2, at(50)});
+  for (uint64_t i = 0; i < 2; ++i) {
+    AppendRecord a = h.appends[0];
+    a.writer_index = 2;
+    a.epoch = 2;
+    a.payload_hash = 200 + i;
+    a.invoked = at(static_cast<int64_t>(51 + i));
+    a.completed = at(static_cast<int64_t>(55 + i));
+    a.id = 4 + i;
+    h.appends.push_back(a);
+    h.final_log.ids.push_back(4 + i);
+    h.final_log.payload_hashes.push_back(200 + i);
+  }
+  h.appends[2].outcome = AppendOutcome::abandoned;
+  h.appends[3].outcome = AppendOutcome::abandoned;
+  h.reads.resize(2);
+  truncate_final_log(h, 4);
+  EXPECT_TRUE(names(h).empty());
+  h.appends[3].invoked = at(56);  // after id 4 was acknowledged (55): too late for id 3
+  EXPECT_TRUE(has(h, "phantom_entry"));
+  h.appends[3].invoked = at(31);
+  h.appends[3].epoch = 0;         // a writer older than id 1's: fenced before
+  EXPECT_TRUE(has(h, "phantom_entry"));
+}
+
 TEST(checkers, a_fenced_writer_acknowledging_is_found_even_if_nobody_sees_the_entry) {
   History h = correct_history();
   h.opens.push_back(WriterOpenRecord{2, 2, 2, at(20)});
