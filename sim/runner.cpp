@@ -281,10 +281,12 @@ int exit_code(const CheckedRun& run) {
 
 namespace {
 
-bool fails_with(const RunSpec& spec, const std::string& anomaly, SimResult* out) {
+bool fails_with(const RunSpec& spec, const std::string& anomaly, bool first_only,
+                SimResult* out) {
   SimResult result = run_simulation(config_for(spec));
   bool found = false;
   for (const Anomaly& a : result.anomalies) found = found || a.name == anomaly;
+  if (first_only) found = result.first_anomaly_name() == anomaly;
   if (found && out != nullptr) *out = std::move(result);
   return found;
 }
@@ -292,7 +294,7 @@ bool fails_with(const RunSpec& spec, const std::string& anomaly, SimResult* out)
 }  // namespace
 
 ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t runs_max,
-                    const std::function<void(const std::string&)>& progress) {
+                    const std::function<void(const std::string&)>& progress, bool first_only) {
   ShrinkResult best;
   best.spec = failing;
   best.spec.schedule = schedule_for(failing);
@@ -301,7 +303,7 @@ ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t
   auto attempt = [&](const RunSpec& candidate) {
     if (best.runs >= runs_max) return false;
     ++best.runs;
-    return fails_with(candidate, anomaly, &best.result);
+    return fails_with(candidate, anomaly, first_only, &best.result);
   };
   // Removing events: chunks of half the schedule, then quarters, ... then single events.
   for (size_t chunk = std::max<size_t>(1, best.spec.schedule.events.size() / 2); chunk >= 1;) {
@@ -369,7 +371,7 @@ ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t
     }
   }
   // The result must carry a real failing run (re-run if the last success was overwritten).
-  (void)fails_with(best.spec, anomaly, &best.result);
+  (void)fails_with(best.spec, anomaly, first_only, &best.result);
   best.spec.expected_trace_hash = best.result.trace_hash.hex();
   return best;
 }

@@ -67,8 +67,10 @@ struct CheckedRun {
 [[nodiscard]] int exit_code(const CheckedRun& run);
 
 // Minimises a failing spec's schedule: removes events (halves, then quarters, ... then single
-// events) and shrinks counts and durations while the run still fails with `anomaly`. Returns a
-// spec with an explicit schedule. At most `runs_max` simulations.
+// events) and shrinks counts and durations while the run still fails with `anomaly` (with
+// `first_only`: as its first anomaly, the one its result line names, so a failure that only a
+// later rule sees does not shrink into one an earlier rule sees too). Returns a spec with an
+// explicit schedule. At most `runs_max` simulations.
 struct ShrinkResult {
   RunSpec spec;
   SimResult result;
@@ -76,7 +78,8 @@ struct ShrinkResult {
 };
 [[nodiscard]] ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly,
                                   uint32_t runs_max,
-                                  const std::function<void(const std::string&)>& progress);
+                                  const std::function<void(const std::string&)>& progress,
+                                  bool first_only = false);
 
 // Planted bugs: name, the mode it applies to, what it breaks.
 struct BugInfo {

@@ -237,7 +237,8 @@ int main(int argc, char** argv) {
   replay->add_option("--history", history_path, history_help);
 
   uint32_t runs_max = 400;
-  auto* shrink_cmd = app.add_subcommand("shrink", "minimise a failing run's schedule");
+  auto* shrink_cmd = app.add_subcommand(
+      "shrink", "minimise a failing run's schedule while its first anomaly stays the same");
   shrink_cmd->add_option("token", token, "the wpsim1.… token a failure printed")->required();
   shrink_cmd->add_option("--runs-max", runs_max, "simulation budget (default 400)");
 
@@ -291,7 +292,8 @@ int main(int argc, char** argv) {
   fmt::print("shrinking seed {} ({} events) while it fails with {}\n", spec->seed,
              schedule_for(*spec).events.size(), anomaly);
   ShrinkResult shrunk = shrink(*spec, anomaly, runs_max,
-                               [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+                               [](const std::string& line) { fmt::print(stderr, "{}\n", line); },
+                               /*first_only=*/true);
   fmt::print("minimal schedule ({} events, {} runs):\n", shrunk.spec.schedule.events.size(),
              shrunk.runs);
   for (const auto& e : shrunk.spec.schedule.events) fmt::print("  {}\n", wal::faults::describe(e));
