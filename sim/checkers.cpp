@@ -9,12 +9,8 @@
 
 namespace wal::sim {
 
-using checker_support::add;
-using checker_support::known_id;
-using checker_support::ms;
-using checker_support::Observed;
 using checker_support::observe;
-using checker_support::who;
+using checker_support::Observed;
 
 std::string_view append_outcome_name(AppendOutcome outcome) {
   switch (outcome) {
@@ -27,11 +23,12 @@ std::string_view append_outcome_name(AppendOutcome outcome) {
   WAL_UNREACHABLE();
 }
 
-std::vector<Anomaly> check_durability(const History& history) {
+namespace checker_support {
+
+std::vector<Anomaly> durability(const History& history, const Observed& observed) {
   std::vector<Anomaly> out;
   const FinalLog& log = history.final_log;
   if (!log.read_ok) return out;
-  const Observed observed = observe(history);
   for (const AppendRecord& a : history.appends) {
     if (a.outcome != AppendOutcome::ok || a.id < log.first_kept) continue;
     const auto found = observed.final_id.find(a.payload_hash);
@@ -68,7 +65,8 @@ void check_sessions(const History& history, std::vector<Anomaly>& out) {
   }
 }
 
-void check_final_log_shape(const History& history, std::vector<Anomaly>& out) {
+void check_final_log_shape(const History& history, const Observed& observed,
+                           std::vector<Anomaly>& out) {
   const FinalLog& log = history.final_log;
   for (size_t i = 0; i < log.ids.size(); ++i) {
     const EntryId expected = log.first_kept + i;
@@ -78,7 +76,7 @@ void check_final_log_shape(const History& history, std::vector<Anomaly>& out) {
       break;
     }
   }
-  std::map<uint64_t, EntryId> seen;
+  std::unordered_map<uint64_t, EntryId> seen;
   for (size_t i = 0; i < log.ids.size(); ++i) {
     const auto [it, fresh] = seen.emplace(log.payload_hashes[i], log.ids[i]);
     if (!fresh) {
@@ -86,10 +84,8 @@ void check_final_log_shape(const History& history, std::vector<Anomaly>& out) {
                                               log.ids[i]));
     }
   }
-  std::map<uint64_t, const AppendRecord*> by_hash;
-  for (const AppendRecord& a : history.appends) by_hash.emplace(a.payload_hash, &a);
   for (size_t i = 0; i < log.ids.size(); ++i) {
-    if (by_hash.count(log.payload_hashes[i]) == 0) {
+    if (observed.append_of.count(log.payload_hashes[i]) == 0) {
       add(out, "phantom_entry", fmt::format("id {} holds bytes no append sent", log.ids[i]));
     }
   }
@@ -109,18 +105,16 @@ void check_final_log_shape(const History& history, std::vector<Anomaly>& out) {
 
 }  // namespace
 
-std::vector<Anomaly> check_ordering(const History& history) {
+std::vector<Anomaly> ordering(const History& history, const Observed& observed) {
   std::vector<Anomaly> out;
-  if (history.final_log.read_ok) check_final_log_shape(history, out);
+  if (history.final_log.read_ok) check_final_log_shape(history, observed, out);
   check_sessions(history, out);
   return out;
 }
 
-std::vector<Anomaly> check_fencing(const History& history) {
+std::vector<Anomaly> fencing(const History& history, const Observed& observed) {
   std::vector<Anomaly> out;
-  const Observed observed = observe(history);
-  std::map<uint64_t, Epoch> epoch_of_writer;
-  for (const WriterOpenRecord& open : history.opens) epoch_of_writer[open.writer_index] = open.epoch;
+  const std::map<uint64_t, Epoch>& epoch_of_writer = observed.epoch_of_writer;
   // The open that had fenced `writer_index` by `invoked`, if any.
   auto fenced_by = [&](uint64_t writer_index, TimePoint invoked) -> const WriterOpenRecord* {
     const auto epoch = epoch_of_writer.find(writer_index);
@@ -153,9 +147,8 @@ std::vector<Anomaly> check_fencing(const History& history) {
   return out;
 }
 
-std::vector<Anomaly> check_outcomes(const History& history) {
+std::vector<Anomaly> outcomes(const History& history, const Observed& observed) {
   std::vector<Anomaly> out;
-  const Observed observed = observe(history);
   for (const AppendRecord& a : history.appends) {
     if (a.outcome != AppendOutcome::failed_definite) continue;
     if (const auto id = observed.id_of(a.payload_hash)) {
@@ -167,9 +160,8 @@ std::vector<Anomaly> check_outcomes(const History& history) {
   return out;
 }
 
-std::vector<Anomaly> check_linearizable(const History& history) {
+std::vector<Anomaly> linearizable(const History& history, const Observed& observed) {
   std::vector<Anomaly> out;
-  const Observed observed = observe(history);
   // Real-time order: once id k was acknowledged or read, an append invoked later gets an id
   // above k. Appends count with the id they are known by: acknowledged, or where they were seen
   // (so an unknown or abandoned append that became visible counts at its visible position).
@@ -213,11 +205,22 @@ std::vector<Anomaly> check_linearizable(const History& history) {
   return out;
 }
 
+}  // namespace checker_support
+
+std::vector<Anomaly> check_durability(const History& h) { return durability(h, observe(h)); }
+std::vector<Anomaly> check_history(const History& h) { return whole_history(h, observe(h)); }
+std::vector<Anomaly> check_ordering(const History& h) { return ordering(h, observe(h)); }
+std::vector<Anomaly> check_fencing(const History& h) { return fencing(h, observe(h)); }
+std::vector<Anomaly> check_outcomes(const History& h) { return outcomes(h, observe(h)); }
+std::vector<Anomaly> check_linearizable(const History& h) { return linearizable(h, observe(h)); }
+
 std::vector<Anomaly> check_safety(const History& history) {
+  const Observed observed = observe(history);
   std::vector<Anomaly> all;
-  for (auto checker : {check_durability, check_history, check_ordering, check_fencing,
-                       check_outcomes, check_linearizable}) {
-    std::vector<Anomaly> found = checker(history);
+  for (auto checker : {checker_support::durability, checker_support::whole_history,
+                       checker_support::ordering, checker_support::fencing,
+                       checker_support::outcomes, checker_support::linearizable}) {
+    std::vector<Anomaly> found = checker(history, observed);
     all.insert(all.end(), found.begin(), found.end());
   }
   return all;

@@ -7,7 +7,7 @@
 // entries came from appends that reported a definite failure, or from nowhere.
 #include <algorithm>
 #include <limits>
-#include <map>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -30,34 +30,34 @@ struct Candidate {
 };
 
 // The epochs an append's entry may have been written with: its writer's, or a re-sender's.
-std::pair<Epoch, Epoch> epochs_of(const AppendRecord& a, const std::map<uint64_t, Epoch>& epoch_of) {
+std::pair<Epoch, Epoch> epochs_of(const AppendRecord& a, const Observed& observed) {
   Epoch low = a.epoch;
   Epoch high = a.epoch;
   for (const AppendAttempt& r : a.resends) {
-    const auto found = epoch_of.find(r.writer_index);
-    if (found == epoch_of.end()) continue;
+    const auto found = observed.epoch_of_writer.find(r.writer_index);
+    if (found == observed.epoch_of_writer.end()) continue;
     low = std::min(low, found->second);
     high = std::max(high, found->second);
   }
   return {low, high};
 }
 
-std::map<EntryId, Claim> claims(const History& history) {
-  std::map<uint64_t, Epoch> epoch_of_writer;
-  for (const WriterOpenRecord& o : history.opens) epoch_of_writer[o.writer_index] = o.epoch;
-  std::map<uint64_t, const AppendRecord*> by_hash;
-  for (const AppendRecord& a : history.appends) by_hash.emplace(a.payload_hash, &a);
-  std::map<EntryId, Claim> out;
+// Per id below `end`: who claims it (acknowledged, read, in the final log), or nothing.
+std::vector<std::optional<Claim>> claims(const History& history, const Observed& observed,
+                                         EntryId end) {
+  std::vector<std::optional<Claim>> out(end);
   auto claim = [&](EntryId id, uint64_t hash, TimePoint known) {
-    Claim c;
-    c.known = known;
-    if (const auto a = by_hash.find(hash); a != by_hash.end()) {
-      std::tie(c.epoch_min, c.epoch_max) = epochs_of(*a->second, epoch_of_writer);
-    } else {
-      c.epoch_min = 0;  // bytes nobody sent (another rule names them): no bound
+    if (id >= end) return;
+    std::optional<Claim>& c = out[id];
+    if (c) {
+      c->known = std::min(c->known, known);
+      return;
     }
-    const auto [it, fresh] = out.emplace(id, c);
-    if (!fresh && known < it->second.known) it->second.known = known;
+    c = Claim{};
+    c->known = known;
+    if (const auto a = observed.append_of.find(hash); a != observed.append_of.end()) {
+      std::tie(c->epoch_min, c->epoch_max) = epochs_of(*a->second, observed);
+    }  // else: bytes nobody sent (another rule names them), no bound
   };
   for (const AppendRecord& a : history.appends) {
     if (a.outcome == AppendOutcome::ok) claim(a.id, a.payload_hash, a.completed);
@@ -75,7 +75,7 @@ void check_ids_accounted(const History& history, const Observed& observed,
   const FinalLog& log = history.final_log;
   if (!log.read_ok) return;
   const EntryId end = log.first_kept + log.ids.size();
-  const std::map<EntryId, Claim> claimed = claims(history);
+  const std::vector<std::optional<Claim>> claimed = claims(history, observed, end);
   std::vector<Candidate> candidates;
   for (const AppendRecord& a : history.appends) {
     const bool may_have = a.outcome != AppendOutcome::ok &&
@@ -88,15 +88,15 @@ void check_ids_accounted(const History& history, const Observed& observed,
     return std::tie(x.epoch, x.invoked) < std::tie(y.epoch, y.invoked);
   });
   for (EntryId low = 0; low < end;) {
-    if (claimed.count(low) > 0) {
+    if (claimed[low]) {
       ++low;
       continue;
     }
     EntryId high = low;
-    while (high < end && claimed.count(high) == 0) ++high;
-    const Claim below = low > 0 ? claimed.at(low - 1) : Claim{0, 0, TimePoint{}};
-    const Claim above = high < end ? claimed.at(high) : Claim{0, std::numeric_limits<Epoch>::max(),
-                                                              log.at};
+    while (high < end && !claimed[high]) ++high;
+    const Claim below = low > 0 ? *claimed[low - 1] : Claim{0, 0, TimePoint{}};
+    const Claim above = high < end ? *claimed[high]
+                                   : Claim{0, std::numeric_limits<Epoch>::max(), log.at};
     uint64_t found = 0;
     for (Candidate& c : candidates) {
       if (found == high - low) break;

@@ -1,27 +1,20 @@
 // The whole-history rules: judged on everything clients were told and saw during the run, not
 // only on the final log, so a loss that a later truncation removed from the log is still found.
 #include <algorithm>
-#include <map>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
 #include "sim/checker_support.h"
-#include "sim/checkers.h"
 
-namespace wal::sim {
-
-using checker_support::add;
-using checker_support::ms;
-using checker_support::Observed;
-using checker_support::observe;
-using checker_support::who;
+namespace wal::sim::checker_support {
 
 namespace {
 
 // An id is acknowledged to one payload only; a payload sits at one id only.
 void check_acknowledged_ids(const History& history, const Observed& observed,
                             std::vector<Anomaly>& out) {
-  std::map<EntryId, const AppendRecord*> acknowledged;
+  std::unordered_map<EntryId, const AppendRecord*> acknowledged;
   for (const AppendRecord& a : history.appends) {
     if (a.outcome != AppendOutcome::ok) continue;
     const auto [first, fresh] = acknowledged.emplace(a.id, &a);
@@ -41,18 +34,27 @@ void check_acknowledged_ids(const History& history, const Observed& observed,
 // Every read of an id returns the same bytes for the whole run, before and after truncation,
 // and those of the append acknowledged with that id; no payload is read at two ids.
 void check_reads(const History& history, std::vector<Anomaly>& out) {
-  std::map<EntryId, std::pair<uint64_t, std::string>> bytes_of;  // id -> (hash, who said so)
+  // id -> the first to say what it holds: an acknowledged append, else a read.
+  struct Source {
+    uint64_t hash = 0;
+    const AppendRecord* append = nullptr;
+    const ReadRecord* read = nullptr;
+  };
+  std::unordered_map<EntryId, Source> bytes_of;
   for (const AppendRecord& a : history.appends) {
-    if (a.outcome == AppendOutcome::ok) bytes_of.emplace(a.id, std::make_pair(a.payload_hash, who(a)));
+    if (a.outcome == AppendOutcome::ok) bytes_of.emplace(a.id, Source{a.payload_hash, &a, nullptr});
   }
-  std::map<uint64_t, const ReadRecord*> first_read_of;  // payload hash -> first read of it
+  std::unordered_map<uint64_t, const ReadRecord*> first_read_of;  // payload hash -> first read
   for (const ReadRecord& r : history.reads) {
-    const auto [known, fresh] = bytes_of.emplace(
-        r.id, std::make_pair(r.payload_hash, fmt::format("node {} read at {}ms", r.node, ms(r.at))));
-    if (!fresh && known->second.first != r.payload_hash) {
-      add(out, "divergent_read", fmt::format("node {} read other bytes for id {} at {}ms than "
-                                             "the {}", r.node, r.id, ms(r.at),
-                                             known->second.second));
+    const auto [known, fresh] = bytes_of.emplace(r.id, Source{r.payload_hash, nullptr, &r});
+    if (!fresh && known->second.hash != r.payload_hash) {
+      const Source& s = known->second;
+      add(out, "divergent_read",
+          fmt::format("node {} read other bytes for id {} at {}ms than the {}", r.node, r.id,
+                      ms(r.at),
+                      s.append != nullptr ? who(*s.append)
+                                          : fmt::format("node {} read at {}ms", s.read->node,
+                                                        ms(s.read->at))));
     }
     const auto [first, first_time] = first_read_of.emplace(r.payload_hash, &r);
     if (!first_time && first->second->id != r.id) {
@@ -63,12 +65,11 @@ void check_reads(const History& history, std::vector<Anomaly>& out) {
 }
 
 // A read returns bytes some append sent, and not before that append was invoked.
-void check_read_sources(const History& history, std::vector<Anomaly>& out) {
-  std::map<uint64_t, const AppendRecord*> by_hash;
-  for (const AppendRecord& a : history.appends) by_hash.emplace(a.payload_hash, &a);
+void check_read_sources(const History& history, const Observed& observed,
+                        std::vector<Anomaly>& out) {
   for (const ReadRecord& r : history.reads) {
-    const auto append = by_hash.find(r.payload_hash);
-    if (append == by_hash.end()) {
+    const auto append = observed.append_of.find(r.payload_hash);
+    if (append == observed.append_of.end()) {
       add(out, "phantom_read", fmt::format("node {} read id {} at {}ms: bytes no append sent",
                                            r.node, r.id, ms(r.at)));
     } else if (r.at < append->second->invoked) {
@@ -96,15 +97,14 @@ void check_truncation(const History& history, std::vector<Anomaly>& out) {
 
 }  // namespace
 
-std::vector<Anomaly> check_history(const History& history) {
+std::vector<Anomaly> whole_history(const History& history, const Observed& observed) {
   std::vector<Anomaly> out;
-  const Observed observed = observe(history);
   check_acknowledged_ids(history, observed, out);
   check_reads(history, out);
-  check_read_sources(history, out);
+  check_read_sources(history, observed, out);
   check_truncation(history, out);
-  checker_support::check_ids_accounted(history, observed, out);
+  check_ids_accounted(history, observed, out);
   return out;
 }
 
-}  // namespace wal::sim
+}  // namespace wal::sim::checker_support

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -28,7 +29,7 @@ void check_readers(const LogHistory& log, std::vector<Finding>& out) {
 }
 
 void check_writers(const LogHistory& log, std::vector<Finding>& out) {
-  std::map<uint64_t, uint64_t> seen_at;  // payload -> id: the final read first, then readers
+  std::unordered_map<uint64_t, uint64_t> seen_at;  // payload -> id: final read, then readers
   if (log.final_read) {
     for (const auto& [id, payload] : log.final_read->entries) seen_at.emplace(payload, id);
   }

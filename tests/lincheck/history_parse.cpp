@@ -1,11 +1,12 @@
 // Reads the JSON-lines history format (docs/history.md). Each line is one JSON object; the
 // first is the header. A malformed line stops the parse with its line number: a checker that
 // guessed at a broken record could pass a history it never understood.
+#include <algorithm>
 #include <charconv>
-
-#include <nlohmann/json.hpp>
+#include <climits>
 
 #include "tests/lincheck/history.h"
+#include "tests/lincheck/json_line.h"
 
 namespace lincheck {
 
@@ -18,30 +19,36 @@ struct BadLine {
 
 class Fields {
  public:
-  explicit Fields(const nlohmann::json& object) : object_(object) {}
+  explicit Fields(const JsonFields& fields) : fields_(fields) {}
 
-  [[nodiscard]] bool has(const char* name) const { return object_.contains(name); }
-  [[nodiscard]] uint64_t u64(const char* name) const {
-    const nlohmann::json& value = field(name);
-    if (!value.is_number_unsigned()) throw BadLine{std::string(name) + " is not an unsigned integer"};
-    return value.get<uint64_t>();
+  [[nodiscard]] bool has(std::string_view name) const { return find(name) != nullptr; }
+  [[nodiscard]] uint64_t u64(std::string_view name) const {
+    const JsonValue& value = field(name);
+    if (value.kind != JsonValue::Kind::unsigned_integer) {
+      throw BadLine{std::string(name) + " is not an unsigned integer"};
+    }
+    return value.unsigned_;
   }
-  [[nodiscard]] int64_t i64(const char* name) const {
-    const nlohmann::json& value = field(name);
-    if (!value.is_number_integer()) throw BadLine{std::string(name) + " is not an integer"};
-    return value.get<int64_t>();
+  [[nodiscard]] int64_t i64(std::string_view name) const {
+    const JsonValue& value = field(name);
+    if (value.kind == JsonValue::Kind::negative_integer) return value.signed_;
+    if (value.kind != JsonValue::Kind::unsigned_integer ||
+        value.unsigned_ > static_cast<uint64_t>(INT64_MAX)) {
+      throw BadLine{std::string(name) + " is not an integer"};
+    }
+    return static_cast<int64_t>(value.unsigned_);
   }
-  [[nodiscard]] std::optional<int64_t> maybe_i64(const char* name) const {
+  [[nodiscard]] std::optional<int64_t> maybe_i64(std::string_view name) const {
     return has(name) ? std::optional<int64_t>(i64(name)) : std::nullopt;
   }
-  [[nodiscard]] std::string text(const char* name) const {
-    const nlohmann::json& value = field(name);
-    if (!value.is_string()) throw BadLine{std::string(name) + " is not a string"};
-    return value.get<std::string>();
+  [[nodiscard]] std::string_view text(std::string_view name) const {
+    const JsonValue& value = field(name);
+    if (value.kind != JsonValue::Kind::string) throw BadLine{std::string(name) + " is not a string"};
+    return value.text;
   }
   // A payload hash: 16 hex digits (64 bits do not survive every JSON reader as a number).
-  [[nodiscard]] uint64_t hash(const char* name) const {
-    const std::string digits = text(name);
+  [[nodiscard]] uint64_t hash(std::string_view name) const {
+    const std::string_view digits = text(name);
     uint64_t value = 0;
     const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(),
                                               value, 16);
@@ -50,26 +57,33 @@ class Fields {
     }
     return value;
   }
-  [[nodiscard]] const nlohmann::json& field(const char* name) const {
-    const auto found = object_.find(name);
-    if (found == object_.end()) throw BadLine{std::string("no ") + name};
+  [[nodiscard]] const JsonValue& field(std::string_view name) const {
+    const JsonValue* found = find(name);
+    if (found == nullptr) throw BadLine{"no " + std::string(name)};
     return *found;
   }
 
  private:
-  const nlohmann::json& object_;
+  [[nodiscard]] const JsonValue* find(std::string_view name) const {
+    for (const auto& [key, value] : fields_) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
+
+  const JsonFields& fields_;
 };
 
 Outcome outcome_of(const Fields& f) {
-  const std::string name = f.text("outcome");
+  const std::string_view name = f.text("outcome");
   for (Outcome o : {Outcome::ok, Outcome::failed_definite, Outcome::failed_unknown,
                     Outcome::abandoned, Outcome::pending}) {
     if (outcome_name(o) == name) return o;
   }
-  throw BadLine{"unknown outcome '" + name + "'"};
+  throw BadLine{"unknown outcome '" + std::string(name) + "'"};
 }
 
-Append append_of(const Fields& f) {
+Append append_of(const Fields& f, const JsonLine& line) {
   Append a;
   a.index = f.u64("index");
   a.node = f.u64("node");
@@ -83,12 +97,13 @@ Append append_of(const Fields& f) {
   if (a.outcome == Outcome::ok && !a.completed_ns) throw BadLine{"an ok append without completed_ns"};
   a.keyed = f.has("key");
   if (f.has("resends")) {
-    const nlohmann::json& list = f.field("resends");
-    if (!list.is_array()) throw BadLine{"resends is not a list"};
-    for (const nlohmann::json& item : list) {
-      if (!item.is_object()) throw BadLine{"a resend is not an object"};
-      const Fields r(item);
-      a.resends.push_back(Resend{r.u64("writer"), r.u64("epoch"), r.i64("invoked_ns")});
+    if (f.field("resends").kind != JsonValue::Kind::array) throw BadLine{"resends is not a list"};
+    for (const auto& [name, items] : line.lists) {
+      if (name != "resends") continue;
+      for (const JsonFields& item : items) {
+        const Fields r(item);
+        a.resends.push_back(Resend{r.u64("writer"), r.u64("epoch"), r.i64("invoked_ns")});
+      }
     }
   }
   return a;
@@ -98,7 +113,7 @@ void final_of(const Fields& f, LogHistory& log, size_t line) {
   if (log.final_read) throw BadLine{"a second final read of log '" + log.name + "'"};
   FinalRead r;
   r.line = line;
-  const std::string outcome = f.text("outcome");
+  const std::string_view outcome = f.text("outcome");
   if (outcome != "ok" && outcome != "failed") throw BadLine{"final outcome is ok or failed"};
   r.ok = outcome == "ok";
   r.at_ns = f.i64("at_ns");
@@ -112,18 +127,19 @@ void final_of(const Fields& f, LogHistory& log, size_t line) {
 }
 
 // One line into `history`; `entries` collects final_entry lines until their final line is known.
-void parse_record(const Fields& f, size_t line, History& history,
+void parse_record(const JsonLine& json, size_t line, History& history,
                   std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>>& entries) {
-  const std::string type = f.text("type");
+  const Fields f(json.fields);
+  const std::string_view type = f.text("type");
   if (type == "header") throw BadLine{"a second header"};
-  const std::string name = f.text("log");
-  LogHistory& log = history.logs[name];
+  const std::string_view name = f.text("log");
+  LogHistory& log = history.logs[std::string(name)];
   log.name = name;
   if (type == "open") {
     log.opens.push_back(Open{line, f.u64("writer"), f.u64("node"), f.u64("epoch"),
                              f.i64("opened_ns")});
   } else if (type == "append") {
-    log.appends.push_back(append_of(f));
+    log.appends.push_back(append_of(f, json));
     log.appends.back().line = line;
   } else if (type == "read") {
     log.reads.push_back(Read{line, f.u64("node"), f.u64("session"), f.u64("id"),
@@ -134,17 +150,18 @@ void parse_record(const Fields& f, size_t line, History& history,
   } else if (type == "final") {
     final_of(f, log, line);
   } else if (type == "final_entry") {
-    entries[name].emplace_back(f.u64("id"), f.hash("payload_hash"));
+    entries[log.name].emplace_back(f.u64("id"), f.hash("payload_hash"));
   } else {
-    throw BadLine{"unknown record type '" + type + "'"};
+    throw BadLine{"unknown record type '" + std::string(type) + "'"};
   }
 }
 
-void check_header(const nlohmann::json& object, History& history) {
-  const Fields f(object);
+void check_header(const JsonLine& json, History& history) {
+  const Fields f(json.fields);
   if (!f.has("type") || f.text("type") != "header") throw BadLine{"the first line is not a header"};
   if (f.text("format") != format_name) {
-    throw BadLine{"format '" + f.text("format") + "', expected '" + std::string(format_name) + "'"};
+    throw BadLine{"format '" + std::string(f.text("format")) + "', expected '" +
+                  std::string(format_name) + "'"};
   }
   const uint64_t version = f.u64("version");
   if (version != format_version) {
@@ -170,24 +187,19 @@ std::string_view outcome_name(Outcome outcome) {
 Parsed parse_history(std::string_view text) {
   History history;
   std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> entries;
-  size_t line = 0;
+  JsonLines lines(text);
+  JsonLine json;  // reused: its vectors keep their capacity from line to line
+  size_t records = 0;
   try {
-    for (size_t start = 0; start < text.size();) {
-      size_t end = text.find('\n', start);
-      if (end == std::string_view::npos) end = text.size();
-      const std::string_view content = text.substr(start, end - start);
-      start = end + 1;
-      ++line;
-      if (content.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      const nlohmann::json object = nlohmann::json::parse(content, nullptr, false);
-      if (object.is_discarded() || !object.is_object()) throw BadLine{"not a JSON object"};
-      if (line == 1) {
-        check_header(object, history);
+    while (lines.next(json)) {
+      if (records++ == 0) {
+        check_header(json, history);
       } else {
-        parse_record(Fields(object), line, history, entries);
+        parse_record(json, lines.line_number(), history, entries);
       }
     }
-    if (line == 0) throw BadLine{"empty: no header"};
+    if (!lines.error().empty()) throw BadLine{lines.error()};
+    if (records == 0) throw BadLine{"empty: no header"};
     for (auto& [name, list] : entries) {
       LogHistory& log = history.logs[name];
       if (!log.final_read || !log.final_read->ok) {
@@ -196,7 +208,9 @@ Parsed parse_history(std::string_view text) {
       log.final_read->entries = std::move(list);
     }
   } catch (const BadLine& bad) {
-    return Parsed{std::nullopt, "line " + std::to_string(line) + ": " + bad.message};
+    return Parsed{std::nullopt,
+                  "line " + std::to_string(std::max<size_t>(lines.line_number(), 1)) + ": " +
+                      bad.message};
   }
   for (const auto& [name, log] : history.logs) {
     if (log.final_read && log.final_read->ok &&

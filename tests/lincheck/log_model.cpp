@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -18,8 +19,12 @@ std::string hex(uint64_t payload) { return fmt::format("{:016x}", payload); }
 Model::Model(const LogHistory& log) {
   if (log.final_read) final_ = &*log.final_read;
   // Where the history saw each payload: the final read first, then the readers.
-  std::map<uint64_t, uint64_t> seen;
+  std::unordered_map<uint64_t, uint64_t> seen;
+  seen.reserve(log.reads.size() + (final_ != nullptr ? final_->entries.size() : 0));
   std::vector<uint64_t> observed;
+  ops_.reserve(log.opens.size() + 2 * log.appends.size() + log.reads.size() +
+               log.truncations.size() + 1);
+  entries_.reserve(log.appends.size());
   if (final_ != nullptr) {
     for (const auto& [id, payload] : final_->entries) {
       seen.emplace(payload, id);

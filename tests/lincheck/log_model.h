@@ -24,8 +24,8 @@
 // order, which keeps the search from trying every permutation of them.
 
 #include <cstdint>
-#include <map>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -97,7 +97,7 @@ class Model {
   std::vector<size_t> filler_rank_;       // per op: its index in its writer's list, or npos
   std::vector<size_t> writer_slot_of_op_;  // per op: index into fillers_of_writer_
   std::vector<size_t> fillers_applied_;
-  std::map<uint64_t, std::vector<size_t>> attempts_by_target_;  // id -> attempts, call order
+  std::unordered_map<uint64_t, std::vector<size_t>> attempts_by_target_;  // id -> attempts
   std::vector<size_t> keyed_fillers_;                            // unseen keyed attempts
 
   // State, with what undo needs.

@@ -65,13 +65,39 @@ class OrderedSet {
   size_t head_;
 };
 
+// Call and return positions in the time order of all events: a call at the same instant as a
+// return comes first, so simultaneous operations overlap. `none`: no return.
+struct Positions {
+  std::vector<size_t> call;
+  std::vector<size_t> ret;
+};
+
+Positions order_events(const std::vector<Op>& ops) {
+  std::vector<std::tuple<int64_t, bool, size_t>> events;
+  events.reserve(2 * ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    events.emplace_back(ops[i].call_ns, false, i);
+    if (ops[i].return_ns) events.emplace_back(*ops[i].return_ns, true, i);
+  }
+  std::sort(events.begin(), events.end());
+  Positions out{std::vector<size_t>(ops.size(), none), std::vector<size_t>(ops.size(), none)};
+  for (size_t pos = 0; pos < events.size(); ++pos) {
+    const auto [time, is_return, op] = events[pos];
+    (is_return ? out.ret : out.call)[op] = pos;
+  }
+  return out;
+}
+
 class Search {
  public:
   Search(Model& model, uint64_t steps_max)
+      : Search(model, steps_max, order_events(model.ops())) {}
+
+  Search(Model& model, uint64_t steps_max, Positions positions)
       : model_(model),
         steps_max_(steps_max),
-        call_pos_(positions(model.ops(), false)),
-        return_pos_(positions(model.ops(), true)),
+        call_pos_(std::move(positions.call)),
+        return_pos_(std::move(positions.ret)),
         greedy_(members([&](size_t op) { return model.is_greedy(op); }, call_pos_),
                 model.ops().size()),
         returns_(members([&](size_t op) { return model.ops()[op].return_ns.has_value(); },
@@ -114,23 +140,6 @@ class Search {
     std::vector<size_t> candidates;  // a choice: what was on offer, and which was taken
     size_t taken = 0;
   };
-
-  // Call (or return) positions in the time order of all events: a call at the same instant
-  // as a return comes first, so simultaneous operations overlap. `none`: no return.
-  static std::vector<size_t> positions(const std::vector<Op>& ops, bool of_returns) {
-    std::vector<std::tuple<int64_t, bool, size_t>> events;
-    for (size_t i = 0; i < ops.size(); ++i) {
-      events.emplace_back(ops[i].call_ns, false, i);
-      if (ops[i].return_ns) events.emplace_back(*ops[i].return_ns, true, i);
-    }
-    std::sort(events.begin(), events.end());
-    std::vector<size_t> out(ops.size(), none);
-    for (size_t pos = 0; pos < events.size(); ++pos) {
-      const auto [time, is_return, op] = events[pos];
-      if (is_return == of_returns) out[op] = pos;
-    }
-    return out;
-  }
 
   template <typename Predicate>
   std::vector<size_t> members(Predicate wanted, const std::vector<size_t>& position) const {
