@@ -36,7 +36,9 @@ Observed observe(const History& history) {
   }
   for (const ReadRecord& r : history.reads) observed.read_id.emplace(r.payload_hash, r.id);
   for (const AppendRecord& a : history.appends) observed.append_of.emplace(a.payload_hash, &a);
-  for (const WriterOpenRecord& o : history.opens) observed.epoch_of_writer[o.writer_index] = o.epoch;
+  for (const WriterOpenRecord& o : history.opens) {
+    observed.epoch_of_writer[o.writer_index] = o.epoch;
+  }
   return observed;
 }
 

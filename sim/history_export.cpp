@@ -34,7 +34,9 @@ void append_line(std::string& out, const AppendRecord& a, size_t index, const st
                      log, index, a.node, a.writer_index, a.epoch, hash_hex(a.payload_hash),
                      a.payload_size, ns(a.invoked));
   // An abandoned append's "completion" is the crash that cut it off: kept, it says when.
-  if (a.outcome != AppendOutcome::pending) out += fmt::format(",\"completed_ns\":{}", ns(a.completed));
+  if (a.outcome != AppendOutcome::pending) {
+    out += fmt::format(",\"completed_ns\":{}", ns(a.completed));
+  }
   out += fmt::format(",\"outcome\":\"{}\"", append_outcome_name(a.outcome));
   if (a.outcome == AppendOutcome::ok) out += fmt::format(",\"id\":{}", a.id);
   out += error_field(a.error);

@@ -108,6 +108,7 @@ class World {
   void crash(uint32_t index, Duration restart_after);
   // QuorumBuffer faults (LogStore disks, the network between nodes); no-ops in memory mode.
   void apply_quorum_fault(const Event& event);
+  void start_truncate(const Event& event);
   void restart(uint32_t index);
   void start_open_writer(Node& n);
   Task<Result<std::unique_ptr<SimWriter>>> open_any_writer(Node& n);
@@ -477,28 +478,9 @@ void World::apply(const Event& event) {
         }(*this, n, *n.writer));
       }
       break;
-    case EventKind::truncate: {
-      const EntryId end = highest_acknowledged();
-      if (end > event.count && node(admin).runtime->alive()) {
-        const EntryId point = end - event.count;
-        note(admin, fmt::format("truncate below {}", point));
-        history_.truncations.push_back(TruncateRecord{admin, point, now(), {}, {}, {}});
-        node(admin).runtime->spawn([](World& world, LogClient& client, EntryId p,
-                                      size_t record_index) -> Task<void> {
-          Status s = co_await client.truncate(std::string(log_name), p);
-          TruncateRecord& record = world.history_.truncations[record_index];
-          record.completed = world.now();
-          record.outcome = s.ok() ? AppendOutcome::ok
-                           : s.error().unknown() ? AppendOutcome::failed_unknown
-                                                 : AppendOutcome::failed_definite;
-          if (!s.ok()) {
-            record.error = s.error().describe();
-            world.note(world.shape_.admin_node(), "truncate failed: " + s.error().describe());
-          }
-        }(*this, *node(admin).client, point, history_.truncations.size() - 1));
-      }
+    case EventKind::truncate:
+      start_truncate(event);
       break;
-    }
     case EventKind::collect_garbage:
       if (node(admin).runtime->alive()) {
         node(admin).runtime->spawn([](World& world, LogClient& client) -> Task<void> {
@@ -559,6 +541,30 @@ void World::apply(const Event& event) {
       break;
     case EventKind::count_: WAL_UNREACHABLE();
   }
+}
+
+// The admin truncates a little below the highest acknowledged id; recorded in the history
+// with its outcome (a failed call may still have taken effect).
+void World::start_truncate(const Event& event) {
+  const uint32_t admin = shape_.admin_node();
+  const EntryId end = highest_acknowledged();
+  if (end <= event.count || !node(admin).runtime->alive()) return;
+  const EntryId point = end - event.count;
+  note(admin, fmt::format("truncate below {}", point));
+  history_.truncations.push_back(TruncateRecord{admin, point, now(), {}, {}, {}});
+  node(admin).runtime->spawn([](World& world, LogClient& client, EntryId p,
+                                size_t record_index) -> Task<void> {
+    Status s = co_await client.truncate(std::string(log_name), p);
+    TruncateRecord& record = world.history_.truncations[record_index];
+    record.completed = world.now();
+    record.outcome = s.ok()                ? AppendOutcome::ok
+                     : s.error().unknown() ? AppendOutcome::failed_unknown
+                                           : AppendOutcome::failed_definite;
+    if (!s.ok()) {
+      record.error = s.error().describe();
+      world.note(world.shape_.admin_node(), "truncate failed: " + s.error().describe());
+    }
+  }(*this, *node(admin).client, point, history_.truncations.size() - 1));
 }
 
 void World::apply_quorum_fault(const Event& event) {

@@ -111,7 +111,8 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (!history_path.empty()) {
-    const wal::Status written = write_history(history_path, run.result.history, history_header(spec));
+    const wal::Status written =
+        write_history(history_path, run.result.history, history_header(spec));
     if (!written.ok()) fmt::print(stderr, "wp-sim: {}\n", written.error().describe());
   }
   for (const wal::sim::Anomaly& a : run.result.anomalies) {

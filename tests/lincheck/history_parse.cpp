@@ -43,7 +43,9 @@ class Fields {
   }
   [[nodiscard]] std::string_view text(std::string_view name) const {
     const JsonValue& value = field(name);
-    if (value.kind != JsonValue::Kind::string) throw BadLine{std::string(name) + " is not a string"};
+    if (value.kind != JsonValue::Kind::string) {
+      throw BadLine{std::string(name) + " is not a string"};
+    }
     return value.text;
   }
   // A payload hash: 16 hex digits (64 bits do not survive every JSON reader as a number).
@@ -94,7 +96,9 @@ Append append_of(const Fields& f, const JsonLine& line) {
   a.completed_ns = f.maybe_i64("completed_ns");
   a.outcome = outcome_of(f);
   if (a.outcome == Outcome::ok) a.id = f.u64("id");
-  if (a.outcome == Outcome::ok && !a.completed_ns) throw BadLine{"an ok append without completed_ns"};
+  if (a.outcome == Outcome::ok && !a.completed_ns) {
+    throw BadLine{"an ok append without completed_ns"};
+  }
   a.keyed = f.has("key");
   if (f.has("resends")) {
     if (f.field("resends").kind != JsonValue::Kind::array) throw BadLine{"resends is not a list"};
@@ -213,12 +217,13 @@ Parsed parse_history(std::string_view text) {
                       bad.message};
   }
   for (const auto& [name, log] : history.logs) {
-    if (log.final_read && log.final_read->ok &&
-        log.final_read->entries.size() != log.final_read->end - log.final_read->first_kept) {
+    if (!log.final_read || !log.final_read->ok) continue;
+    const uint64_t span = log.final_read->end - log.final_read->first_kept;
+    if (log.final_read->entries.size() != span) {
       return Parsed{std::nullopt, "log '" + name + "': the final read lists " +
                                       std::to_string(log.final_read->entries.size()) +
                                       " entries between first_kept and end " +
-                                      std::to_string(log.final_read->end - log.final_read->first_kept)};
+                                      std::to_string(span)};
     }
   }
   return Parsed{std::move(history), {}};

@@ -22,9 +22,6 @@ Model::Model(const LogHistory& log) {
   std::unordered_map<uint64_t, uint64_t> seen;
   seen.reserve(log.reads.size() + (final_ != nullptr ? final_->entries.size() : 0));
   std::vector<uint64_t> observed;
-  ops_.reserve(log.opens.size() + 2 * log.appends.size() + log.reads.size() +
-               log.truncations.size() + 1);
-  entries_.reserve(log.appends.size());
   if (final_ != nullptr) {
     for (const auto& [id, payload] : final_->entries) {
       seen.emplace(payload, id);
@@ -35,43 +32,51 @@ Model::Model(const LogHistory& log) {
     seen.emplace(r.payload, r.id);
     observed.push_back(r.id);
   }
+  ops_.reserve(log.opens.size() + 2 * log.appends.size() + log.reads.size() +
+               log.truncations.size() + 1);
+  entries_.reserve(log.appends.size());
   for (const Open& o : log.opens) {
     ops_.push_back(Op{OpKind::open, o.opened_ns, o.opened_ns, o.epoch, o.writer, 0, 0, 0, o.line});
   }
   for (const Append& a : log.appends) {
-    Entry entry{a.payload, a.id, a.keyed, a.line};
-    if (!entry.target_id) {
-      const auto found = seen.find(a.payload);
-      if (found != seen.end()) entry.target_id = found->second;
-    }
     if (a.id) observed.push_back(*a.id);
-    const bool original_may_act = a.outcome != Outcome::failed_definite;
-    if (!original_may_act && a.resends.empty()) continue;  // it did not happen: no operation
-    const size_t entry_index = entries_.size();
-    entries_.push_back(entry);
-    const bool single = a.outcome == Outcome::ok && a.resends.empty();
-    // An acknowledged append with one sender must take effect before its return; any other
-    // attempt may take effect whenever (or never), and an acknowledgement is then a confirm.
-    if (original_may_act) {
-      ops_.push_back(Op{OpKind::attempt, a.invoked_ns,
-                        single ? a.completed_ns : std::nullopt, a.epoch, a.writer, entry_index,
-                        0, 0, a.line});
-    }
-    for (const Resend& r : a.resends) {
-      ops_.push_back(Op{OpKind::attempt, r.invoked_ns, std::nullopt, r.epoch, r.writer,
-                        entry_index, 0, 0, a.line});
-    }
-    if (a.outcome == Outcome::ok && !single) {
-      ops_.push_back(Op{OpKind::confirm, *a.completed_ns, *a.completed_ns, 0, 0, entry_index,
-                        *a.id, 0, a.line});
-    }
+    const auto found = seen.find(a.payload);
+    add_append(a, found == seen.end() ? std::nullopt : std::optional<uint64_t>(found->second));
   }
+  add_reads_truncations_final(log);
+  find_free_ids(observed);
+  entry_id_.assign(entries_.size(), std::nullopt);
+}
+
+void Model::add_append(const Append& a, std::optional<uint64_t> seen_at) {
+  const bool original_may_act = a.outcome != Outcome::failed_definite;
+  if (!original_may_act && a.resends.empty()) return;  // it did not happen: no operation
+  const size_t entry_index = entries_.size();
+  entries_.push_back(Entry{a.payload, a.id ? a.id : seen_at, a.keyed, a.line});
+  const bool single = a.outcome == Outcome::ok && a.resends.empty();
+  // An acknowledged append with one sender must take effect before its return; any other
+  // attempt may take effect whenever (or never), and an acknowledgement is then a confirm.
+  if (original_may_act) {
+    ops_.push_back(Op{OpKind::attempt, a.invoked_ns, single ? a.completed_ns : std::nullopt,
+                      a.epoch, a.writer, entry_index, 0, 0, a.line});
+  }
+  for (const Resend& r : a.resends) {
+    ops_.push_back(Op{OpKind::attempt, r.invoked_ns, std::nullopt, r.epoch, r.writer,
+                      entry_index, 0, 0, a.line});
+  }
+  if (a.outcome == Outcome::ok && !single) {
+    ops_.push_back(Op{OpKind::confirm, *a.completed_ns, *a.completed_ns, 0, 0, entry_index,
+                      *a.id, 0, a.line});
+  }
+}
+
+void Model::add_reads_truncations_final(const LogHistory& log) {
   for (const Read& r : log.reads) {
     ops_.push_back(Op{OpKind::read, r.invoked_ns.value_or(r.at_ns), r.at_ns, 0, 0, 0, r.id,
                       r.payload, r.line});
   }
   for (const Truncate& t : log.truncations) {
-    if (t.outcome == Outcome::failed_definite) continue;
+    if (t.outcome == Outcome::failed_definite) continue;  // it did not happen
     ops_.push_back(Op{OpKind::truncate, t.invoked_ns,
                       t.outcome == Outcome::ok ? t.completed_ns : std::nullopt, 0, 0, 0,
                       t.point, 0, t.line});
@@ -80,8 +85,12 @@ Model::Model(const LogHistory& log) {
     ops_.push_back(Op{OpKind::final_read, final_->at_ns, final_->at_ns, 0, 0, 0, 0, 0,
                       final_->line});
   }
-  // Free ids: below every reachable id (each entry fills at most one) and, with a final read,
-  // below its end; not acknowledged or seen by anyone.
+}
+
+// Free ids: below every reachable id (each entry fills at most one) and, with a final read,
+// below its end; not acknowledged or seen by anyone. Then which attempts may fill them, and
+// which attempts may take which id.
+void Model::find_free_ids(const std::vector<uint64_t>& observed) {
   free_limit_ = entries_.size();
   if (final_ != nullptr && final_->ok) free_limit_ = std::min<uint64_t>(free_limit_, final_->end);
   observed_ids_.assign(free_limit_, false);
@@ -102,7 +111,6 @@ Model::Model(const LogHistory& log) {
       keyed_fillers_.push_back(i);
     }
   }
-  entry_id_.assign(entries_.size(), std::nullopt);
 }
 
 // Fillers: attempts of entries seen nowhere. With F free ids at most F of them ever take
@@ -182,18 +190,25 @@ bool Model::apply_attempt(const Op& op, std::string* why) {
     return false;
   }
   if (op.epoch != epoch_) {
-    if (why) *why = fmt::format("its writer's epoch {} is not current (epoch {} is)", op.epoch, epoch_);
+    if (why) {
+      *why = fmt::format("its writer's epoch {} is not current (epoch {} is)", op.epoch, epoch_);
+    }
     return false;
   }
   const size_t slot = writer_slot_of_op_[&op - ops_.data()];
   if (e.target_id) {
     if (*e.target_id != next_id_) {
-      if (why) *why = fmt::format("it must land at id {}, but the next id is {}", *e.target_id, next_id_);
+      if (why) {
+        *why = fmt::format("it must land at id {}, but the next id is {}", *e.target_id,
+                           next_id_);
+      }
       return false;
     }
   } else {
     if (!is_free(next_id_)) {
-      if (why) *why = fmt::format("it was seen nowhere, and the next id {} is someone else's", next_id_);
+      if (why) {
+        *why = fmt::format("it was seen nowhere, and the next id {} is someone else's", next_id_);
+      }
       return false;
     }
     if (slot != none && fillers_applied_[slot] != filler_rank_[&op - ops_.data()]) {

@@ -82,6 +82,9 @@ class Model {
   [[nodiscard]] uint64_t next_id() const { return next_id_; }
 
  private:
+  void add_append(const Append& a, std::optional<uint64_t> seen_at);
+  void add_reads_truncations_final(const LogHistory& log);
+  void find_free_ids(const std::vector<uint64_t>& observed);
   void index_fillers(size_t free_count);
   [[nodiscard]] bool apply_attempt(const Op& op, std::string* why);
   [[nodiscard]] bool apply_final(std::string* why) const;

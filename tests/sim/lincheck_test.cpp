@@ -12,8 +12,8 @@ namespace lincheck {
 namespace {
 
 std::string header() {
-  return R"({"type":"header","format":"woodpecker-wal-history","version":1,"source":"test","run":{}})"
-         "\n";
+  return R"({"type":"header","format":"woodpecker-wal-history","version":1,"source":"test",)"
+         R"("run":{}})" "\n";
 }
 std::string open(uint64_t writer, uint64_t epoch, int64_t at) {
   return fmt::format(R"({{"type":"open","log":"l","writer":{},"node":1,"epoch":{},"opened_ns":{}}})"
@@ -174,7 +174,8 @@ TEST(lincheck, a_search_out_of_budget_gives_no_verdict) {
 
 TEST(lincheck, malformed_input_names_its_line) {
   EXPECT_EQ(check_history_text("").verdict, Verdict::malformed);
-  EXPECT_EQ(check_history_text("{\"type\":\"open\"}\n").error, "line 1: the first line is not a header");
+  EXPECT_EQ(check_history_text("{\"type\":\"open\"}\n").error,
+            "line 1: the first line is not a header");
   const std::string newer = R"({"type":"header","format":"woodpecker-wal-history","version":2})";
   EXPECT_NE(check_history_text(newer + "\n").error.find("version 2"), std::string::npos);
   Report r = check(open(1, 1, 0) + "not json\n");
