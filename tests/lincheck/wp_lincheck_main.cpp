@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_option("files", files, "history files; - reads standard input")->required();
   app.add_option("--steps-max", options.search_steps_max,
-                 "search budget per log, in steps (default 20,000,000); past it: no verdict");
+                 "search budget per log, in steps (default 100,000,000); past it: no verdict");
   app.add_flag("--quiet", quiet, "one line per file");
   CLI11_PARSE(app, argc, argv);
   // The worst file decides: unreadable (64) over a violation (1) over no verdict (2) over 0.
