@@ -210,6 +210,24 @@ std::vector<Anomaly> check_linearizable(const History& history) {
   return out;
 }
 
+std::vector<Anomaly> check_unreadable(const History& history) {
+  const FinalLog& log = history.final_log;
+  // Not read at all, or a read that never finished (a liveness failure): nothing to judge.
+  if (log.read_ok || log.error.empty()) return {};
+  uint64_t count = 0;
+  const AppendRecord* lowest = nullptr;
+  for (const AppendRecord& a : history.appends) {
+    if (a.outcome != AppendOutcome::ok || a.id < log.first_kept) continue;
+    ++count;
+    if (lowest == nullptr || a.id < lowest->id) lowest = &a;
+  }
+  if (count == 0) return {};
+  return {Anomaly{"unreadable_write",
+                  fmt::format("{} acknowledged appends at or above the truncation point {} "
+                              "cannot be read after the heal, from id {} ({}): {}",
+                              count, log.first_kept, lowest->id, who(*lowest), log.error)}};
+}
+
 std::vector<Anomaly> check_safety(const History& history) {
   std::vector<Anomaly> all;
   for (auto checker : {check_durability, check_ordering, check_fencing, check_outcomes,

@@ -1,6 +1,7 @@
 #pragma once
 // The safety checkers. Each returns the anomalies it finds, named as in docs/simulation.md:
-//   durability   lost_write (an acknowledged entry is missing), moved_write (it is at another id)
+//   durability   lost_write (an acknowledged entry is missing), moved_write (it is at another id),
+//                unreadable_write (the final read failed with acknowledged entries to read)
 //   ordering     id_gap, duplicate_entry, phantom_entry (no append produced it),
 //                divergent_read (a reader saw other bytes for an id), phantom_read (a reader saw
 //                an id past the final end), reader_gap / reader_duplicate (within one session)
@@ -24,5 +25,13 @@ namespace wal::sim {
 [[nodiscard]] std::vector<Anomaly> check_linearizable(const History& history);
 // All of the above, in that order.
 [[nodiscard]] std::vector<Anomaly> check_safety(const History& history);
+
+// Durability when the final read ended with an error (check_safety needs a final log to
+// judge): every acknowledged append at or above the truncation point (final_log.first_kept,
+// known even when no reader could open) is then unreadable after the heal, which is data loss
+// for its writer whatever else failed: one unreadable_write anomaly naming how many and the
+// lowest id. Nothing when the final read succeeded, never ended (liveness), or nothing
+// acknowledged is above the point.
+[[nodiscard]] std::vector<Anomaly> check_unreadable(const History& history);
 
 }  // namespace wal::sim
