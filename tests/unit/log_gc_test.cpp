@@ -1,6 +1,7 @@
 // Truncation, garbage collection and orphan cleanup with no writer open; corrupted blocks.
 #include <gtest/gtest.h>
 
+#include "tests/support/forwarding_stores.h"
 #include "tests/support/wal_fixture.h"
 #include "wal/async/scope.h"
 #include "wal/log/fence_object.h"
@@ -23,6 +24,19 @@ void fill(WalFixture& f, const std::string& name, uint64_t count, WriterOptions 
   WAL_ASSERT(f.run(writer->close()).ok());
 }
 
+// Log `name` holding `count` entries in sealed segments of about four small blocks each; the
+// writer is closed and nothing is swept yet. Returns the log's keys.
+LogKeys make_segmented_log(WalFixture& f, const std::string& name, uint64_t count) {
+  WAL_ASSERT(f.run(f.client.create_log(name)).ok());
+  WriterOptions options;
+  options.block_size_bytes_max = 300;
+  options.segment_size_bytes_max = 1200;
+  fill(f, name, count, options);
+  auto info = f.run(f.client.get_log(name));
+  WAL_ASSERT(info.ok());
+  return f.client.keys_for(*info);
+}
+
 size_t objects_of_segment(WalFixture& f, const LogKeys& keys, SegmentId segment) {
   size_t count = 0;
   for (const auto& key : f.objects.keys()) {
@@ -33,15 +47,12 @@ size_t objects_of_segment(WalFixture& f, const LogKeys& keys, SegmentId segment)
 
 // Flips one bit in the first byte of every GET body under `prefix`: damage in transit, as the
 // simulator's s3_get_corruption does it. What is stored stays intact.
-class DamagingObjectStore final : public ObjectStore {
+class DamagingObjectStore final : public ForwardingObjectStore {
  public:
   DamagingObjectStore(ObjectStore& inner, std::string prefix)
-      : inner_(inner), prefix_(std::move(prefix)) {}
+      : ForwardingObjectStore(inner), prefix_(std::move(prefix)) {}
   uint64_t damaged_count = 0;
 
-  Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override {
-    co_return co_await inner_.put(std::move(key), std::move(body), std::move(condition));
-  }
   Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) override {
     const bool damage = key.starts_with(prefix_);
     Result<ObjectData> read = co_await inner_.get(std::move(key), range);
@@ -51,83 +62,37 @@ class DamagingObjectStore final : public ObjectStore {
     }
     co_return read;
   }
-  Task<Result<ObjectInfo>> head(std::string key) override {
-    co_return co_await inner_.head(std::move(key));
-  }
-  Task<Result<ListPage>> list(std::string prefix, std::string token, size_t max_keys) override {
-    co_return co_await inner_.list(std::move(prefix), std::move(token), max_keys);
-  }
-  Task<Status> remove(std::string key) override {
-    co_return co_await inner_.remove(std::move(key));
-  }
-  Task<Result<std::vector<Status>>> remove_many(std::vector<std::string> keys) override {
-    co_return co_await inner_.remove_many(std::move(keys));
-  }
 
  private:
-  ObjectStore& inner_;
   std::string prefix_;
 };
 
 // Delays every txn by `txn_delay` (reads are not delayed): a GC pass then takes its snapshot at
 // once and sends its first delete long after, as a pass slowed by etcd would.
-class DelayedTxnMetaStore final : public MetaStore {
+class DelayedTxnMetaStore final : public ForwardingMetaStore {
  public:
   DelayedTxnMetaStore(MetaStore& inner, Clock& clock, Duration txn_delay)
-      : inner_(inner), clock_(clock), txn_delay_(txn_delay) {}
+      : ForwardingMetaStore(inner), clock_(clock), txn_delay_(txn_delay) {}
 
-  Task<Result<RangeResponse>> range(RangeRequest request) override {
-    co_return co_await inner_.range(std::move(request));
-  }
   Task<Result<TxnResponse>> txn(TxnRequest request) override {
     co_await sleep_for(clock_, txn_delay_);
     co_return co_await inner_.txn(std::move(request));
   }
-  Task<Result<LeaseId>> lease_grant(int64_t ttl_seconds) override {
-    co_return co_await inner_.lease_grant(ttl_seconds);
-  }
-  Task<Result<int64_t>> lease_keep_alive(LeaseId lease) override {
-    co_return co_await inner_.lease_keep_alive(lease);
-  }
-  Task<Status> lease_revoke(LeaseId lease) override {
-    co_return co_await inner_.lease_revoke(lease);
-  }
-  Task<Result<std::unique_ptr<Watch>>> watch(std::string key, std::string range_end,
-                                             int64_t start_revision) override {
-    co_return co_await inner_.watch(std::move(key), std::move(range_end), start_revision);
-  }
-  Task<Status> compact(int64_t revision) override { co_return co_await inner_.compact(revision); }
 
  private:
-  MetaStore& inner_;
   Clock& clock_;
   Duration txn_delay_;
 };
 
 // Answers a batch delete with `refusal` for every key under `prefix` (the other keys are
 // deleted), `refusals_left` times: S3's DeleteObjects reports errors per key in a 200 response.
-class RefusingObjectStore final : public ObjectStore {
+class RefusingObjectStore final : public ForwardingObjectStore {
  public:
   RefusingObjectStore(ObjectStore& inner, std::string prefix, Error refusal, int refusals_left)
-      : inner_(inner), prefix_(std::move(prefix)), refusal_(std::move(refusal)),
+      : ForwardingObjectStore(inner), prefix_(std::move(prefix)), refusal_(std::move(refusal)),
         refusals_left_(refusals_left) {}
   uint64_t refused_count = 0;
 
-  Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override {
-    co_return co_await inner_.put(std::move(key), std::move(body), std::move(condition));
-  }
-  Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) override {
-    co_return co_await inner_.get(std::move(key), range);
-  }
-  Task<Result<ObjectInfo>> head(std::string key) override {
-    co_return co_await inner_.head(std::move(key));
-  }
-  Task<Result<ListPage>> list(std::string prefix, std::string token, size_t max_keys) override {
-    co_return co_await inner_.list(std::move(prefix), std::move(token), max_keys);
-  }
-  Task<Status> remove(std::string key) override {
-    co_return co_await inner_.remove(std::move(key));
-  }
   Task<Result<std::vector<Status>>> remove_many(std::vector<std::string> keys) override {
     std::vector<std::string> passed;
     for (const std::string& key : keys) {
@@ -153,7 +118,6 @@ class RefusingObjectStore final : public ObjectStore {
   bool refused(const std::string& key) const {
     return refusals_left_ > 0 && key.starts_with(prefix_);
   }
-  ObjectStore& inner_;
   std::string prefix_;
   Error refusal_;
   int refusals_left_;
@@ -186,13 +150,7 @@ void expect_segments_whole(WalFixture& f, const LogKeys& keys) {
 
 TEST(truncation, gc_deletes_whole_segments_below_the_point_with_no_writer_open) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("t")).ok());
-  WriterOptions options;
-  options.block_size_bytes_max = 300;
-  options.segment_size_bytes_max = 1200;
-  fill(f, "t", 200, options);  // several sealed segments; the writer is closed
-  auto info = f.run(f.client.get_log("t"));
-  const LogKeys keys = f.client.keys_for(*info);
+  const LogKeys keys = make_segmented_log(f, "t", 200);  // the writer is closed
   ASSERT_GT(objects_of_segment(f, keys, 0), 0u);
   ASSERT_TRUE(f.run(f.client.truncate("t", 100)).ok());
   // Readers stop returning truncated entries at once.
@@ -218,11 +176,7 @@ TEST(truncation, gc_deletes_whole_segments_below_the_point_with_no_writer_open) 
 // GC delete every segment, or the next writer restarts segment and entry ids at 0.
 TEST(truncation, gc_keeps_the_last_segment_so_ids_never_restart) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("k")).ok());
-  WriterOptions options;
-  options.block_size_bytes_max = 300;
-  options.segment_size_bytes_max = 1200;
-  fill(f, "k", 50, options);
+  (void)make_segmented_log(f, "k", 50);
   ASSERT_TRUE(f.run(f.client.truncate("k", 1000)).ok());  // beyond the end
   ASSERT_TRUE(f.run(f.client.collect_garbage("k")).ok());
   auto writer = f.open_writer("k");
@@ -324,13 +278,7 @@ TEST(orphans, a_fence_read_damaged_is_kept_by_the_sweep_of_a_sealed_segment) {
 // first segment the loop found live), which the planted bug gc_sweeps_undeleted_segment keeps.
 TEST(overlapping_gc, a_delete_that_lost_its_compare_keeps_the_segments_objects) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("v")).ok());
-  WriterOptions options;
-  options.block_size_bytes_max = 300;
-  options.segment_size_bytes_max = 1200;
-  fill(f, "v", 200, options);  // several sealed segments, none swept yet
-  auto info = f.run(f.client.get_log("v"));
-  const LogKeys keys = f.client.keys_for(*info);
+  const LogKeys keys = make_segmented_log(f, "v", 200);  // none swept yet
   SlowObjectStore slow_for_a(f.objects, f.loop);
   slow_for_a.latency = std::chrono::seconds(1);
   Env env_a{f.loop, f.loop, f.random, f.faults, &slow_for_a, &f.meta, nullptr, nullptr};
@@ -372,13 +320,7 @@ TEST(overlapping_gc, a_delete_that_lost_its_compare_keeps_the_segments_objects) 
 // with the old loops, which ignored per-key statuses: the pass succeeded and counted the key.
 TEST(gc_deletes, a_key_the_store_refused_to_delete_is_reported_not_counted) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("r")).ok());
-  WriterOptions options;
-  options.block_size_bytes_max = 300;
-  options.segment_size_bytes_max = 1200;
-  fill(f, "r", 200, options);
-  auto info = f.run(f.client.get_log("r"));
-  const LogKeys keys = f.client.keys_for(*info);
+  const LogKeys keys = make_segmented_log(f, "r", 200);
   ASSERT_TRUE(f.run(f.client.truncate("r", 100)).ok());
   const std::string refused_key = keys.block_key(0, 0);
   RefusingObjectStore refusing(f.objects, refused_key,
@@ -405,13 +347,7 @@ TEST(gc_deletes, a_key_the_store_refused_to_delete_is_reported_not_counted) {
 // counted once when it is deleted.
 TEST(gc_deletes, a_key_refused_with_a_retryable_error_is_sent_again) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("s")).ok());
-  WriterOptions options;
-  options.block_size_bytes_max = 300;
-  options.segment_size_bytes_max = 1200;
-  fill(f, "s", 200, options);
-  auto info = f.run(f.client.get_log("s"));
-  const LogKeys keys = f.client.keys_for(*info);
+  const LogKeys keys = make_segmented_log(f, "s", 200);
   ASSERT_TRUE(f.run(f.client.truncate("s", 100)).ok());
   auto whole = f.run(f.client.collect_garbage("s"));  // the reference: nothing refused
   ASSERT_TRUE(whole.ok());
