@@ -169,6 +169,7 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
     // then) or still there (and deletes it again).
     if (!removed.ok()) co_return std::move(removed).error();
     // Changed meanwhile (another pass swept and marked it, or deleted it): not ours to delete.
+    WAL_MAYBE(removed->succeeded);
     if (!removed->succeeded) continue;
     deleted.insert(entry.meta.segment_id);
     Result<uint64_t> objects = co_await delete_objects_keeping_fences(
@@ -177,7 +178,9 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
     report.objects_deleted += *objects;
     ++report.segments_deleted;
   }
+  WAL_ASSERT_EQ(report.segments_deleted, uint64_t{deleted.size()});
   std::optional<SegmentId> bound = first_kept_segment(*snapshot, deleted);
+  if (bound) WAL_ASSERT(!deleted.contains(*bound));
   if (env_.faults.bug(SimBug::gc_sweeps_undeleted_segment)) {
     // Planted bug (keyed seed 19094): the bound comes from the loop's control flow, so a
     // segment whose delete lost its compare to an overlapping pass counts as gone.
