@@ -7,7 +7,6 @@
 #include <map>
 #include <variant>
 
-#include "tests/support/forwarding_stores.h"
 #include "tests/support/wal_fixture.h"
 #include "wal/async/scope.h"
 
@@ -228,15 +227,18 @@ TEST(recovery, a_stale_writer_never_adopts_the_next_segment) {
 // Applies the txn that creates `segment_key`, lets another writer open on the real store (it
 // recovers and seals that segment), then reports the txn's outcome as unknown: what a timeout
 // during a partition looks like when a takeover happens meanwhile.
-class TakeoverMetaStore final : public ForwardingMetaStore {
+class TakeoverMetaStore final : public MetaStore {
  public:
   TakeoverMetaStore(MetaStore& inner, LogClient& other, std::string name, std::string segment_key)
-      : ForwardingMetaStore(inner),
+      : inner_(inner),
         other_(other),
         name_(std::move(name)),
         segment_key_(std::move(segment_key)) {}
   std::unique_ptr<LogWriter> taker;
 
+  Task<Result<RangeResponse>> range(RangeRequest request) override {
+    co_return co_await inner_.range(std::move(request));
+  }
   Task<Result<TxnResponse>> txn(TxnRequest request) override {
     const bool creates = !taker && std::any_of(request.success.begin(), request.success.end(),
                                                [&](const TxnOp& op) {
@@ -250,8 +252,23 @@ class TakeoverMetaStore final : public ForwardingMetaStore {
     taker = std::move(opened).value();
     co_return make_unknown(Errc::timeout, "etcd request timed out");
   }
+  Task<Result<LeaseId>> lease_grant(int64_t ttl_seconds) override {
+    co_return co_await inner_.lease_grant(ttl_seconds);
+  }
+  Task<Result<int64_t>> lease_keep_alive(LeaseId lease) override {
+    co_return co_await inner_.lease_keep_alive(lease);
+  }
+  Task<Status> lease_revoke(LeaseId lease) override {
+    co_return co_await inner_.lease_revoke(lease);
+  }
+  Task<Result<std::unique_ptr<Watch>>> watch(std::string key, std::string range_end,
+                                             int64_t start_revision) override {
+    co_return co_await inner_.watch(std::move(key), std::move(range_end), start_revision);
+  }
+  Task<Status> compact(int64_t revision) override { co_return co_await inner_.compact(revision); }
 
  private:
+  MetaStore& inner_;
   LogClient& other_;
   std::string name_;
   std::string segment_key_;
