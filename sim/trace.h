@@ -10,8 +10,7 @@
 //             crash (value = the choice).
 // Each record mixes (kind, node, site hash, virtual time, value) into two 64-bit lanes. No
 // pointer, address, floating point or unordered-container order ever reaches the hash, so the
-// same seed gives the same hash across compilers, build types and processes (goal G1/G2 in
-// /work/shared/research/dst.md).
+// same seed gives the same hash across compilers, build types and processes.
 //
 // Modes (Options): hash only (the default; a few multiplies per record, no allocation); record
 // digests (also keep one TraceRecord per record, up to `records_max`, for first_divergence);

@@ -214,7 +214,16 @@ Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
   }
   co_await pump.drain();
   if (show_progress) std::fprintf(stderr, "\r");
-  if (pump.error()) co_return report_error(*pump.error());
+  if (pump.error()) {
+    // What is durable despite the error (a fenced writer's earlier entries stay in the log).
+    if (pump.first_id()) {
+      std::fprintf(stderr, "wp: %llu entries were acknowledged before the error (ids %llu..%llu)\n",
+                   static_cast<unsigned long long>(pump.acknowledged()),
+                   static_cast<unsigned long long>(*pump.first_id()),
+                   static_cast<unsigned long long>(pump.last_id()));
+    }
+    co_return report_error(*pump.error());
+  }
   Status closed = co_await (*writer)->close();
   if (!closed.ok()) co_return report_error(closed.error());
   const double seconds = seconds_since(start);

@@ -23,14 +23,15 @@ const std::map<std::string, PayloadFormat> format_names{{"lines", PayloadFormat:
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"wp: a write-ahead log on object storage (MemoryBuffer mode), here on the embedded "
-               "backends: objects in DIR/objects, metadata in DIR/meta.sqlite."};
+  CLI::App app{"wp: a write-ahead log on object storage (MemoryBuffer mode): objects in "
+               "DIR/objects, metadata in DIR/meta.sqlite or in etcd (--config, \"meta_store\")."};
   app.require_subcommand(1);
   wal::cli::WpConfig config;
   std::string config_path;
   app.add_option("--data", config.data_dir, "data directory (created if missing)");
   app.add_option("--config", config_path,
-                 "JSON config file: {\"data_dir\": ..., \"writer\": {...}, \"reader\": {...}}");
+                 "JSON config file: {\"data_dir\": ..., \"writer\": {...}, \"reader\": {...}, "
+                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}}");
 
   std::string name;
   auto* log_cmd = app.add_subcommand("log", "create, list or delete logs");

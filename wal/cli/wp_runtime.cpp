@@ -3,14 +3,13 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "wal/real/local_object_store.h"
 #include "wal/real/os_random.h"
-#include "wal/real/sqlite_meta_store.h"
 
 namespace wal::cli {
 
@@ -45,7 +44,20 @@ Status load_config_file(const std::string& path, WpConfig& config) {
   if (root.is_discarded() || !root.is_object()) {
     return make_error(Errc::invalid_argument, "config file '" + path + "' is not a JSON object");
   }
-  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader"}); !s.ok()) return s;
+  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store",
+                                        "object_store"});
+      !s.ok()) {
+    return s;
+  }
+  if (root.contains("meta_store")) {
+    Status parsed = parse_meta_store_config(root["meta_store"], config.meta_store);
+    if (!parsed.ok()) return parsed;
+  }
+  if (root.contains("object_store")) {
+    auto objects = parse_object_store_config(root["object_store"], process_environment());
+    if (!objects.ok()) return std::move(objects).error();
+    config.object_store = std::move(objects).value();
+  }
   if (root.contains("data_dir")) {
     if (!root["data_dir"].is_string()) {
       return make_error(Errc::invalid_argument, "config: 'data_dir' must be a string");
@@ -129,17 +141,21 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config) {
   std::unique_ptr<WpRuntime> runtime(new WpRuntime(config));
   runtime->pool_ = std::make_unique<BlockingPool>(runtime->loop_, 4);
   runtime->random_ = std::make_unique<Xoshiro256>(os_entropy_seed());
-  auto objects = runtime->run(
-      LocalObjectStore::open(*runtime->pool_, config.data_dir + "/objects"));
+  auto objects = runtime->run(open_object_store(runtime->loop_, *runtime->pool_,
+                                                config.object_store, config.data_dir + "/objects"));
   if (!objects.ok()) return std::move(objects).error();
-  runtime->objects_ = std::move(objects).value();
+  runtime->objects_ = std::move(objects->store);
+  if (config.object_store.type == ObjectStoreConfig::Type::s3) {
+    std::fprintf(stderr, "%s\n", objects->description.c_str());
+  }
+  if (!objects->create_only_enforced) runtime->config_.writer.fencing = FencingMode::meta_confirm;
   auto meta = runtime->run(
-      SqliteMetaStore::open(runtime->loop_, runtime->loop_, config.data_dir + "/meta.sqlite"));
+      open_meta_store(config.meta_store, runtime->loop_, runtime->loop_, config.data_dir));
   if (!meta.ok()) return std::move(meta).error();
   runtime->meta_ = std::move(meta).value();
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
                             runtime->objects_.get(), runtime->meta_.get(), nullptr, nullptr});
-  runtime->client_.emplace(*runtime->env_);
+  runtime->client_.emplace(*runtime->env_, ClientOptions{.meta_root = config.meta_store.prefix});
   return runtime;
 }
 
