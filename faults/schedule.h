@@ -18,7 +18,8 @@ enum class EventKind : uint8_t {
   append,            // node, count: append `count` entries, pipelined
   close_writer,      // node: close the node's writer (seals its segment)
   truncate,          // count: truncate `count` entries below the acknowledged end
-  collect_garbage,   // run GC (truncated segments, orphans)
+  collect_garbage,   // node: run GC there (0: the admin); magnitude 1: a full pass, which
+                     // re-sweeps segments already swept
   // Faults. `duration` is how long the fault lasts; `magnitude` its strength (ppm or ms).
   crash,             // node: crash the node; it restarts after `duration`
   meta_partition,    // node: cut the node off from etcd for `duration`

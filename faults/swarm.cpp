@@ -108,13 +108,47 @@ void add_quorum_families(Builder& b, uint64_t seed, const SwarmDraw& draw, World
              });
 }
 
+// Overlapping GC passes, the shape of keyed seed 19094 (docs/protocol.md, G1): a pass that is
+// still sweeping (S3 is slow) while the truncation point moves and a second pass, on another
+// node, deletes what the first one is marking; and passes racing a writer's recovery. Every
+// node with a client may run GC (writers, readers, the admin), so crashes interrupt passes too.
+void add_gc_overlap(Builder& b, uint64_t seed, const SwarmDraw& draw, WorldShape shape,
+                    Duration phase) {
+  if (draw.gc_overlap_interval_ms == 0) return;
+  Xoshiro256 random(derive_seed(seed, 0x6c0e1a9e));  // "gc overlap schedule"
+  auto client = [&] { return static_cast<uint32_t>(1 + random.below(shape.admin_node())); };
+  auto add_pass = [&](Duration at) {
+    Event& e = b.add(at, EventKind::collect_garbage);
+    e.node = client();
+    e.magnitude = random.below(4) == 0 ? 1 : 0;  // now and then a full pass
+  };
+  // Writers open (recovering the previous one's segment) at takeovers and after restarts.
+  std::vector<Duration> recoveries;
+  for (const Event& e : b.schedule.events) {
+    if (e.kind == EventKind::open_writer && e.at > Duration{0}) recoveries.push_back(e.at);
+    if (e.kind == EventKind::crash && e.node <= shape.writer_nodes) {
+      recoveries.push_back(e.at + e.duration);
+    }
+  }
+  for (Duration t = next_gap(random, draw.gc_overlap_interval_ms); t < phase;
+       t += next_gap(random, draw.gc_overlap_interval_ms)) {
+    add_pass(t);
+    b.add(t + milliseconds(random.below(20)), EventKind::truncate).count =
+        static_cast<uint32_t>(1 + random.below(300));
+    add_pass(t + milliseconds(random.below(40)));
+  }
+  for (Duration at : recoveries) {
+    if (at < phase && random.below(2) == 0) add_pass(at + milliseconds(random.below(30)));
+  }
+}
+
 }  // namespace
 
 std::string SwarmDraw::describe() const {
   auto family = [](const char* name, uint32_t ms) {
     return ms == 0 ? fmt::format("{}=off", name) : fmt::format("{}=~{}ms", name, ms);
   };
-  return fmt::format("appends every ~{}ms (batch <= {}); {} {} {} {} {} {} {} {} {} {} {}",
+  return fmt::format("appends every ~{}ms (batch <= {}); {} {} {} {} {} {} {} {} {} {} {} {}",
                      append_interval_ms, append_batch_max, family("takeover", takeover_interval_ms),
                      family("crash", crash_interval_ms),
                      family("etcd-partition", meta_partition_interval_ms),
@@ -125,7 +159,8 @@ std::string SwarmDraw::describe() const {
                      family("s3-timeouts", s3_timeout_interval_ms),
                      family("s3-outage", s3_outage_interval_ms),
                      family("get-corruption", get_corruption_interval_ms),
-                     family("truncate", truncate_interval_ms)) +
+                     family("truncate", truncate_interval_ms),
+                     family("gc-overlap", gc_overlap_interval_ms)) +
          (logstore_crash_interval_ms + disk_wipe_interval_ms + net_partition_interval_ms +
                       net_chaos_interval_ms + slow_fsync_interval_ms + restart_all_interval_ms +
                       logstore_meta_partition_interval_ms ==
@@ -169,6 +204,8 @@ SwarmDraw draw_swarm(uint64_t seed, bool quorum) {
     draw.restart_all_interval_ms = draw_interval(q, 1000, 8000);
     draw.logstore_meta_partition_interval_ms = draw_interval(q, 1000, 8000);
   }
+  Xoshiro256 gc(derive_seed(seed, 0x6c0e));  // "gc overlap"
+  draw.gc_overlap_interval_ms = draw_interval(gc, 300, 4000);
   return draw;
 }
 
@@ -211,6 +248,7 @@ Schedule swarm_schedule(uint64_t seed, const SwarmDraw& draw, WorldShape shape, 
                e.magnitude = static_cast<uint32_t>(100'000 + random.below(500'000));
              });
   if (shape.logstore_nodes > 0) add_quorum_families(b, seed, draw, shape, phase);
+  add_gc_overlap(b, seed, draw, shape, phase);
   sort_events(b.schedule);
   return b.schedule;
 }

@@ -46,6 +46,10 @@ struct SwarmDraw {
   uint32_t slow_fsync_interval_ms = 0;
   uint32_t restart_all_interval_ms = 0;
   uint32_t logstore_meta_partition_interval_ms = 0;  // a LogStore cut off from etcd
+  // Overlapping GC (drawn from its own stream, so every other event of a seed is unchanged):
+  // bursts of two passes on two client nodes with the truncation point moved between them,
+  // and passes right after writer opens and restarts (while the writer recovers).
+  uint32_t gc_overlap_interval_ms = 0;
 
   [[nodiscard]] std::string describe() const;  // the run header
 };

@@ -214,6 +214,24 @@ std::vector<Anomaly> check_fencing(const History& h) { return fencing(h, observe
 std::vector<Anomaly> check_outcomes(const History& h) { return outcomes(h, observe(h)); }
 std::vector<Anomaly> check_linearizable(const History& h) { return linearizable(h, observe(h)); }
 
+std::vector<Anomaly> check_unreadable(const History& history) {
+  const FinalLog& log = history.final_log;
+  // Not read at all, or a read that never finished (a liveness failure): nothing to judge.
+  if (log.read_ok || log.error.empty()) return {};
+  uint64_t count = 0;
+  const AppendRecord* lowest = nullptr;
+  for (const AppendRecord& a : history.appends) {
+    if (a.outcome != AppendOutcome::ok || a.id < log.first_kept) continue;
+    ++count;
+    if (lowest == nullptr || a.id < lowest->id) lowest = &a;
+  }
+  if (count == 0) return {};
+  return {Anomaly{"unreadable_write",
+                  fmt::format("{} acknowledged appends at or above the truncation point {} "
+                              "cannot be read after the heal, from id {} ({}): {}",
+                              count, log.first_kept, lowest->id, checker_support::who(*lowest), log.error)}};
+}
+
 std::vector<Anomaly> check_safety(const History& history) {
   const Observed observed = observe(history);
   std::vector<Anomaly> all;

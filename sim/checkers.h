@@ -3,7 +3,8 @@
 // Rules on the final log run only when the final read succeeded; the others judge the whole
 // history (everything clients were told and saw), so they also run after a liveness failure.
 //   durability   lost_write (an acknowledged entry at or above the truncation point is missing
-//                from the final log), moved_write (it is at another id)
+//                from the final log), moved_write (it is at another id), unreadable_write (the final
+//                read failed with acknowledged entries at or above the truncation point to read)
 //   history      conflicting_ack (an id acknowledged to two payloads), moved_write (a reader saw
 //                an acknowledged entry at another id), divergent_read (two reads of an id, or a
 //                read and the acknowledgement, disagree on its bytes), duplicate_entry (readers
@@ -37,5 +38,13 @@ namespace wal::sim {
 [[nodiscard]] std::vector<Anomaly> check_linearizable(const History& history);
 // All of the above, in that order.
 [[nodiscard]] std::vector<Anomaly> check_safety(const History& history);
+
+// Durability when the final read ended with an error (check_safety needs a final log to
+// judge): every acknowledged append at or above the truncation point (final_log.first_kept,
+// known even when no reader could open) is then unreadable after the heal, which is data loss
+// for its writer whatever else failed: one unreadable_write anomaly naming how many and the
+// lowest id. Nothing when the final read succeeded, never ended (liveness), or nothing
+// acknowledged is above the point.
+[[nodiscard]] std::vector<Anomaly> check_unreadable(const History& history);
 
 }  // namespace wal::sim

@@ -105,6 +105,9 @@ const std::vector<BugInfo>& planted_bugs() {
        "the segment's fence epoch", FencingMode::fence_object},
       {SimBug::append_key_ignored, "keyed", "ordering: the writer ignores append keys, so a "
        "retry after an unknown outcome is appended a second time", FencingMode::fence_object},
+      {SimBug::gc_sweeps_undeleted_segment, "keyed", "durability: GC's leftover sweep takes a "
+       "segment whose delete lost its compare to an overlapping pass for gone, and deletes the "
+       "objects its metadata still points at", FencingMode::fence_object},
   };
   return bugs;
 }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <fmt/core.h>
+
 #include "sim/sim_meta_store.h"
 #include "sim/sim_object_store.h"
 #include "sim/world_orphans.h"
@@ -46,12 +48,71 @@ struct WorldServices::Impl {
   SimMetaStore meta;
 };
 
+// A node's view of S3 with every delete checked before it is sent. Not a coroutine: it returns
+// the view's own task, so no frame depends on this object (nodes' clients may be rebuilt).
+class WorldServices::DeleteGuard final : public ObjectStore {
+ public:
+  DeleteGuard(WorldServices& services, uint32_t node, std::unique_ptr<ObjectStore> inner)
+      : services_(services), node_(node), inner_(std::move(inner)) {}
+
+  Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override {
+    return inner_->put(std::move(key), std::move(body), std::move(condition));
+  }
+  Task<Result<ObjectInfo>> put_shared(std::string key, SharedBytes body,
+                                      PutCondition condition) override {
+    return inner_->put_shared(std::move(key), std::move(body), std::move(condition));
+  }
+  Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) override {
+    return inner_->get(std::move(key), range);
+  }
+  Task<Result<ObjectInfo>> head(std::string key) override { return inner_->head(std::move(key)); }
+  Task<Result<ListPage>> list(std::string prefix, std::string token, size_t max_keys) override {
+    return inner_->list(std::move(prefix), std::move(token), max_keys);
+  }
+  Task<Status> remove(std::string key) override {
+    services_.check_deletes(node_, {key});
+    return inner_->remove(std::move(key));
+  }
+  Task<Result<std::vector<Status>>> remove_many(std::vector<std::string> keys) override {
+    services_.check_deletes(node_, keys);
+    return inner_->remove_many(std::move(keys));
+  }
+
+ private:
+  WorldServices& services_;
+  uint32_t node_;
+  std::unique_ptr<ObjectStore> inner_;
+};
+
 WorldServices::WorldServices(Scheduler& scheduler, const RandomStreams& streams, Trace& trace)
-    : impl_(std::make_unique<Impl>(scheduler, streams, trace)) {}
+    : impl_(std::make_unique<Impl>(scheduler, streams, trace)), scheduler_(scheduler) {}
 WorldServices::~WorldServices() = default;
 
 std::unique_ptr<ObjectStore> WorldServices::object_client(uint32_t node, NodeRuntime& runtime) {
-  return impl_->objects.client(node, runtime);
+  return std::make_unique<DeleteGuard>(*this, node, impl_->objects.client(node, runtime));
+}
+
+void WorldServices::guard_deletes(std::string log_name) { guarded_log_ = std::move(log_name); }
+
+const std::vector<std::string>& WorldServices::owned_deletions() const {
+  return owned_deletions_;
+}
+
+void WorldServices::check_deletes(uint32_t node, const std::vector<std::string>& keys) {
+  if (guarded_log_.empty() || owned_deletions_.size() >= owned_deletions_max) return;
+  for (const OwnedObjects& owned : find_owned(impl_->objects.state(), impl_->meta.state(),
+                                              "/wal/", "wal/", guarded_log_, keys)) {
+    if (owned_deletions_.size() >= owned_deletions_max) break;
+    const auto at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(scheduler_.now() - TimePoint{});
+    owned_deletions_.push_back(fmt::format(
+        "at {}ms node {} sent a delete of {} objects that {} owns, e.g. {}", at_ms.count(), node,
+        owned.keys.size(), owned.owner, owned.keys.back()));
+  }
+}
+
+EntryId WorldServices::truncation_point(const std::string& log_name) {
+  return sim::truncation_point(impl_->meta.state(), "/wal/", log_name);
 }
 std::unique_ptr<MetaStore> WorldServices::meta_client(uint32_t node, NodeRuntime& runtime) {
   return impl_->meta.client(node, runtime);

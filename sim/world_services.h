@@ -42,6 +42,15 @@ class WorldServices {
   // Objects of log `log_name` that no segment owns (see LogClient::collect_garbage), read
   // straight from the simulated stores' state.
   [[nodiscard]] std::vector<std::string> orphaned_objects(const std::string& log_name);
+  // From now on every delete a node sends (remove, remove_many) is checked against the stores'
+  // state at that instant: naming an object that a segment of `log_name` owns while the
+  // segment's metadata exists breaks GC's rule (docs/protocol.md, G1), whatever happens to the
+  // request afterwards. owned_deletions() lists what was found (at most owned_deletions_max),
+  // one line each: time, node, key and owner. Reads state only: no request, no trace event.
+  void guard_deletes(std::string log_name);
+  [[nodiscard]] const std::vector<std::string>& owned_deletions() const;
+  // The log's truncation point as etcd holds it now (0 if none), read the same way.
+  [[nodiscard]] EntryId truncation_point(const std::string& log_name);
   // The log's segments and etcd's current revision, read straight from the simulated state
   // (the world's own bookkeeping: no request, no trace event).
   [[nodiscard]] std::vector<SegmentMeta> segments(const std::string& log_name);
@@ -50,13 +59,19 @@ class WorldServices {
 
  private:
   struct Impl;
+  class DeleteGuard;
+  static constexpr size_t owned_deletions_max = 20;  // enough to read, bounded output
   void apply_object_faults();
+  void check_deletes(uint32_t node, const std::vector<std::string>& keys);
   struct Window {
     faults::EventKind kind;
     uint32_t magnitude;
   };
   std::unique_ptr<Impl> impl_;
   std::map<uint64_t, Window> windows_;
+  Scheduler& scheduler_;
+  std::string guarded_log_;  // empty: deletes are not checked
+  std::vector<std::string> owned_deletions_;
   uint64_t next_window_ = 1;
 };
 

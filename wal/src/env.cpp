@@ -59,6 +59,7 @@ std::string_view sim_bug_name(SimBug bug) {
     case SimBug::truncate_needed_segment: return "truncate_needed_segment";
     case SimBug::fence_by_lease_only: return "fence_by_lease_only";
     case SimBug::append_key_ignored: return "append_key_ignored";
+    case SimBug::gc_sweeps_undeleted_segment: return "gc_sweeps_undeleted_segment";
     case SimBug::count_: return "count_";
   }
   WAL_UNREACHABLE();

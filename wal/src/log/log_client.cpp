@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "wal/log/object_sweep.h"
 #include "wal/log/retry.h"
 
 namespace wal {
@@ -135,7 +136,8 @@ Task<Status> LogClient::delete_log(std::string name) {
     // Unknown: the next call settles it (a missing log is not_found, objects are re-deleted).
     co_return std::move(response).error();
   }
-  Result<uint64_t> deleted = co_await delete_objects_with_prefix(keys.log_object_prefix(), {});
+  Result<uint64_t> deleted = co_await sweep_objects(
+      env_, keys.log_object_prefix(), [](const ObjectInfo&) { return SweepChoice::remove; });
   if (!deleted.ok()) co_return std::move(deleted).error();
   co_return Status{};
 }
@@ -185,37 +187,6 @@ Task<Status> LogClient::truncate(std::string name, EntryId first_kept_entry_id) 
     co_await backoff_sleep(env_, {}, attempt);
   }
   co_return make_error(Errc::unavailable, "could not truncate '" + name + "'");
-}
-
-// Lists `prefix` page by page and deletes every key not in `keep`. Returns how many it deleted.
-Task<Result<uint64_t>> LogClient::delete_objects_with_prefix(
-    const std::string& prefix, const std::vector<std::string>& keep) {
-  ObjectStore& store = *env_.object_store;
-  uint64_t deleted = 0;
-  std::string token;
-  do {
-    Result<ListPage> page = co_await retry_read(
-        env_, {}, [&] { return store.list(prefix, token, limits::list_page_keys_max); });
-    if (!page.ok()) co_return std::move(page).error();
-    std::vector<std::string> doomed;
-    for (const ObjectInfo& object : page->objects) {
-      if (std::find(keep.begin(), keep.end(), object.key) == keep.end()) {
-        doomed.push_back(object.key);
-      }
-    }
-    token = page->next_token;
-    if (doomed.empty()) continue;
-    // Deleting is idempotent (a missing key succeeds), so retrying a whole batch is safe.
-    const size_t count = doomed.size();
-    Result<std::vector<Status>> results =
-        co_await retry_read(env_, {}, [&] { return store.remove_many(doomed); });
-    if (!results.ok()) co_return std::move(results).error();
-    for (const Status& status : *results) {
-      if (!status.ok()) co_return status.error();
-    }
-    deleted += count;
-  } while (!token.empty());
-  co_return deleted;
 }
 
 }  // namespace wal

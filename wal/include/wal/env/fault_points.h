@@ -23,6 +23,8 @@ enum class SimBug : uint16_t {
   truncate_needed_segment,    // truncation GC deletes the segment just above the point
   fence_by_lease_only,        // writer trusts its lease instead of the epoch token
   append_key_ignored,         // the writer treats every append key as new (no deduplication)
+  gc_sweeps_undeleted_segment,// GC's leftover sweep takes a segment whose delete lost a race
+                              // to an overlapping pass for gone, and deletes its objects
   // QuorumBuffer (docs/protocol.md names the invariant each one breaks).
   quorum_min_of_fence_replies,   // recovery ends the segment at the MINIMUM reply (woodpecker#320)
   quorum_seal_from_lagging,      // recovery seals at the first reply's end, however lagging (#242)

@@ -58,12 +58,18 @@ class LogClient {
 
   // Deletes sealed segments wholly below the truncation point, and orphaned objects (blocks
   // past a sealed segment's end, stale checkpoints, objects of segments that no longer exist).
-  // Needs no writer. Safe to run from several processes at once. Fence objects are kept, also
-  // of deleted segments (24 bytes per writer takeover): a zombie writer's create-only PUT may
-  // still be on its way to that key, and deleting the fence would let it land and be
-  // acknowledged. An object at a fence position is deleted only when a verified read proves
-  // it is a data block: a fence read damaged in transit is kept. `full` re-sweeps
-  // sealed segments already swept (a zombie's late PUT can land after a sweep).
+  // Needs no writer. Safe to run from several processes at once and while an earlier pass is
+  // still running, with no lock: an object a segment owns is deleted only once this pass has
+  // seen the segment's metadata gone (docs/protocol.md, G1), whatever its own txns did. Fence
+  // objects are kept, also of deleted segments (24 bytes per writer takeover): a zombie
+  // writer's create-only PUT may still be on its way to that key, and deleting the fence would
+  // let it land and be acknowledged. An object at a fence position is deleted only when a
+  // verified read proves it is a data block: a fence read damaged in transit is kept. `full`
+  // re-sweeps sealed segments already swept (a zombie's late PUT can land after a sweep).
+  // Errors: not_found (no such log); the stores' errors after read retries; an unknown
+  // MetaStore outcome of a segment's delete (the next pass settles it by reading); a key whose
+  // delete failed (named in the message; never counted as deleted). A failed pass has deleted
+  // nothing a later pass would keep; running it again finishes the work.
   Task<Result<GcReport>> collect_garbage(std::string name, bool full = false);
 
   [[nodiscard]] LogKeys keys_for(const LogInfo& info) const;
@@ -71,12 +77,8 @@ class LogClient {
 
  private:
   Task<Result<uint64_t>> next_log_id();
-  Task<Result<uint64_t>> sweep_sealed_segment(const LogKeys& keys, const SegmentMeta& segment);
-  Task<Result<uint64_t>> delete_segment_objects_keeping_fence(const LogKeys& keys,
-                                                              SegmentId segment_id);
-  Task<Result<bool>> is_fence(const std::string& key);
-  Task<Result<uint64_t>> delete_objects_with_prefix(const std::string& prefix,
-                                                    const std::vector<std::string>& keep);
+  Task<Result<uint64_t>> sweep_if_unswept(const LogKeys& keys, const SegmentMeta& meta,
+                                          int64_t mod_revision, bool full);
   Env& env_;
   ClientOptions options_;
 };
