@@ -49,23 +49,12 @@ uint32_t compute_block_crc(ByteView block) {
   return crc32c_extend(header_part, block.subspan(bf::header_size_bytes));
 }
 
-// True when `bytes` could be the start of a block: the bytes present equal the magic's bytes.
-bool starts_like_magic(ByteView bytes) {
-  Bytes magic;
-  put_u32(magic, bf::magic);
-  const size_t compared = std::min(bytes.size(), magic.size());
-  return std::equal(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(compared),
-                    magic.begin());
-}
-
-// Checks magic, header size and header CRC. `bytes` may run past the header. A buffer that ends
-// inside the header is torn_tail when `short_is_torn` and what is there starts like a block.
-Status check_header_integrity(ByteView bytes, bool short_is_torn) {
-  const Errc short_code = short_is_torn ? Errc::torn_tail : Errc::corrupt;
+// Checks magic, header size and header CRC. `bytes` may run past the header; a buffer that ends
+// inside it is corrupt (an object is whole or absent).
+Status check_header_integrity(ByteView bytes) {
   if (bytes.size() < bf::fixed_prefix_size_bytes) {
-    const Errc code = starts_like_magic(bytes) ? short_code : Errc::corrupt;
-    return make_error(code, "block of " + std::to_string(bytes.size()) +
-                                " bytes ends inside its 8-byte fixed prefix");
+    return corrupt("block of " + std::to_string(bytes.size()) +
+                   " bytes ends inside its 8-byte fixed prefix");
   }
   const uint32_t magic = get_u32(&bytes[bf::magic_offset]);
   if (magic != bf::magic) return corrupt("bad block magic " + hex32(magic));
@@ -79,9 +68,8 @@ Status check_header_integrity(ByteView bytes, bool short_is_torn) {
                    std::to_string(version));
   }
   if (bytes.size() < header_size) {
-    return make_error(short_code, "block of " + std::to_string(bytes.size()) +
-                                      " bytes ends inside its " + std::to_string(header_size) +
-                                      "-byte header");
+    return corrupt("block of " + std::to_string(bytes.size()) + " bytes ends inside its " +
+                   std::to_string(header_size) + "-byte header");
   }
   const uint32_t stored = crc32c_unmask(get_u32(&bytes[header_size - 4]));
   const uint32_t computed = crc32c(bytes.first(header_size - 4));
@@ -150,8 +138,8 @@ Status check_frame_limits(const BlockFrame& frame) {
   return {};
 }
 
-Result<BlockFrame> read_frame(ByteView bytes, bool short_is_torn) {
-  Status integrity = check_header_integrity(bytes, short_is_torn);
+Result<BlockFrame> read_frame(ByteView bytes) {
+  Status integrity = check_header_integrity(bytes);
   if (!integrity) return std::move(integrity).error();
   Result<BlockFrame> frame = read_header_fields(bytes);
   if (!frame) return frame;
@@ -237,15 +225,6 @@ Result<std::vector<EntryExtent>> parse_entries(ByteView block, const BlockFrame&
   }
   WAL_ASSERT_EQ(extents.size(), frame.header.entry_count);
   return extents;
-}
-
-Error at_offset(Error error, uint64_t offset) {
-  error.message = "at stream offset " + std::to_string(offset) + ": " + error.message;
-  return error;
-}
-
-bool all_zero(ByteView bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
 }
 
 }  // namespace
@@ -347,10 +326,10 @@ Bytes encode_block(const BlockHeader& header, std::span<const ByteView> entries,
   return out;
 }
 
-Result<BlockFrame> decode_block_frame(ByteView bytes) { return read_frame(bytes, false); }
+Result<BlockFrame> decode_block_frame(ByteView bytes) { return read_frame(bytes); }
 
 Result<DecodedBlock> decode_block_view(ByteView bytes, const BlockExpectation& expected) {
-  Result<BlockFrame> frame = read_frame(bytes, false);
+  Result<BlockFrame> frame = read_frame(bytes);
   if (!frame) return std::move(frame).error();
   if (bytes.size() < frame->size_bytes()) {
     // An object is whole or absent, so a short one is damage, not a torn write.
@@ -385,45 +364,6 @@ Result<DecodedBlock> decode_block(Bytes bytes, const BlockExpectation& expected)
   block.owns_bytes_ = true;
   WAL_ASSERT_EQ(block.bytes().size(), block.frame().size_bytes());
   return block;
-}
-
-BlockScan scan_blocks(ByteView stream) {
-  BlockScan scan;
-  uint64_t offset = 0;
-  while (offset < stream.size()) {
-    const ByteView rest = stream.subspan(offset);
-    if (all_zero(rest)) {
-      // A preallocated file, or one whose size reached disk before its data did.
-      scan.end = make_error(Errc::torn_tail, "at stream offset " + std::to_string(offset) + ": " +
-                                                 std::to_string(rest.size()) +
-                                                 " zero bytes end the stream");
-      break;
-    }
-    Result<BlockFrame> frame = read_frame(rest, true);
-    if (!frame) {
-      scan.end = at_offset(std::move(frame).error(), offset);
-      break;
-    }
-    if (rest.size() < frame->size_bytes()) {
-      scan.end = make_error(Errc::torn_tail, "at stream offset " + std::to_string(offset) +
-                                                 ": block needs " +
-                                                 std::to_string(frame->size_bytes()) +
-                                                 " bytes, the stream has " +
-                                                 std::to_string(rest.size()));
-      break;
-    }
-    Result<DecodedBlock> block = decode_block_view(rest.first(frame->size_bytes()), {});
-    if (!block) {
-      scan.end = at_offset(std::move(block).error(), offset);
-      break;
-    }
-    offset += frame->size_bytes();
-    scan.blocks.push_back(std::move(block).value());
-  }
-  scan.valid_size_bytes = offset;
-  WAL_ASSERT_LE(scan.valid_size_bytes, stream.size());
-  if (scan.end.ok()) WAL_ASSERT_EQ(scan.valid_size_bytes, stream.size());
-  return scan;
 }
 
 }  // namespace wal

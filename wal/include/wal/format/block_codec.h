@@ -16,7 +16,6 @@
 //                expected (wrong log, segment, first entry id, entry count or CRC).
 //   unsupported  a well-formed header (its CRC holds) from a newer writer: an unknown version,
 //                codec or flag. Upgrade the reader; do not treat it as data loss.
-//   torn_tail    only from scan_blocks: the stream ends inside a block (a writer died).
 // All functions are pure and may run on any thread.
 
 #include <cstdint>
@@ -70,7 +69,7 @@ struct BlockExpectation {
 
 // A decoded block: its frame and the position of each entry. Entries are views into the block's
 // bytes, never copies. Move-only. Lifetime: from decode_block the block owns its bytes; from
-// decode_block_view and scan_blocks it views the caller's buffer, which must outlive it.
+// decode_block_view it views the caller's buffer, which must outlive it.
 class DecodedBlock {
  public:
   DecodedBlock(DecodedBlock&&) noexcept = default;
@@ -135,29 +134,10 @@ void append_block_header_fields(Bytes& out, const BlockHeader& header,
 [[nodiscard]] Result<BlockFrame> decode_block_frame(ByteView bytes);
 
 // Decodes a whole block: `bytes` must be exactly one block (an object is whole or absent, so a
-// short or long buffer is corrupt, never torn_tail). ok: both CRCs hold, the entries fill the
+// short or long buffer is corrupt). ok: both CRCs hold, the entries fill the
 // payload exactly, and the block matches `expected`.
 [[nodiscard]] Result<DecodedBlock> decode_block(Bytes bytes, const BlockExpectation& expected);
 [[nodiscard]] Result<DecodedBlock> decode_block_view(ByteView bytes,
                                                      const BlockExpectation& expected);
-
-// The result of reading concatenated blocks (a journal): the valid prefix and why it stopped.
-struct BlockScan {
-  std::vector<DecodedBlock> blocks;  // views into the scanned stream, in stream order
-  uint64_t valid_size_bytes = 0;     // bytes covered by `blocks`; truncate a journal here
-  // ok: the stream ends exactly after the last block.
-  // torn_tail: the stream ends inside a block whose bytes so far are consistent (a verified
-  //   header with a short payload, a short header that starts with the magic, or only zero
-  //   bytes left as a preallocated or unflushed file tail leaves). A crashed writer; no data that
-  //   was acknowledged as durable can be in it if the journal syncs before acknowledging.
-  // corrupt: a bad magic, CRC or structure at valid_size_bytes; later bytes are not trusted
-  //   because the length fields that would find the next block are themselves suspect.
-  // unsupported: a block with a valid header from a newer writer.
-  Status end;
-};
-
-// Reads blocks front to back; never fails as a whole. Blocks are checked for integrity only;
-// ids are the caller's to check (a journal may interleave logs).
-[[nodiscard]] BlockScan scan_blocks(ByteView stream);
 
 }  // namespace wal
