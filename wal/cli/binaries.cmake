@@ -10,3 +10,23 @@ target_compile_options(wp PRIVATE ${WAL_WARNINGS})
 add_test(NAME cli.wp_roundtrip
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_roundtrip_test.sh $<TARGET_FILE:wp>)
 set_tests_properties(cli.wp_roundtrip PROPERTIES LABELS "integration;cli" TIMEOUT 600)
+
+# Misuse (docs/cli.md): each numbered case of a wrong result with exit 0, now refused.
+add_test(NAME cli.wp_misuse
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_misuse_test.sh $<TARGET_FILE:wp>)
+set_tests_properties(cli.wp_misuse PROPERTIES LABELS "integration;cli" TIMEOUT 600)
+# Several processes on one data directory: tail -f, readers beside a writer, fencing, read-only.
+add_test(NAME cli.wp_processes
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_processes_test.sh $<TARGET_FILE:wp>)
+set_tests_properties(cli.wp_processes PROPERTIES LABELS "integration;cli" TIMEOUT 600)
+# A full disk under the data directory (a tmpfs in a private mount namespace; skipped where
+# none can be made).
+add_test(NAME cli.wp_full_disk
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_full_disk_test.sh $<TARGET_FILE:wp>)
+set_tests_properties(cli.wp_full_disk PROPERTIES LABELS "integration;cli" TIMEOUT 600
+                     SKIP_RETURN_CODE 77)
+# Generated flags, config files and input lines against an oracle of the log (seeded).
+add_test(NAME cli.wp_fuzz
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_fuzz_test.py $<TARGET_FILE:wp>
+                 --seed 15 --runs 300)
+set_tests_properties(cli.wp_fuzz PROPERTIES LABELS "integration;cli" TIMEOUT 900)

@@ -11,6 +11,11 @@
 
 namespace wal::cli {
 
+// How a command uses the data directory. create: `log create` makes the directory and the
+// stores if missing. read_write: they must exist. read_only: they must exist, nothing is
+// written, and a read-only directory (a copy on read-only media) works.
+enum class StoreAccess : uint8_t { create, read_write, read_only };
+
 struct WpConfig {
   std::string data_dir;
   WriterOptions writer;
@@ -18,12 +23,18 @@ struct WpConfig {
 };
 
 // Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...}}) over `config`.
-// Unknown keys are errors, so a typo never silently falls back to a default.
+// Unknown keys are errors, so a typo never silently falls back to a default; so are values of
+// the wrong type (null, arrays, strings where numbers belong) and numbers outside their range
+// (docs/cli.md lists them). invalid_argument naming the key; not_found if the file is missing.
 [[nodiscard]] Status load_config_file(const std::string& path, WpConfig& config);
 
 class WpRuntime {
  public:
-  static Result<std::unique_ptr<WpRuntime>> open(const WpConfig& config);
+  // Opens the stores under config.data_dir and checks that they belong together
+  // (check_store_identity). invalid_argument: no data directory given; not_found: the data
+  // directory or its stores do not exist (and `access` is not create); failed_precondition-like
+  // corrupt errors from the identity check; the stores' open errors.
+  static Result<std::unique_ptr<WpRuntime>> open(const WpConfig& config, StoreAccess access);
   ~WpRuntime();
 
   template <typename T>
