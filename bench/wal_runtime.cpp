@@ -4,7 +4,6 @@
 
 #include "wal/real/local_object_store.h"
 #include "wal/real/os_random.h"
-#include "wal/real/sqlite_meta_store.h"
 
 namespace wal::bench {
 
@@ -19,7 +18,8 @@ WalRuntime::~WalRuntime() {
   pool_.reset();
 }
 
-Result<std::unique_ptr<WalRuntime>> WalRuntime::open(const std::string& dir) {
+Result<std::unique_ptr<WalRuntime>> WalRuntime::open(const std::string& dir,
+                                                     const MetaStoreConfig& meta_config) {
   WAL_ASSERT(!dir.empty());
   std::error_code error;
   std::filesystem::create_directories(dir, error);
@@ -30,8 +30,7 @@ Result<std::unique_ptr<WalRuntime>> WalRuntime::open(const std::string& dir) {
   auto objects = runtime->run(LocalObjectStore::open(*runtime->pool_, dir + "/objects"));
   if (!objects.ok()) return std::move(objects).error();
   runtime->objects_ = std::move(objects).value();
-  auto meta = runtime->run(SqliteMetaStore::open(runtime->loop_, runtime->loop_,
-                                                 dir + "/meta.sqlite"));
+  auto meta = runtime->run(open_meta_store(meta_config, runtime->loop_, runtime->loop_, dir));
   if (!meta.ok()) return std::move(meta).error();
   runtime->meta_ = std::move(meta).value();
   runtime->counting_objects_ = std::make_unique<CountingObjectStore>(*runtime->objects_);
@@ -39,7 +38,7 @@ Result<std::unique_ptr<WalRuntime>> WalRuntime::open(const std::string& dir) {
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
                             runtime->counting_objects_.get(), runtime->counting_meta_.get(),
                             nullptr, nullptr});
-  runtime->client_.emplace(*runtime->env_);
+  runtime->client_.emplace(*runtime->env_, ClientOptions{.meta_root = meta_config.prefix});
   WAL_ASSERT(runtime->client_.has_value());
   return runtime;
 }

@@ -1,8 +1,8 @@
 #pragma once
 // The process around the WAL for the benchmark, wired as `wp` wires it (wal/cli/wp_runtime.cpp):
-// an EventLoop, a BlockingPool, LocalObjectStore under <dir>/objects and SqliteMetaStore in
-// <dir>/meta.sqlite, each behind a counting pass-through (counting_stores.h), an Env with
-// NoFaults, and a LogClient over it.
+// an EventLoop, a BlockingPool, LocalObjectStore under <dir>/objects and the configured
+// MetaStore (SqliteMetaStore in <dir>/meta.sqlite by default, or etcd), each behind a counting
+// pass-through (counting_stores.h), an Env with NoFaults, and a LogClient over it.
 
 #include <memory>
 #include <optional>
@@ -13,6 +13,7 @@
 #include "wal/env/fault_points.h"
 #include "wal/env/random.h"
 #include "wal/log/log_client.h"
+#include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
 
 namespace wal::bench {
@@ -23,7 +24,8 @@ class WalRuntime {
   static constexpr size_t pool_threads_count = 4;
 
   // Creates `dir` if needed and opens both stores in it. The stores' open errors.
-  [[nodiscard]] static Result<std::unique_ptr<WalRuntime>> open(const std::string& dir);
+  [[nodiscard]] static Result<std::unique_ptr<WalRuntime>> open(
+      const std::string& dir, const MetaStoreConfig& meta_config = {});
   ~WalRuntime();
   WalRuntime(const WalRuntime&) = delete;
   WalRuntime& operator=(const WalRuntime&) = delete;
@@ -36,6 +38,7 @@ class WalRuntime {
   LogClient& client() { return *client_; }
   CountingObjectStore& objects() { return *counting_objects_; }
   CountingMetaStore& meta() { return *counting_meta_; }
+  MetaStore& meta_store() { return *meta_; }  // under the counting pass-through
 
  private:
   WalRuntime() = default;

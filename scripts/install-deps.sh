@@ -16,7 +16,10 @@
 #   libcli11-dev                   command-line parsing with --help on every subcommand (wp, wp-sim)
 #   libxxhash-dev                  XXH64 content hashes (object etags, local object files)
 #   etcd-server etcd-client        the real etcd the integration tests run against
+# Then it unpacks etcd's .proto files into .deps/etcd-proto (scripts/fetch-etcd-protos.sh; a
+# no-op when present): the etcd MetaStore's gRPC stubs are generated from them.
 set -euo pipefail
+fetch_etcd_protos() { "$(dirname "$0")/fetch-etcd-protos.sh"; }
 
 packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidcheck-dev
           libbenchmark-dev libsqlite3-dev libgrpc++-dev protobuf-compiler-grpc
@@ -34,6 +37,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  fetch_etcd_protos
   exit 0
 fi
 
@@ -44,3 +48,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_prefix[@]}" apt-get update -qq
 "${sudo_prefix[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "install-deps: done"
+fetch_etcd_protos

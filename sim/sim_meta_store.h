@@ -36,9 +36,10 @@
 //                    with leader_change_applied_ppm; one already applied stays applied); for
 //                    election_time afterwards no request is served (they wait, and may time out).
 //                    Watches survive a leader change.
-//   compact(rev)     history at or below `rev` is forgotten: range() at such a revision and
-//                    watch() from one fail with compacted; a watch that has fallen behind (its
-//                    node partitioned and stalled) gets compacted from next().
+//   compact(rev)     history below `rev` is forgotten (`rev` itself stays readable, as in
+//                    etcd): range() at such a revision and watch() from one fail with
+//                    compacted; a watch that has fallen behind (its node partitioned and
+//                    stalled) gets compacted from next().
 //   timeout_ppm      random timeouts: the request (not applied) or the reply (applied) is lost.
 //   latency          tails and spikes; a reply later than request_timeout is a timeout too.
 // Watches deliver each revision's events in revision order with one-way network latency (a

@@ -1,6 +1,7 @@
 // The MetaStore contract (wal/env/meta_store.h, etcd v3 semantics), written once and run against
-// every implementation in meta_store_factories(). To add one (the simulator's etcd, a real
-// etcd), append a factory there.
+// every implementation in meta_store_factories(): in memory, SQLite, the simulator's etcd, and
+// a real etcd (the CTest fixture `etcd`, tests/support/etcd_process.h). To add one, append a
+// factory there.
 //
 // Tests only assume what etcd guarantees: revisions are compared as deltas, never absolute, and
 // every key is under the factory's key_prefix so that a shared, long-lived store (real etcd)
@@ -20,10 +21,12 @@
 
 #include "tests/contract/contract_support.h"
 #include "tests/contract/sim_harness.h"
+#include "tests/support/etcd_process.h"
 #include "wal/async/scope.h"
 #include "wal/async/sleep.h"
 #include "wal/env/meta_store.h"
 #include "wal/mem/mem_meta_store.h"
+#include "wal/real/etcd_meta_store.h"
 #include "wal/real/sqlite_meta_store.h"
 
 using namespace std::chrono_literals;
@@ -76,6 +79,24 @@ std::unique_ptr<MetaStoreUnderTest> make_sqlite_meta_store() {
   return under_test;
 }
 
+// A real etcd shared by the suite's test processes: each run gets a prefix of its own.
+std::unique_ptr<MetaStoreUnderTest> make_etcd_meta_store() {
+  auto under_test = std::make_unique<MetaStoreUnderTest>();
+  under_test->harness = std::make_unique<RealHarness>();
+  Harness& harness = *under_test->harness;
+  EtcdOptions options;
+  options.endpoints = testing::shared_etcd_endpoints();
+  Result<std::unique_ptr<EtcdMetaStore>> store =
+      harness.run(EtcdMetaStore::open(harness.executor(), harness.clock(), options));
+  if (!store.ok()) {
+    ADD_FAILURE() << "open: " << store.error().describe();
+    return nullptr;
+  }
+  under_test->store = std::move(*store);
+  under_test->key_prefix = testing::unique_key_prefix("contract");
+  return under_test;
+}
+
 std::vector<MetaStoreFactory> meta_store_factories() {
   return {
       {"mem", make_mem_meta_store},
@@ -88,6 +109,7 @@ std::vector<MetaStoreFactory> meta_store_factories() {
          under_test->key_prefix = "contract/";
          return under_test;
        }},
+      {"etcd", make_etcd_meta_store},
   };
 }
 
@@ -693,6 +715,59 @@ TEST_P(MetaStoreContract, watch_from_a_compacted_revision_fails_with_compacted) 
   ASSERT_TRUE(events.ok()) << events.error().describe();
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].kv.mod_revision, second);
+}
+
+// Behaviours first checked against a real etcd 3.4 (each passes there): leases live outside
+// the revision history, branches are checked for duplicate keys separately, a txn that reads
+// the future fails whole, and a watch may start ahead of the store.
+TEST_P(MetaStoreContract, granting_and_revoking_an_empty_lease_keeps_the_revision) {
+  const int64_t before = current_revision();
+  const Result<LeaseId> lease = grant(30);
+  ASSERT_TRUE(lease.ok()) << lease.error().describe();
+  EXPECT_EQ(current_revision(), before);
+  ASSERT_TRUE(run(store().lease_revoke(*lease)).ok());
+  EXPECT_EQ(current_revision(), before);
+}
+
+TEST_P(MetaStoreContract, both_branches_may_put_the_same_key) {
+  TxnRequest request;
+  request.compares.push_back(Compare::absent(key("branches")));
+  request.success.push_back(PutOp{key("branches"), "success"});
+  request.failure.push_back(PutOp{key("branches"), "failure"});
+  TxnRequest again = request;
+  Result<TxnResponse> first = txn(std::move(request));
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_TRUE(first->succeeded);
+  Result<TxnResponse> second = txn(std::move(again));
+  ASSERT_TRUE(second.ok()) << second.error().describe();
+  EXPECT_FALSE(second->succeeded);
+  EXPECT_EQ(get("branches")->value, "failure");
+}
+
+TEST_P(MetaStoreContract, a_txn_reading_a_future_revision_fails_whole) {
+  const int64_t before = put("future/a", "1");
+  TxnRequest request;
+  request.success.push_back(PutOp{key("future/b"), "2"});
+  request.success.push_back(range_request(key("future/a"), {}, 0, before + 1000));
+  const Result<TxnResponse> response = txn(std::move(request));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code, Errc::out_of_range) << response.error().describe();
+  EXPECT_FALSE(response.error().unknown());
+  EXPECT_FALSE(get("future/b").has_value());
+  EXPECT_EQ(current_revision(), before);
+}
+
+TEST_P(MetaStoreContract, a_watch_from_a_future_revision_starts_there) {
+  const int64_t now = put("wf/a", "1");
+  std::unique_ptr<Watch> watch = watch_prefix("wf/", now + 2);
+  ASSERT_NE(watch, nullptr);
+  put("wf/skipped", "2");                  // now + 1: before the start
+  const int64_t third = put("wf/b", "3");  // now + 2
+  const Result<std::vector<WatchEvent>> events = next_events(*watch);
+  ASSERT_TRUE(events.ok()) << events.error().describe();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].kv.key, key("wf/b"));
+  EXPECT_EQ((*events)[0].kv.mod_revision, third);
 }
 
 TEST_P(MetaStoreContract, closed_watch_returns_closed_even_while_waiting) {

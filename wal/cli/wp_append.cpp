@@ -91,6 +91,7 @@ struct AppendRun {
   uint64_t lines = 0;  // lines (or generated entries) taken from the input so far
   uint64_t bytes = 0;
   const char* unit = "line";           // what an input item is called in messages
+  const char* units = "lines";
   std::optional<std::string> failure;  // "line N: why": the line that stopped the run
   bool failure_at_end = false;         // the failure is about the input as a whole
 };
@@ -243,21 +244,22 @@ std::string id_range(const AppendPump& pump) {
 std::string stopped_message(const AppendRun& run) {
   const AppendPump& pump = run.pump;
   const std::string_view unit = run.unit;
+  const std::string_view units = run.units;
   if (run.failure && run.failure_at_end) return *run.failure + "; " + id_range(pump);
   if (run.failure) {
-    return fmt::format("{}; {} from the {}s before it; nothing after it was sent",
-                       *run.failure, id_range(pump), unit);
+    return fmt::format("{}; {} from the {} before it; nothing after it was sent",
+                       *run.failure, id_range(pump), units);
   }
   WAL_ASSERT(pump.error().has_value());
   const Error& error = *pump.error();
   if (error.unknown()) {
-    return fmt::format("{} {}: {}; {} from the {}s before it; {} {} and later may or may not be "
+    return fmt::format("{} {}: {}; {} from the {} before it; {} {} and later may or may not be "
                        "in the log (`wp read` shows it; --producer re-runs append each {} "
-                       "once)", unit, pump.error_line(), error.describe(), id_range(pump), unit,
+                       "once)", unit, pump.error_line(), error.describe(), id_range(pump), units,
                        unit, pump.error_line(), unit);
   }
-  return fmt::format("{} {}: {}; {} from the {}s before it; nothing after it is in the log",
-                     unit, pump.error_line(), error.describe(), id_range(pump), unit);
+  return fmt::format("{} {}: {}; {} from the {} before it; nothing after it is in the log",
+                     unit, pump.error_line(), error.describe(), id_range(pump), units);
 }
 
 void print_summary(const AppendRun& run, double seconds) {
@@ -289,8 +291,9 @@ Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
       co_await runtime.client().open_writer(args.name, runtime.config().writer);
   if (!writer.ok()) co_return report_error(writer.error());
   AppendPump pump(runtime, **writer);
-  AppendRun run{runtime, args, pump, {}, 0, 0, args.count > 0 ? "generated entry" : "line",
-                std::nullopt, false};
+  const bool generated = args.count > 0;
+  AppendRun run{runtime, args, pump, {}, 0, 0, generated ? "generated entry" : "line",
+                generated ? "generated entries" : "lines", std::nullopt, false};
   if (args.producer) {
     run.check.producer = *args.producer;
     run.check.last = (*writer)->producers().find(*args.producer);

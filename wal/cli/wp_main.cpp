@@ -218,15 +218,16 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{"wp: a write-ahead log on object storage (MemoryBuffer mode), here on the embedded "
-               "backends: objects in DIR/objects, metadata in DIR/meta.sqlite."};
+  CLI::App app{"wp: a write-ahead log on object storage (MemoryBuffer mode): objects in "
+               "DIR/objects, metadata in DIR/meta.sqlite or in etcd (--config, \"meta_store\")."};
   app.footer(exit_status_help);
   app.require_subcommand(1);
   Args args;
   app.add_option("--data", args.config.data_dir,
                  "data directory (`log create` creates it; other commands need it to exist)");
   app.add_option("--config", args.config_path,
-                 "JSON config file: {\"data_dir\": ..., \"writer\": {...}, \"reader\": {...}}");
+                 "JSON config file: {\"data_dir\": ..., \"writer\": {...}, \"reader\": {...}, "
+                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}}");
   Commands commands;
   add_log_commands(app, args, commands);
   add_append(app, args, commands);

@@ -138,7 +138,13 @@ Status load_config_file(const std::string& path, WpConfig& config) {
   if (root.is_discarded() || !root.is_object()) {
     return make_error(Errc::invalid_argument, "config file '" + path + "' is not a JSON object");
   }
-  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader"}); !s.ok()) return s;
+  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store"}); !s.ok()) {
+    return s;
+  }
+  if (root.contains("meta_store")) {
+    Status parsed = parse_meta_store_config(root["meta_store"], config.meta_store);
+    if (!parsed.ok()) return parsed;
+  }
   if (root.contains("data_dir")) {
     if (!root["data_dir"].is_string() || root["data_dir"].get<std::string>().empty()) {
       return make_error(Errc::invalid_argument, "config: 'data_dir' must be a non-empty string");
@@ -176,7 +182,7 @@ bool exists(const std::string& path) {
 // Only `log create` makes a data directory: any other command on a mistyped path would
 // otherwise create an empty store there and report "no such log" (or, for `log list`, nothing
 // at all) as if the store were real.
-Status check_data_dir(const std::string& data_dir, StoreAccess access) {
+Status check_data_dir(const std::string& data_dir, StoreAccess access, bool sqlite) {
   if (data_dir.empty()) {
     return make_error(Errc::invalid_argument, "no data directory: pass --data DIR");
   }
@@ -191,7 +197,7 @@ Status check_data_dir(const std::string& data_dir, StoreAccess access) {
     return make_error(Errc::not_found, "no data directory '" + data_dir +
                                            "' (`wp log create` makes one)");
   }
-  if (!exists(data_dir + "/meta.sqlite")) {
+  if (sqlite && !exists(data_dir + "/meta.sqlite")) {
     return make_error(Errc::not_found, "'" + data_dir + "' holds no store (no meta.sqlite; "
                                       "`wp log create` makes one)");
   }
@@ -201,7 +207,8 @@ Status check_data_dir(const std::string& data_dir, StoreAccess access) {
 }  // namespace
 
 Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config, StoreAccess access) {
-  if (Status usable = check_data_dir(config.data_dir, access); !usable) {
+  const bool sqlite = config.meta_store.type == MetaStoreConfig::Type::sqlite;
+  if (Status usable = check_data_dir(config.data_dir, access, sqlite); !usable) {
     return std::move(usable).error();
   }
   const bool read_only = access == StoreAccess::read_only;
@@ -214,16 +221,25 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config, Store
                 : LocalObjectStore::open(*runtime->pool_, objects_dir));
   if (!objects.ok()) return std::move(objects).error();
   runtime->objects_ = std::move(objects).value();
-  SqliteMetaOptions meta_options;
-  meta_options.read_only = read_only;
-  meta_options.create = access == StoreAccess::create;
-  auto meta = runtime->run(SqliteMetaStore::open(runtime->loop_, runtime->loop_,
-                                                 config.data_dir + "/meta.sqlite", meta_options));
+  Result<std::unique_ptr<MetaStore>> meta = make_error(Errc::io_error, "not opened");
+  if (config.meta_store.type == MetaStoreConfig::Type::sqlite) {
+    SqliteMetaOptions meta_options;
+    meta_options.read_only = read_only;
+    meta_options.create = access == StoreAccess::create;
+    auto opened = runtime->run(SqliteMetaStore::open(
+        runtime->loop_, runtime->loop_, config.data_dir + "/meta.sqlite", meta_options));
+    if (!opened.ok()) return std::move(opened).error();
+    meta = std::unique_ptr<MetaStore>(std::move(opened).value());
+  } else {
+    meta = runtime->run(
+        open_meta_store(config.meta_store, runtime->loop_, runtime->loop_, config.data_dir));
+  }
   if (!meta.ok()) return std::move(meta).error();
   runtime->meta_ = std::move(meta).value();
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
                             runtime->objects_.get(), runtime->meta_.get(), nullptr, nullptr});
   ClientOptions client_options;
+  client_options.meta_root = config.meta_store.prefix;
   client_options.skip_log_ids_with_objects = true;  // see ClientOptions
   runtime->client_.emplace(*runtime->env_, client_options);
   auto identity = runtime->run(check_store_identity(

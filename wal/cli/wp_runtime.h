@@ -7,6 +7,7 @@
 
 #include "wal/env/env.h"
 #include "wal/log/log_client.h"
+#include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
 
 namespace wal::cli {
@@ -20,6 +21,7 @@ struct WpConfig {
   std::string data_dir;
   WriterOptions writer;
   ReaderOptions reader;
+  MetaStoreConfig meta_store;  // "meta_store" section: SQLite (default) or etcd
 };
 
 // Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...}}) over `config`.
