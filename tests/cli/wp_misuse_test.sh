@@ -119,6 +119,11 @@ echo '{"writer": {"block_size_bytes_max": 4096, "segment_size_bytes_max": 104857
   > "$work/small.json"
 "$wp" --data "$data" log create v 2>/dev/null
 "$wp" --data "$data" --config "$work/small.json" append v --count 20000 --size 100 2>/dev/null
+# After a clean close, inspect shows the log's real end (the tail record alone lags behind the
+# sealed segment: a busy writer publishes it at most every 50 ms).
+"$wp" --data "$data" inspect v > "$work/inspect.out"
+grep -qE "^  end +20000 " "$work/inspect.out" \
+  || { cat "$work/inspect.out"; fail "inspect shows a stale end after a clean close"; }
 v_dir=$(printf '%020d.d' "$("$wp" --data "$data" log list | awk '$1 == "v" {print $2}')")
 blocks=$("$wp" --data "$data" inspect v | awk '$1 == "0" && $2 == "sealed" {print $6}')
 footer="$data/objects/wal.d/$v_dir/00000000000000000000.d/m$(printf '%020d' "$blocks").o"
