@@ -9,17 +9,7 @@ namespace wal::testing {
 namespace {
 
 void fill(WalFixture& f, const std::string& name, uint64_t count, WriterOptions options) {
-  auto writer = f.open_writer(name, options);
-  Scope scope(f.loop);
-  uint64_t acknowledged = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    scope.spawn([](LogWriter& w, uint64_t index, uint64_t& done) -> Task<void> {
-      auto id = co_await w.append(payload_for(index));
-      WAL_ASSERT(id.ok());
-      ++done;
-    }(*writer, i, acknowledged));
-  }
-  f.loop.run_until_condition([&] { return acknowledged == count; });
+  auto writer = testing::append_and_wait(f, name, count, options);
   WAL_ASSERT(f.run(writer->close()).ok());
 }
 

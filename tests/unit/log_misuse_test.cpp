@@ -10,7 +10,6 @@
 namespace wal {
 namespace {
 
-using testing::payload_for;
 using testing::WalFixture;
 
 std::vector<std::string> keys_with_prefix(const MemObjectStore& objects,
@@ -25,17 +24,7 @@ std::vector<std::string> keys_with_prefix(const MemObjectStore& objects,
 // Appends `count` entries and waits for all; closes the writer unless `keep_open`.
 std::unique_ptr<LogWriter> append_entries(WalFixture& f, const std::string& name, uint64_t count,
                                           WriterOptions options = {}, bool keep_open = false) {
-  auto writer = f.open_writer(name, options);
-  Scope scope(f.loop);
-  uint64_t acknowledged = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    scope.spawn([](LogWriter& w, uint64_t index, uint64_t& done) -> Task<void> {
-      auto id = co_await w.append(payload_for(index));
-      WAL_ASSERT(id.ok());
-      ++done;
-    }(*writer, i, acknowledged));
-  }
-  f.loop.run_until_condition([&] { return acknowledged == count; });
+  auto writer = testing::append_and_wait(f, name, count, options);
   if (!keep_open) {
     WAL_ASSERT(f.run(writer->close()).ok());
     writer.reset();

@@ -9,7 +9,6 @@
 namespace wal {
 namespace {
 
-using testing::payload_for;
 using testing::WalFixture;
 
 struct VerifyFixture : WalFixture {
@@ -21,18 +20,15 @@ struct VerifyFixture : WalFixture {
     return o;
   }
   LogKeys keys(const std::string& name) { return client.keys_for(*run(client.get_log(name))); }
+  // A new log of 60 entries over several blocks, its writer closed.
+  LogKeys closed_log(const std::string& name) {
+    WAL_ASSERT(run(client.create_log(name)).ok());
+    append(name, 60, options(), true);
+    return keys(name);
+  }
   std::unique_ptr<LogWriter> append(const std::string& name, uint64_t count, WriterOptions o,
                                     bool close) {
-    auto writer = open_writer(name, o);
-    Scope scope(loop);
-    uint64_t done = 0;
-    for (uint64_t i = 0; i < count; ++i) {
-      scope.spawn([](LogWriter& w, uint64_t index, uint64_t& acknowledged) -> Task<void> {
-        WAL_ASSERT((co_await w.append(payload_for(index))).ok());
-        ++acknowledged;
-      }(*writer, i, done));
-    }
-    loop.run_until_condition([&] { return done == count; });
+    auto writer = testing::append_and_wait(*this, name, count, o);
     loop.run_for(std::chrono::seconds(1));  // the tail is published
     if (close) {
       WAL_ASSERT(run(writer->close()).ok());
@@ -66,8 +62,7 @@ struct VerifyFixture : WalFixture {
 
 TEST(verify, an_intact_log_has_no_problems) {
   VerifyFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("a")).ok());
-  f.append("a", 60, f.options(), true);
+  f.closed_log("a");
   const VerifyReport report = f.verify("a");
   EXPECT_TRUE(report.problems.empty()) << report.problems.front();
   EXPECT_EQ(report.acknowledged_end, 60u);
@@ -110,9 +105,7 @@ TEST(verify, a_missing_block_of_an_open_segment_loses_exactly_its_entries) {
 // footer is unusable (all of the segment was reported lost).
 TEST(verify, a_missing_footer_loses_nothing_for_readers_from_the_start) {
   VerifyFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("m")).ok());
-  f.append("m", 60, f.options(), true);
-  const LogKeys k = f.keys("m");
+  const LogKeys k = f.closed_log("m");
   const auto segment = f.run(f.meta.get(k.segment_key(0)));
   ASSERT_TRUE(segment.ok() && segment->has_value());
   const SegmentMeta meta = *decode_segment(k.segment_key(0), (*segment)->value);
@@ -132,9 +125,7 @@ TEST(verify, a_missing_footer_loses_nothing_for_readers_from_the_start) {
 
 TEST(verify, a_damaged_block_of_a_sealed_segment_loses_the_ids_its_footer_lists) {
   VerifyFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("s")).ok());
-  f.append("s", 60, f.options(), true);
-  const LogKeys k = f.keys("s");
+  const LogKeys k = f.closed_log("s");
   const EntryId first = f.first_id_of(k, 0, 2);
   const EntryId end = f.first_id_of(k, 0, 3);
   auto object = f.objects.find(k.block_key(0, 2));
@@ -151,9 +142,7 @@ TEST(verify, a_damaged_block_of_a_sealed_segment_loses_the_ids_its_footer_lists)
 
 TEST(verify, damage_below_the_truncation_point_is_a_note_not_a_problem) {
   VerifyFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("t")).ok());
-  f.append("t", 60, f.options(), true);
-  const LogKeys k = f.keys("t");
+  const LogKeys k = f.closed_log("t");
   const EntryId end = f.first_id_of(k, 0, 1);
   ASSERT_TRUE(f.objects.apply_remove(k.block_key(0, 0)).ok());
   ASSERT_TRUE(f.run(f.client.truncate("t", end)).ok());

@@ -17,22 +17,20 @@ add_test(NAME cli.wp_etcd
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_etcd_test.sh $<TARGET_FILE:wp>)
 set_tests_properties(cli.wp_etcd PROPERTIES LABELS "integration;cli" TIMEOUT 600)
 
+# A test of `wp`: tests/cli/<script> run with the wp binary (and any further arguments).
+function(add_wp_cli_test name script)
+  add_test(NAME cli.${name}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/${script} $<TARGET_FILE:wp> ${ARGN})
+  set_tests_properties(cli.${name} PROPERTIES LABELS "integration;cli" TIMEOUT 900)
+endfunction()
+
 # Misuse (docs/cli.md): each numbered case of a wrong result with exit 0, now refused.
-add_test(NAME cli.wp_misuse
-         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_misuse_test.sh $<TARGET_FILE:wp>)
-set_tests_properties(cli.wp_misuse PROPERTIES LABELS "integration;cli" TIMEOUT 600)
+add_wp_cli_test(wp_misuse wp_misuse_test.sh)
 # Several processes on one data directory: tail -f, readers beside a writer, fencing, read-only.
-add_test(NAME cli.wp_processes
-         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_processes_test.sh $<TARGET_FILE:wp>)
-set_tests_properties(cli.wp_processes PROPERTIES LABELS "integration;cli" TIMEOUT 600)
+add_wp_cli_test(wp_processes wp_processes_test.sh)
 # A full disk under the data directory (a tmpfs in a private mount namespace; skipped where
 # none can be made).
-add_test(NAME cli.wp_full_disk
-         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_full_disk_test.sh $<TARGET_FILE:wp>)
-set_tests_properties(cli.wp_full_disk PROPERTIES LABELS "integration;cli" TIMEOUT 600
-                     SKIP_RETURN_CODE 77)
+add_wp_cli_test(wp_full_disk wp_full_disk_test.sh)
+set_tests_properties(cli.wp_full_disk PROPERTIES SKIP_RETURN_CODE 77)
 # Generated flags, config files and input lines against an oracle of the log (seeded).
-add_test(NAME cli.wp_fuzz
-         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_fuzz_test.py $<TARGET_FILE:wp>
-                 --seed 15 --runs 300)
-set_tests_properties(cli.wp_fuzz PROPERTIES LABELS "integration;cli" TIMEOUT 900)
+add_wp_cli_test(wp_fuzz wp_fuzz_test.py --seed 15 --runs 300)

@@ -139,7 +139,9 @@ Task<int> gc_one(WpRuntime& runtime, const std::string& name) {
 }  // namespace
 
 Task<int> cmd_gc(WpRuntime& runtime, std::optional<std::string> name) {
-  Result<std::vector<PendingDeletion>> finished = co_await runtime.client().finish_deletions();
+  std::optional<std::string> every_log;  // no temporary in a co_await expression
+  Result<std::vector<PendingDeletion>> finished =
+      co_await runtime.client().finish_deletions(std::move(every_log));
   if (!finished.ok()) co_return report_error(finished.error());
   for (const PendingDeletion& deletion : *finished) {
     std::fprintf(stderr, "gc: finished deleting log '%s' (id %llu)\n", deletion.name.c_str(),
@@ -223,8 +225,8 @@ Task<int> cmd_inspect(WpRuntime& runtime, std::string name, bool with_blocks) {
 Task<int> cmd_verify(WpRuntime& runtime, std::string name) {
   Result<LogInfo> info = co_await runtime.client().get_log(name);
   if (!info.ok()) co_return report_error(info.error());
-  Result<VerifyReport> report =
-      co_await verify_log(runtime.env(), runtime.client().keys_for(*info));
+  const LogKeys keys = runtime.client().keys_for(*info);  // no temporary in a co_await
+  Result<VerifyReport> report = co_await verify_log(runtime.env(), keys);
   if (!report.ok()) co_return report_error(report.error());
   const VerifyReport& r = *report;
   for (const std::string& note : r.notes) std::fprintf(stderr, "wp: note: %s\n", note.c_str());

@@ -140,11 +140,7 @@ Task<Result<LogInfo>> LogClient::get_log(std::string name) {
 
 Task<Result<std::vector<LogInfo>>> LogClient::list_logs() {
   const std::string prefix = logs_prefix(options_.meta_root);
-  RangeRequest request;
-  request.key = prefix;
-  request.range_end = prefix_end(prefix);
-  Result<RangeResponse> all =
-      co_await retry_read(env_, {}, [&] { return env_.meta_store->range(request); });
+  Result<RangeResponse> all = co_await read_prefix(env_, prefix);
   if (!all.ok()) co_return std::move(all).error();
   std::vector<LogInfo> logs;
   for (const KeyValue& kv : all->kvs) {

@@ -23,7 +23,9 @@ Task<Status> LogClient::delete_log(std::string name) {
   Result<LogInfo> info = co_await get_log(name);
   if (!info.ok() && info.error().code == Errc::not_found) {
     // Perhaps an earlier deletion of this name was interrupted after its metadata went.
-    Result<std::vector<PendingDeletion>> finished = co_await finish_deletions(name);
+    std::optional<std::string> this_name = name;  // no temporary in a co_await expression
+    Result<std::vector<PendingDeletion>> finished =
+        co_await finish_deletions(std::move(this_name));
     if (!finished.ok()) co_return std::move(finished).error();
     if (finished->empty()) co_return std::move(info).error();
     co_return Status{};
@@ -51,11 +53,7 @@ Task<Status> LogClient::delete_log(std::string name) {
 Task<Result<std::vector<PendingDeletion>>> LogClient::finish_deletions(
     std::optional<std::string> name) {
   const std::string prefix = deleting_prefix(options_.meta_root);
-  RangeRequest request;
-  request.key = prefix;
-  request.range_end = prefix_end(prefix);
-  Result<RangeResponse> all =
-      co_await retry_read(env_, {}, [&] { return env_.meta_store->range(request); });
+  Result<RangeResponse> all = co_await read_prefix(env_, prefix);
   if (!all.ok()) co_return std::move(all).error();
   std::vector<PendingDeletion> finished;
   for (const KeyValue& kv : all->kvs) {
@@ -76,7 +74,8 @@ Task<Result<std::vector<PendingDeletion>>> LogClient::finish_deletions(
 // Objects first, marker last: a crash in between only repeats the (idempotent) deletion.
 Task<Status> LogClient::finish_deletion(const PendingDeletion& deletion) {
   const std::string object_prefix = options_.object_root + pad20(deletion.log_id) + "/";
-  Result<uint64_t> deleted = co_await delete_objects_with_prefix(object_prefix, {});
+  const std::vector<std::string> keep_none;
+  Result<uint64_t> deleted = co_await delete_objects_with_prefix(object_prefix, keep_none);
   if (!deleted.ok()) co_return std::move(deleted).error();
   TxnRequest request;
   request.success = {DeleteOp{deletion_key(options_.meta_root, deletion.log_id), {}}};

@@ -108,12 +108,10 @@ Task<Status> LogClient::truncate(std::string name, EntryId first_kept_entry_id) 
   if (!info.ok()) co_return std::move(info).error();
   const LogKeys keys = keys_for(*info);
   MetaStore& meta = *env_.meta_store;
-  RangeRequest request;
-  request.key = keys.log_prefix();
-  request.range_end = prefix_end(keys.log_prefix());
+  const std::string log_prefix = keys.log_prefix();  // no temporary in a co_await expression
   std::optional<EntryId> limit;  // probed at most once: the end only grows
   for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
-    Result<RangeResponse> all = co_await retry_read(env_, {}, [&] { return meta.range(request); });
+    Result<RangeResponse> all = co_await read_prefix(env_, log_prefix);
     if (!all.ok()) co_return std::move(all).error();
     WAL_CO_ASSIGN(const LogState state, parse_log_keys(keys, *all));
     if (state.truncation.first_kept_entry_id >= first_kept_entry_id) co_return Status{};

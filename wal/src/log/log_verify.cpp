@@ -268,11 +268,8 @@ Status load(Checker& checker, const LogKeys& keys, const RangeResponse& all) {
 }  // namespace
 
 Task<Result<VerifyReport>> verify_log(Env& env, const LogKeys& keys) {
-  RangeRequest request;
-  request.key = keys.log_prefix();
-  request.range_end = prefix_end(keys.log_prefix());
-  Result<RangeResponse> all =
-      co_await retry_read(env, {}, [&] { return env.meta_store->range(request); });
+  const std::string prefix = keys.log_prefix();  // no temporary in a co_await expression
+  Result<RangeResponse> all = co_await read_prefix(env, prefix);
   if (!all.ok()) co_return std::move(all).error();
   VerifyReport report;
   Checker checker{env, keys, report};

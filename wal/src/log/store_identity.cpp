@@ -66,12 +66,8 @@ Task<Result<std::optional<std::string>>> read_meta_id(Env& env, const std::strin
 // Whether the MetaStore holds anything under the root besides the store id: a log, or the
 // log-id counter (which outlives deleted logs).
 Task<Result<bool>> metadata_in_use(Env& env, const ClientOptions& options) {
-  RangeRequest request;
-  request.key = options.meta_root;
-  request.range_end = prefix_end(options.meta_root);
-  request.limit = 2;
-  Result<RangeResponse> range =
-      co_await retry_read(env, {}, [&] { return env.meta_store->range(request); });
+  const std::string& root = options.meta_root;
+  Result<RangeResponse> range = co_await read_prefix(env, root, 2);
   if (!range.ok()) co_return std::move(range).error();
   const std::string id_key = store_id_meta_key(options);
   for (const KeyValue& kv : range->kvs) {
@@ -142,10 +138,13 @@ Task<Result<std::optional<std::string>>> initialise(Env& env, const ClientOption
                        "without it");
   }
   if (access == IdentityAccess::read_only) co_return std::optional<std::string>();
-  WAL_CO_ASSIGN(const std::string id, co_await write_object_id(env, store_id_object_key(options),
-                                                               new_id(env.random)));
-  WAL_CO_ASSIGN(const std::string meta_id,
-                co_await write_meta_id(env, store_id_meta_key(options), id));
+  // Keys and ids are named before each co_await: g++ 12 destroys a std::string temporary of a
+  // co_await expression twice (docs/architecture.md, "Two coroutine traps").
+  const std::string object_key = store_id_object_key(options);
+  const std::string meta_key = store_id_meta_key(options);
+  std::string fresh = new_id(env.random);
+  WAL_CO_ASSIGN(const std::string id, co_await write_object_id(env, object_key, std::move(fresh)));
+  WAL_CO_ASSIGN(const std::string meta_id, co_await write_meta_id(env, meta_key, id));
   if (meta_id != id) {
     co_return mismatch("the metadata store belongs to store " + shown(meta_id) +
                        ", the object store to " + shown(id));
@@ -168,44 +167,43 @@ Task<Result<std::optional<std::string>>> check_store_identity(Env& env,
                                                               IdentityAccess access) {
   WAL_ASSERT(env.object_store != nullptr);
   WAL_ASSERT(env.meta_store != nullptr);
-  WAL_CO_ASSIGN(std::optional<std::string> object_id,
-                co_await read_object_id(env, store_id_object_key(options)));
-  WAL_CO_ASSIGN(std::optional<std::string> meta_id,
-                co_await read_meta_id(env, store_id_meta_key(options)));
+  const std::string object_key = store_id_object_key(options);  // named: see initialise()
+  const std::string meta_key = store_id_meta_key(options);
+  WAL_CO_ASSIGN(std::optional<std::string> object_id, co_await read_object_id(env, object_key));
+  WAL_CO_ASSIGN(std::optional<std::string> meta_id, co_await read_meta_id(env, meta_key));
   if (object_id && meta_id) {
     if (*object_id == *meta_id) co_return object_id;
     co_return mismatch("the metadata store belongs to store " + shown(*meta_id) +
                        " but the object store to " + shown(*object_id));
   }
   if (!object_id && !meta_id) co_return co_await initialise(env, options, access);
-  const bool writable = access == IdentityAccess::read_write;
+  // One of the two is missing. Only the object: the metadata is gone, unless an initialisation
+  // stopped between its two writes (then neither store holds anything else). Only the key: the
+  // objects are gone, or this is another object store, unless the metadata holds no log yet.
+  const std::string id = object_id ? *object_id : *meta_id;
+  WAL_CO_ASSIGN(bool in_use, co_await metadata_in_use(env, options));
+  if (object_id && !in_use) {
+    WAL_CO_ASSIGN(in_use, co_await objects_in_use(env, options));
+  }
+  if (in_use) {
+    co_return mismatch(object_id
+                           ? "the object store belongs to store " + shown(id) +
+                                 " but the metadata store has no record of it: the metadata was "
+                                 "lost or replaced, and objects cannot be matched to logs "
+                                 "without it"
+                           : "the metadata store belongs to store " + shown(id) +
+                                 " but the object store has no store id: its objects were lost, "
+                                 "or this is another object store");
+  }
+  if (access == IdentityAccess::read_only) co_return std::optional<std::string>(id);
+  std::string written;
   if (object_id) {
-    // Only the object: the metadata is gone, unless an initialisation stopped half-way.
-    WAL_CO_ASSIGN(const bool metadata, co_await metadata_in_use(env, options));
-    WAL_CO_ASSIGN(const bool objects, co_await objects_in_use(env, options));
-    if (metadata || objects) {
-      co_return mismatch("the object store belongs to store " + shown(*object_id) +
-                         " but the metadata store has no record of it: the metadata was lost "
-                         "or replaced, and objects cannot be matched to logs without it");
-    }
-    if (!writable) co_return object_id;
-    WAL_CO_ASSIGN(const std::string id,
-                  co_await write_meta_id(env, store_id_meta_key(options), *object_id));
-    if (id != *object_id) co_return mismatch("the store id changed while it was being written");
-    co_return object_id;
+    WAL_CO_ASSIGN(written, co_await write_meta_id(env, meta_key, id));
+  } else {
+    WAL_CO_ASSIGN(written, co_await write_object_id(env, object_key, id));
   }
-  // Only the key: the objects are gone (or this is another object directory).
-  WAL_CO_ASSIGN(const bool metadata, co_await metadata_in_use(env, options));
-  if (metadata) {
-    co_return mismatch("the metadata store belongs to store " + shown(*meta_id) +
-                       " but the object store has no store id: its objects were lost, or "
-                       "this is another object store");
-  }
-  if (!writable) co_return meta_id;
-  WAL_CO_ASSIGN(const std::string id,
-                co_await write_object_id(env, store_id_object_key(options), *meta_id));
-  if (id != *meta_id) co_return mismatch("the store id changed while it was being written");
-  co_return meta_id;
+  if (written != id) co_return mismatch("the store id changed while it was being written");
+  co_return std::optional<std::string>(id);
 }
 
 }  // namespace wal
