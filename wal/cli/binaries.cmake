@@ -17,6 +17,12 @@ add_test(NAME cli.wp_etcd
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_etcd_test.sh $<TARGET_FILE:wp>)
 set_tests_properties(cli.wp_etcd PROPERTIES LABELS "integration;cli" TIMEOUT 600)
 
+# `wp` on a real S3 server (Ceph RGW, the CTest fixture `rgw` of the top-level CMakeLists.txt).
+add_test(NAME cli.wp_s3
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/s3_wp_test.sh $<TARGET_FILE:wp>)
+set_tests_properties(cli.wp_s3 PROPERTIES LABELS "integration;cli" TIMEOUT 600
+                     ${WAL_RGW_TEST_PROPERTIES})
+
 # A test of `wp`: tests/cli/<script> run with the wp binary (and any further arguments).
 function(add_wp_cli_test name script)
   add_test(NAME cli.${name}

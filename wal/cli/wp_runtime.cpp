@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <algorithm>
@@ -138,12 +139,19 @@ Status load_config_file(const std::string& path, WpConfig& config) {
   if (root.is_discarded() || !root.is_object()) {
     return make_error(Errc::invalid_argument, "config file '" + path + "' is not a JSON object");
   }
-  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store"}); !s.ok()) {
+  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store",
+                                        "object_store"});
+      !s.ok()) {
     return s;
   }
   if (root.contains("meta_store")) {
     Status parsed = parse_meta_store_config(root["meta_store"], config.meta_store);
     if (!parsed.ok()) return parsed;
+  }
+  if (root.contains("object_store")) {
+    auto objects = parse_object_store_config(root["object_store"], process_environment());
+    if (!objects.ok()) return std::move(objects).error();
+    config.object_store = std::move(objects).value();
   }
   if (root.contains("data_dir")) {
     if (!root["data_dir"].is_string() || root["data_dir"].get<std::string>().empty()) {
@@ -206,6 +214,43 @@ Status check_data_dir(const std::string& data_dir, StoreAccess access, bool sqli
 
 }  // namespace
 
+Status WpRuntime::open_objects(StoreAccess access) {
+  const ObjectStoreConfig& objects = config_.object_store;
+  if (objects.type == ObjectStoreConfig::Type::local) {
+    const std::string dir =
+        objects.local_dir.empty() ? config_.data_dir + "/objects" : objects.local_dir;
+    auto local = run(access == StoreAccess::read_only
+                         ? LocalObjectStore::open_read_only(*pool_, dir)
+                         : LocalObjectStore::open(*pool_, dir));
+    if (!local.ok()) return std::move(local).error();
+    objects_ = std::move(local).value();
+    return {};
+  }
+  auto opened = run(open_object_store(loop_, *pool_, objects, config_.data_dir + "/objects"));
+  if (!opened.ok()) return std::move(opened).error();
+  objects_ = std::move(opened->store);
+  std::fprintf(stderr, "%s\n", opened->description.c_str());
+  if (!opened->create_only_enforced) config_.writer.fencing = FencingMode::meta_confirm;
+  return {};
+}
+
+Status WpRuntime::open_meta(StoreAccess access) {
+  if (config_.meta_store.type != MetaStoreConfig::Type::sqlite) {
+    auto opened = run(open_meta_store(config_.meta_store, loop_, loop_, config_.data_dir));
+    if (!opened.ok()) return std::move(opened).error();
+    meta_ = std::move(opened).value();
+    return {};
+  }
+  SqliteMetaOptions options;
+  options.read_only = access == StoreAccess::read_only;
+  options.create = access == StoreAccess::create;
+  auto opened =
+      run(SqliteMetaStore::open(loop_, loop_, config_.data_dir + "/meta.sqlite", options));
+  if (!opened.ok()) return std::move(opened).error();
+  meta_ = std::move(opened).value();
+  return {};
+}
+
 Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config, StoreAccess access) {
   const bool sqlite = config.meta_store.type == MetaStoreConfig::Type::sqlite;
   if (Status usable = check_data_dir(config.data_dir, access, sqlite); !usable) {
@@ -215,27 +260,8 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config, Store
   std::unique_ptr<WpRuntime> runtime(new WpRuntime(config));
   runtime->pool_ = std::make_unique<BlockingPool>(runtime->loop_, 4);
   runtime->random_ = std::make_unique<Xoshiro256>(os_entropy_seed());
-  const std::string objects_dir = config.data_dir + "/objects";
-  auto objects = runtime->run(
-      read_only ? LocalObjectStore::open_read_only(*runtime->pool_, objects_dir)
-                : LocalObjectStore::open(*runtime->pool_, objects_dir));
-  if (!objects.ok()) return std::move(objects).error();
-  runtime->objects_ = std::move(objects).value();
-  Result<std::unique_ptr<MetaStore>> meta = make_error(Errc::io_error, "not opened");
-  if (config.meta_store.type == MetaStoreConfig::Type::sqlite) {
-    SqliteMetaOptions meta_options;
-    meta_options.read_only = read_only;
-    meta_options.create = access == StoreAccess::create;
-    auto opened = runtime->run(SqliteMetaStore::open(
-        runtime->loop_, runtime->loop_, config.data_dir + "/meta.sqlite", meta_options));
-    if (!opened.ok()) return std::move(opened).error();
-    meta = std::unique_ptr<MetaStore>(std::move(opened).value());
-  } else {
-    meta = runtime->run(
-        open_meta_store(config.meta_store, runtime->loop_, runtime->loop_, config.data_dir));
-  }
-  if (!meta.ok()) return std::move(meta).error();
-  runtime->meta_ = std::move(meta).value();
+  if (Status opened = runtime->open_objects(access); !opened) return std::move(opened).error();
+  if (Status opened = runtime->open_meta(access); !opened) return std::move(opened).error();
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
                             runtime->objects_.get(), runtime->meta_.get(), nullptr, nullptr});
   ClientOptions client_options;

@@ -9,6 +9,7 @@
 #include "wal/log/log_client.h"
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
+#include "wal/real/s3_config.h"
 
 namespace wal::cli {
 
@@ -19,12 +20,14 @@ enum class StoreAccess : uint8_t { create, read_write, read_only };
 
 struct WpConfig {
   std::string data_dir;
+  ObjectStoreConfig object_store;  // default: local, in <data_dir>/objects
   WriterOptions writer;
   ReaderOptions reader;
   MetaStoreConfig meta_store;  // "meta_store" section: SQLite (default) or etcd
 };
 
-// Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...}}) over `config`.
+// Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...},
+// "object_store": {...} (wal/real/s3_config.h), "meta_store": {...}}) over `config`.
 // Unknown keys are errors, so a typo never silently falls back to a default; so are values of
 // the wrong type (null, arrays, strings where numbers belong) and numbers outside their range
 // (docs/cli.md lists them). invalid_argument naming the key; not_found if the file is missing.
@@ -51,6 +54,10 @@ class WpRuntime {
 
  private:
   explicit WpRuntime(WpConfig config);
+  // The two stores as `access` allows: local objects and SQLite read-only when it says so;
+  // S3 and etcd through their own openers.
+  [[nodiscard]] Status open_objects(StoreAccess access);
+  [[nodiscard]] Status open_meta(StoreAccess access);
   WpConfig config_;
   EventLoop loop_;
   std::unique_ptr<BlockingPool> pool_;
