@@ -82,7 +82,8 @@ TEST(s3_config, mistakes_are_one_line_errors_that_name_the_key) {
        "connect_timeout_ms must be at most"},
       {R"({"type": "s3", "bucket": "b", "unsigned_payload": "yes"})", "unsigned_payload must"},
       {R"({"type": "local", "bucket": "b"})", "bucket is not a known key"},
-      {R"("s3")", "must be a JSON object"},
+      {R"("s3")", "object_store must be a JSON object"},
+      {R"(null)", "object_store must be a JSON object"},
       {R"({"type": "s3", "bucket": "b", "resolve": "h:1:a"})", "resolve must be a list"},
   };
   for (const auto& [text, expected] : cases) {

@@ -219,7 +219,8 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 
 int run(int argc, char** argv) {
   CLI::App app{"wp: a write-ahead log on object storage (MemoryBuffer mode): objects in "
-               "DIR/objects, metadata in DIR/meta.sqlite or in etcd (--config, \"meta_store\")."};
+               "DIR/objects or S3 (--config, \"object_store\"), metadata in DIR/meta.sqlite or "
+               "in etcd (--config, \"meta_store\")."};
   app.footer(exit_status_help);
   app.require_subcommand(1);
   Args args;
@@ -227,7 +228,9 @@ int run(int argc, char** argv) {
                  "data directory (`log create` creates it; other commands need it to exist)");
   app.add_option("--config", args.config_path,
                  "JSON config file: {\"data_dir\": ..., \"writer\": {...}, \"reader\": {...}, "
-                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}}");
+                 "\"object_store\": {\"type\": \"s3\", \"bucket\": ..., ...}, "
+                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}} "
+                 "(docs/cli.md)");
   Commands commands;
   add_log_commands(app, args, commands);
   add_append(app, args, commands);

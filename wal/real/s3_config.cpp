@@ -143,7 +143,9 @@ EnvironmentLookup process_environment() {
 
 Result<ObjectStoreConfig> parse_object_store_config(const nlohmann::json& section,
                                                     const EnvironmentLookup& env) {
-  if (!section.is_object()) return config_error("must be a JSON object");
+  if (!section.is_object()) {
+    return make_error(Errc::invalid_argument, "config: object_store must be a JSON object");
+  }
   if (!section.contains("type") || !section["type"].is_string()) {
     return config_error("type is required: \"local\" or \"s3\"");
   }
