@@ -74,8 +74,8 @@ for _ in $(seq 1 200); do
 done
 printf 'second-%d\n' 1 2 3 | run append fenced 2> "$work/second.err"
 if wait "$first"; then fail "the fenced writer exited 0"; fi
-grep -q "error: fenced" "$work/first.err" || { cat "$work/first.err"; fail "no fenced error"; }
-acked=$(sed -n 's/.*acknowledged before the error (ids 0\.\.\([0-9]*\)).*/\1/p' "$work/first.err")
+grep -q "error: .*: fenced" "$work/first.err" || { cat "$work/first.err"; fail "no fenced error"; }
+acked=$(sed -n 's/.*appended [0-9]* entries (ids 0\.\.\([0-9]*\)).*/\1/p' "$work/first.err")
 [[ -n "$acked" ]] || { cat "$work/first.err"; fail "the first writer acknowledged nothing"; }
 run read fenced --ids > "$work/fenced.out"
 python3 - "$work/fenced.out" "$acked" <<'PY'

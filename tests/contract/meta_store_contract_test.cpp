@@ -973,13 +973,106 @@ TEST_F(SqliteMetaStoreFiles, an_overwritten_header_is_corrupt) {
   EXPECT_EQ(store.error().code, Errc::corrupt) << store.error().describe();
 }
 
-TEST_F(SqliteMetaStoreFiles, a_second_store_on_the_same_file_is_unavailable) {
+// Two stores on one file stand for two processes (each has its own connection and pool).
+TEST_F(SqliteMetaStoreFiles, a_second_store_on_the_same_file_shares_it) {
   Result<std::unique_ptr<SqliteMetaStore>> first = open();
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(harness_.run((*first)->txn(put_request("a", "1"))).ok());
-  const Result<std::unique_ptr<SqliteMetaStore>> second = open();
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().code, Errc::unavailable) << second.error().describe();
+  Result<std::unique_ptr<SqliteMetaStore>> second = open();
+  ASSERT_TRUE(second.ok()) << second.error().describe();
+  const Result<std::optional<KeyValue>> a = harness_.run((*second)->get("a"));
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ((*a)->value, "1");
+  const Result<TxnResponse> b = harness_.run((*second)->txn(put_request("b", "2")));
+  ASSERT_TRUE(b.ok());
+  const Result<TxnResponse> c = harness_.run((*first)->txn(put_request("c", "3")));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->revision, b->revision + 1);  // one revision counter for both
+  const Result<std::optional<KeyValue>> seen = harness_.run((*first)->get("b"));
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  EXPECT_EQ((*seen)->mod_revision, b->revision);
+}
+
+// A watch waiting in one store wakes for another store's commit: nothing in its own process
+// commits, so only the revision poll can wake it (shown to fail with the poll timer disabled).
+TEST_F(SqliteMetaStoreFiles, a_watch_wakes_for_a_commit_of_another_store) {
+  Result<std::unique_ptr<SqliteMetaStore>> writer = open();
+  Result<std::unique_ptr<SqliteMetaStore>> watcher = open();
+  ASSERT_TRUE(writer.ok() && watcher.ok());
+  Result<std::unique_ptr<Watch>> watch = harness_.run((*watcher)->watch("k", {}, 0));
+  ASSERT_TRUE(watch.ok());
+  std::optional<Result<std::vector<WatchEvent>>> got;
+  Scope scope(harness_.executor());
+  scope.spawn([](Watch& w, std::optional<Result<std::vector<WatchEvent>>>& out) -> Task<void> {
+    out.emplace(co_await w.next());
+  }(**watch, got));
+  harness_.advance(std::chrono::milliseconds(100));
+  EXPECT_FALSE(got.has_value());  // nothing committed yet
+  const Result<TxnResponse> put = harness_.run((*writer)->txn(put_request("k", "v")));
+  ASSERT_TRUE(put.ok());
+  for (int step = 0; step < 100 && !got; ++step) harness_.advance(std::chrono::milliseconds(20));
+  ASSERT_TRUE(got.has_value()) << "the watch never woke";
+  ASSERT_TRUE(got->ok()) << got->error().describe();
+  ASSERT_EQ((*got)->size(), 1u);
+  EXPECT_EQ((*got)->front().kv.value, "v");
+  EXPECT_EQ((*got)->front().kv.mod_revision, put->revision);
+}
+
+TEST_F(SqliteMetaStoreFiles, a_read_only_store_reads_beside_a_writer_and_refuses_writes) {
+  Result<std::unique_ptr<SqliteMetaStore>> writer = open();
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(harness_.run((*writer)->txn(put_request("a", "1"))).ok());
+  SqliteMetaOptions options;
+  options.read_only = true;
+  Result<std::unique_ptr<SqliteMetaStore>> reader =
+      harness_.run(SqliteMetaStore::open(harness_.executor(), harness_.clock(), path(), options));
+  ASSERT_TRUE(reader.ok()) << reader.error().describe();
+  ASSERT_TRUE(harness_.run((*writer)->txn(put_request("a", "2"))).ok());
+  const Result<std::optional<KeyValue>> a = harness_.run((*reader)->get("a"));
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ((*a)->value, "2");  // sees the writer's later commit
+  const Result<TxnResponse> refused = harness_.run((*reader)->txn(put_request("b", "1")));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::permission_denied) << refused.error().describe();
+  EXPECT_FALSE(refused.error().unknown());
+}
+
+TEST_F(SqliteMetaStoreFiles, a_missing_file_is_not_found_without_create) {
+  SqliteMetaOptions options;
+  options.create = false;
+  const Result<std::unique_ptr<SqliteMetaStore>> store =
+      harness_.run(SqliteMetaStore::open(harness_.executor(), harness_.clock(), path(), options));
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::not_found);
+  options.create = true;
+  options.read_only = true;
+  const Result<std::unique_ptr<SqliteMetaStore>> read_only =
+      harness_.run(SqliteMetaStore::open(harness_.executor(), harness_.clock(), path(), options));
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_EQ(read_only.error().code, Errc::not_found);  // read-only never creates
+}
+
+// Without automatic compaction the history table keeps every change for ever (shown to fail
+// with history_revisions_kept = 0: revision 2 stays readable).
+TEST_F(SqliteMetaStoreFiles, history_is_compacted_automatically) {
+  SqliteMetaOptions options;
+  options.history_revisions_kept = 10;
+  options.history_compaction_step_revisions = 5;
+  Result<std::unique_ptr<SqliteMetaStore>> store =
+      harness_.run(SqliteMetaStore::open(harness_.executor(), harness_.clock(), path(), options));
+  ASSERT_TRUE(store.ok());
+  MetaStore& meta = **store;
+  int64_t revision = 0;
+  for (int i = 0; i < 40; ++i) {
+    revision = harness_.run(meta.txn(put_request("k", std::to_string(i))))->revision;
+  }
+  const Result<RangeResponse> old = harness_.run(meta.range(range_request("k", {}, 0, 2)));
+  ASSERT_FALSE(old.ok()) << "revision 2 is still readable: the history was not compacted";
+  EXPECT_EQ(old.error().code, Errc::compacted);
+  const Result<RangeResponse> recent =
+      harness_.run(meta.range(range_request("k", {}, 0, revision - 9)));
+  ASSERT_TRUE(recent.ok()) << recent.error().describe();  // the last 10 revisions stay
+  EXPECT_EQ(recent->kvs.at(0).value, "30");
 }
 
 TEST_F(SqliteMetaStoreFiles, a_missing_directory_is_an_io_error_not_a_crash) {

@@ -858,6 +858,43 @@ TEST(local_object_store, stray_temp_file_is_invisible_and_removed_on_open) {
   ::close(live_fd);
 }
 
+// A read-only opening (a copy on read-only media, a reader beside a writer) creates, locks
+// and deletes nothing, reads everything, and refuses writes.
+TEST(local_object_store, read_only_opening_reads_and_changes_nothing) {
+  TempDir dir;
+  const fs::path root = fs::path(dir.path()) / "objects";
+  {
+    LocalStoreInstance writer(root.string());
+    ASSERT_TRUE(writer.run(writer.store().put("wal/a", to_bytes("x"), PutCondition::none())).ok());
+  }
+  const fs::path stray = root / ".tmp-crashed-writer";
+  std::ofstream(stray, std::ios::binary) << "walobj1\nhalf an object";
+  fs::remove(root / ".lock");
+  RealHarness harness;
+  BlockingPool pool(harness.loop(), 1);
+  Result<std::unique_ptr<LocalObjectStore>> opened =
+      harness.run(LocalObjectStore::open_read_only(pool, root.string()));
+  ASSERT_TRUE(opened.ok()) << opened.error().describe();
+  LocalObjectStore& store = **opened;
+  Result<ObjectData> data = harness.run(store.get("wal/a", std::nullopt));
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(to_string(data->body), "x");
+  EXPECT_EQ(harness.run(store.put("wal/b", to_bytes("y"), PutCondition::none())).error().code,
+            Errc::permission_denied);
+  EXPECT_EQ(harness.run(store.remove("wal/a")).error().code, Errc::permission_denied);
+  Result<std::vector<Status>> removed = harness.run(store.remove_many({"wal/a"}));
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, Errc::permission_denied);
+  EXPECT_TRUE(fs::exists(stray));            // not cleaned up
+  EXPECT_FALSE(fs::exists(root / ".lock"));  // not created
+  EXPECT_TRUE(fs::exists(root / "wal.d" / "a.o"));
+  Result<std::unique_ptr<LocalObjectStore>> missing =
+      harness.run(LocalObjectStore::open_read_only(pool, (root / "nope").string()));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  EXPECT_FALSE(fs::exists(root / "nope"));
+}
+
 TEST(local_object_store, damaged_object_is_corrupt_not_wrong_data) {
   TempDir dir;
   const fs::path root = fs::path(dir.path()) / "objects";

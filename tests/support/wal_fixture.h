@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "wal/async/scope.h"
 #include "wal/async/sleep.h"
 #include "wal/env/env.h"
 #include "wal/log/log_client.h"
@@ -95,6 +96,26 @@ struct WalFixture {
 
 [[nodiscard]] inline Bytes payload_for(uint64_t i) {
   return to_bytes("entry-" + std::to_string(i) + std::string(i % 17, 'x'));
+}
+
+// Opens a writer, appends payload_for(0 .. count-1) concurrently and waits until every one is
+// acknowledged. Returns the writer still open: close it, or drop it as a crash would.
+[[nodiscard]] inline std::unique_ptr<LogWriter> append_and_wait(WalFixture& f,
+                                                                const std::string& name,
+                                                                uint64_t count,
+                                                                WriterOptions options = {}) {
+  auto writer = f.open_writer(name, options);
+  Scope scope(f.loop);
+  uint64_t acknowledged = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    scope.spawn([](LogWriter& w, uint64_t index, uint64_t& done) -> Task<void> {
+      auto id = co_await w.append(payload_for(index));
+      WAL_ASSERT(id.ok());
+      ++done;
+    }(*writer, i, acknowledged));
+  }
+  f.loop.run_until_condition([&] { return acknowledged == count; });
+  return writer;
 }
 
 }  // namespace wal::testing

@@ -76,9 +76,14 @@ TEST(s3_config, mistakes_are_one_line_errors_that_name_the_key) {
       {R"({"type": "s3", "bucket": 7})", "bucket must be a string"},
       {R"({"type": "s3", "bucket": "b", "attempts_max": 0})", "attempts_max must be"},
       {R"({"type": "s3", "bucket": "b", "call_timeout_ms": -5})", "call_timeout_ms must be"},
+      {R"({"type": "s3", "bucket": "b", "call_timeout_ms": 18446744073709551615})",
+       "call_timeout_ms must be at most"},
+      {R"({"type": "s3", "bucket": "b", "connect_timeout_ms": 3600001})",
+       "connect_timeout_ms must be at most"},
       {R"({"type": "s3", "bucket": "b", "unsigned_payload": "yes"})", "unsigned_payload must"},
       {R"({"type": "local", "bucket": "b"})", "bucket is not a known key"},
-      {R"("s3")", "must be a JSON object"},
+      {R"("s3")", "object_store must be a JSON object"},
+      {R"(null)", "object_store must be a JSON object"},
       {R"({"type": "s3", "bucket": "b", "resolve": "h:1:a"})", "resolve must be a list"},
   };
   for (const auto& [text, expected] : cases) {

@@ -22,3 +22,21 @@ add_test(NAME cli.wp_s3
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/s3_wp_test.sh $<TARGET_FILE:wp>)
 set_tests_properties(cli.wp_s3 PROPERTIES LABELS "integration;cli" TIMEOUT 600
                      ${WAL_RGW_TEST_PROPERTIES})
+
+# A test of `wp`: tests/cli/<script> run with the wp binary (and any further arguments).
+function(add_wp_cli_test name script)
+  add_test(NAME cli.${name}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/${script} $<TARGET_FILE:wp> ${ARGN})
+  set_tests_properties(cli.${name} PROPERTIES LABELS "integration;cli" TIMEOUT 900)
+endfunction()
+
+# Misuse (docs/cli.md): each numbered case of a wrong result with exit 0, now refused.
+add_wp_cli_test(wp_misuse wp_misuse_test.sh)
+# Several processes on one data directory: tail -f, readers beside a writer, fencing, read-only.
+add_wp_cli_test(wp_processes wp_processes_test.sh)
+# A full disk under the data directory (a tmpfs in a private mount namespace; skipped where
+# none can be made).
+add_wp_cli_test(wp_full_disk wp_full_disk_test.sh)
+set_tests_properties(cli.wp_full_disk PROPERTIES SKIP_RETURN_CODE 77)
+# Generated flags, config files and input lines against an oracle of the log (seeded).
+add_wp_cli_test(wp_fuzz wp_fuzz_test.py --seed 15 --runs 300)

@@ -1,11 +1,13 @@
 #pragma once
-// The `wp` subcommands. Each returns the process exit code: 0 success, 1 failure (the error was
-// printed to stderr as "wp: error: ..."). Output for people goes to stderr; data to stdout.
+// The `wp` subcommands. Each returns the process exit code (ExitStatus in wp_args.h): 0 success,
+// 1 failure (the error was printed to stderr as one line, "wp: error: ..."). Output for people
+// goes to stderr; data to stdout.
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "wal/core/result.h"
+#include "wp_args.h"
 #include "wp_runtime.h"
 
 namespace wal::cli {
@@ -34,7 +36,10 @@ struct ReadArgs {
   PayloadFormat format = PayloadFormat::lines;
 };
 
+// Print "wp: error: ..." as one line and return exit_failed.
 int report_error(const Error& error);
+int report_failure(const std::string& message);
+int report_stdout_failure();  // after a failed write to stdout, with errno's text
 
 Task<int> cmd_log_create(WpRuntime& runtime, std::string name);
 Task<int> cmd_log_list(WpRuntime& runtime);
@@ -42,7 +47,8 @@ Task<int> cmd_log_delete(WpRuntime& runtime, std::string name);
 Task<int> cmd_append(WpRuntime& runtime, AppendArgs args);
 Task<int> cmd_read(WpRuntime& runtime, ReadArgs args);
 Task<int> cmd_truncate(WpRuntime& runtime, std::string name, uint64_t first_kept_entry_id);
-Task<int> cmd_gc(WpRuntime& runtime, std::string name);
+// Finishes interrupted log deletions, then collects garbage of `name` (std::nullopt: every log).
+Task<int> cmd_gc(WpRuntime& runtime, std::optional<std::string> name);
 Task<int> cmd_inspect(WpRuntime& runtime, std::string name, bool with_blocks);
 Task<int> cmd_verify(WpRuntime& runtime, std::string name);
 

@@ -13,6 +13,11 @@
 
 namespace wal::cli {
 
+// How a command uses the data directory. create: `log create` makes the directory and the
+// stores if missing. read_write: they must exist. read_only: they must exist, nothing is
+// written, and a read-only directory (a copy on read-only media) works.
+enum class StoreAccess : uint8_t { create, read_write, read_only };
+
 struct WpConfig {
   std::string data_dir;
   ObjectStoreConfig object_store;  // default: local, in <data_dir>/objects
@@ -22,13 +27,19 @@ struct WpConfig {
 };
 
 // Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...},
-// "object_store": {...} (wal/real/s3_config.h)}) over `config`.
-// Unknown keys are errors, so a typo never silently falls back to a default.
+// "object_store": {...} (wal/real/s3_config.h), "meta_store": {...}}) over `config`.
+// Unknown keys are errors, so a typo never silently falls back to a default; so are values of
+// the wrong type (null, arrays, strings where numbers belong) and numbers outside their range
+// (docs/cli.md lists them). invalid_argument naming the key; not_found if the file is missing.
 [[nodiscard]] Status load_config_file(const std::string& path, WpConfig& config);
 
 class WpRuntime {
  public:
-  static Result<std::unique_ptr<WpRuntime>> open(const WpConfig& config);
+  // Opens the stores under config.data_dir and checks that they belong together
+  // (check_store_identity). invalid_argument: no data directory given; not_found: the data
+  // directory or its stores do not exist (and `access` is not create); failed_precondition-like
+  // corrupt errors from the identity check; the stores' open errors.
+  static Result<std::unique_ptr<WpRuntime>> open(const WpConfig& config, StoreAccess access);
   ~WpRuntime();
 
   template <typename T>
@@ -43,6 +54,10 @@ class WpRuntime {
 
  private:
   explicit WpRuntime(WpConfig config);
+  // The two stores as `access` allows: local objects and SQLite read-only when it says so;
+  // S3 and etcd through their own openers.
+  [[nodiscard]] Status open_objects(StoreAccess access);
+  [[nodiscard]] Status open_meta(StoreAccess access);
   WpConfig config_;
   EventLoop loop_;
   std::unique_ptr<BlockingPool> pool_;

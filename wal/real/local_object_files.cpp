@@ -178,7 +178,6 @@ ObjectDirectory::ObjectDirectory(UniqueFd root_fd, UniqueFd lock_fd, uint64_t te
     : root_fd_(std::move(root_fd)), lock_fd_(std::move(lock_fd)),
       temp_name_nonce_(temp_name_nonce) {
   WAL_ASSERT(root_fd_.get() >= 0);
-  WAL_ASSERT(lock_fd_.get() >= 0);
 }
 
 ObjectDirectory::~ObjectDirectory() = default;
@@ -197,6 +196,21 @@ Result<std::shared_ptr<ObjectDirectory>> ObjectDirectory::open(const std::string
   if (!removed) return std::move(removed).error();
   WAL_ASSERT(directory->root_fd_.get() >= 0);
   return directory;
+}
+
+Result<std::shared_ptr<ObjectDirectory>> ObjectDirectory::open_read_only(
+    const std::string& root_dir) {
+  if (root_dir.empty()) return make_error(Errc::invalid_argument, "empty object store directory");
+  UniqueFd root_fd(::open(root_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) {
+    if (errno == ENOENT) {
+      return make_error(Errc::not_found, "no object store directory " + root_dir);
+    }
+    return errno_error(errno, "open object store directory " + root_dir);
+  }
+  // No lock file: put() and remove(), the only users of the commit lock, are never called.
+  return std::shared_ptr<ObjectDirectory>(
+      new ObjectDirectory(std::move(root_fd), UniqueFd(), /*temp_name_nonce=*/0));
 }
 
 Result<size_t> ObjectDirectory::remove_stray_temp_files() {
@@ -321,6 +335,7 @@ Result<ObjectInfo> ObjectDirectory::put(std::string_view key, const Bytes& body,
                                         const PutCondition& condition) {
   WAL_ASSERT(check_object_key(key).ok());
   WAL_ASSERT_LE(body.size(), limits::object_size_bytes_max);
+  WAL_ASSERT(lock_fd_.get() >= 0);  // not opened read-only
   const Header header{body.size(), content_hash(body)};
   Result<TempFile> temp = write_temp(header, body);
   if (!temp) return std::move(temp).error();
@@ -393,6 +408,7 @@ void ObjectDirectory::remove_empty_directories(std::string_view key) {
 
 Status ObjectDirectory::remove(std::string_view key) {
   WAL_ASSERT(check_object_key(key).ok());
+  WAL_ASSERT(lock_fd_.get() >= 0);  // not opened read-only
   const std::vector<std::string> directories = directory_paths(key);
   const std::string path = object_path(key);
   WAL_ASSERT(!path.empty());

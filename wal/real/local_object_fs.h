@@ -136,6 +136,11 @@ class ObjectDirectory {
   // Creates `root_dir` (and missing parents) if needed and removes stray temp files.
   [[nodiscard]] static Result<std::shared_ptr<ObjectDirectory>> open(const std::string& root_dir,
                                                                      uint64_t temp_name_nonce);
+  // Opens an existing `root_dir` for reading only: creates, locks and deletes nothing, so it
+  // works on a read-only file system. put() and remove() must not be called. not_found: no
+  // such directory.
+  [[nodiscard]] static Result<std::shared_ptr<ObjectDirectory>> open_read_only(
+      const std::string& root_dir);
   ~ObjectDirectory();
   ObjectDirectory(const ObjectDirectory&) = delete;
   ObjectDirectory& operator=(const ObjectDirectory&) = delete;
@@ -170,7 +175,8 @@ class ObjectDirectory {
                                             ListWalk& walk) const;
 
   const UniqueFd root_fd_;
-  const UniqueFd lock_fd_;  // ".lock": flock()ed during commits, against other instances
+  // ".lock": flock()ed during commits, against other instances. -1 when opened read-only.
+  const UniqueFd lock_fd_;
   const uint64_t temp_name_nonce_;
   std::mutex commit_mutex_;  // against this instance's other pool threads (flock is per file)
   // Directories (paths from the root) whose entry this instance has made durable, so a put syncs

@@ -27,8 +27,12 @@ Status check_put(std::string_view key, const Bytes& body, const PutCondition& co
 }  // namespace
 
 LocalObjectStore::LocalObjectStore(BlockingPool& pool, std::string root_dir,
-                                   std::shared_ptr<local_object::ObjectDirectory> directory)
-    : pool_(pool), root_dir_(std::move(root_dir)), directory_(std::move(directory)) {
+                                   std::shared_ptr<local_object::ObjectDirectory> directory,
+                                   bool read_only)
+    : pool_(pool),
+      root_dir_(std::move(root_dir)),
+      read_only_(read_only),
+      directory_(std::move(directory)) {
   WAL_ASSERT(directory_ != nullptr);
   WAL_ASSERT(!root_dir_.empty());
 }
@@ -45,11 +49,27 @@ Task<Result<std::unique_ptr<LocalObjectStore>>> LocalObjectStore::open(BlockingP
       co_await pool.run(std::move(job));
   if (!directory) co_return std::move(directory).error();
   co_return std::unique_ptr<LocalObjectStore>(
-      new LocalObjectStore(pool, std::move(root_dir), std::move(*directory)));
+      new LocalObjectStore(pool, std::move(root_dir), std::move(*directory), false));
+}
+
+Task<Result<std::unique_ptr<LocalObjectStore>>> LocalObjectStore::open_read_only(
+    BlockingPool& pool, std::string root_dir) {
+  auto job = [root_dir] { return local_object::ObjectDirectory::open_read_only(root_dir); };
+  Result<std::shared_ptr<local_object::ObjectDirectory>> directory =
+      co_await pool.run(std::move(job));
+  if (!directory) co_return std::move(directory).error();
+  co_return std::unique_ptr<LocalObjectStore>(
+      new LocalObjectStore(pool, std::move(root_dir), std::move(*directory), true));
+}
+
+Status LocalObjectStore::check_writable() const {
+  if (!read_only_) return {};
+  return make_error(Errc::permission_denied, "object store " + root_dir_ + " is open read-only");
 }
 
 Task<Result<ObjectInfo>> LocalObjectStore::put(std::string key, Bytes body,
                                                PutCondition condition) {
+  WAL_CO_TRY(check_writable());
   if (Status allowed = check_put(key, body, condition); !allowed) {
     co_return std::move(allowed).error();
   }
@@ -61,6 +81,7 @@ Task<Result<ObjectInfo>> LocalObjectStore::put(std::string key, Bytes body,
 Task<Result<ObjectInfo>> LocalObjectStore::put_shared(std::string key, SharedBytes body,
                                                       PutCondition condition) {
   WAL_ASSERT(body != nullptr);
+  WAL_CO_TRY(check_writable());
   if (Status allowed = check_put(key, *body, condition); !allowed) {
     co_return std::move(allowed).error();
   }
@@ -104,6 +125,7 @@ Task<Result<ListPage>> LocalObjectStore::list(std::string prefix, std::string co
 }
 
 Task<Status> LocalObjectStore::remove(std::string key) {
+  if (Status writable = check_writable(); !writable) co_return writable;
   if (Status key_ok = check_object_key(key); !key_ok) co_return key_ok;
   auto job = [directory = directory_, key = std::move(key)] { return directory->remove(key); };
   co_return co_await pool_.run(std::move(job));
@@ -113,6 +135,7 @@ Task<Result<std::vector<Status>>> LocalObjectStore::remove_many(std::vector<std:
   if (keys.size() > limits::list_page_keys_max) {
     co_return make_error(Errc::invalid_argument, "more than list_page_keys_max keys");
   }
+  WAL_CO_TRY(check_writable());
   auto job = [directory = directory_, keys = std::move(keys)] {
     std::vector<Status> results;
     results.reserve(keys.size());

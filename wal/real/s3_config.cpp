@@ -49,8 +49,13 @@ Status read_positive(const nlohmann::json& section, const char* name, uint64_t& 
 
 Status read_milliseconds(const nlohmann::json& section, const char* name,
                          std::chrono::milliseconds& out) {
+  // At most an hour, as etcd's: larger values would wrap to a negative deadline.
+  constexpr uint64_t kMillisecondsMax = 3'600'000;
   uint64_t value = static_cast<uint64_t>(out.count());
   if (Status s = read_positive(section, name, value); !s.ok()) return s;
+  if (value > kMillisecondsMax) {
+    return config_error(std::string(name) + " must be at most 3600000 (one hour)");
+  }
   out = std::chrono::milliseconds(value);
   return Status{};
 }
@@ -138,7 +143,9 @@ EnvironmentLookup process_environment() {
 
 Result<ObjectStoreConfig> parse_object_store_config(const nlohmann::json& section,
                                                     const EnvironmentLookup& env) {
-  if (!section.is_object()) return config_error("must be a JSON object");
+  if (!section.is_object()) {
+    return make_error(Errc::invalid_argument, "config: object_store must be a JSON object");
+  }
   if (!section.contains("type") || !section["type"].is_string()) {
     return config_error("type is required: \"local\" or \"s3\"");
   }

@@ -1,7 +1,11 @@
 // SqliteMetaDb: the connection, its configuration and schema, statements, transactions and the
 // meta table. The MetaStore operations themselves are in sqlite_meta_ops.cpp.
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "sqlite_meta_db.h"
@@ -29,8 +33,13 @@ CREATE TABLE IF NOT EXISTS leases(id INTEGER PRIMARY KEY, ttl_seconds INTEGER NO
 INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', 1), ('revision', 1),
   ('compacted_revision', 0), ('next_lease_id', 1);
 COMMIT;
-CREATE TEMP TABLE IF NOT EXISTS compact_keep(key BLOB PRIMARY KEY, revision INTEGER NOT NULL);
 )sql";
+
+// Per connection, also on a read-only one (the temp database is always writable): compact()'s
+// statements are prepared at open and name it.
+constexpr const char* temp_schema_sql =
+    "CREATE TEMP TABLE IF NOT EXISTS compact_keep(key BLOB PRIMARY KEY, "
+    "revision INTEGER NOT NULL)";
 
 constexpr const char* kv_columns = "key, value, create_rev, mod_rev, version, lease";
 
@@ -98,6 +107,9 @@ Error sqlite_error(sqlite3* db, int code, std::string_view what, Outcome outcome
   WAL_ASSERT(code != SQLITE_OK);
   WAL_ASSERT(code != SQLITE_ROW && code != SQLITE_DONE);
   Errc errc = Errc::io_error;
+  // A full disk shows as SQLITE_FULL only where SQLite writes pages; growing the WAL index
+  // (-shm) or the WAL file reports SQLITE_IOERR_* instead. The OS error tells them apart.
+  const int os_error = db == nullptr ? 0 : sqlite3_system_errno(db);
   switch (code & 0xff) {
     case SQLITE_FULL: errc = Errc::no_space; break;
     case SQLITE_CORRUPT:
@@ -109,6 +121,7 @@ Error sqlite_error(sqlite3* db, int code, std::string_view what, Outcome outcome
     case SQLITE_AUTH: errc = Errc::permission_denied; break;
     default: errc = Errc::io_error; break;
   }
+  if (errc == Errc::io_error && (os_error == ENOSPC || os_error == EDQUOT)) errc = Errc::no_space;
   std::string message = "sqlite: " + std::string(what) + ": " + sqlite3_errstr(code);
   if (db != nullptr && sqlite3_errcode(db) == code) {
     message += std::string(": ") + sqlite3_errmsg(db);
@@ -186,17 +199,94 @@ std::string Query::column_blob(int index) const {
 
 // ---- SqliteMetaDb: connection ----
 
-Result<std::shared_ptr<SqliteMetaDb>> SqliteMetaDb::open(const std::string& path) {
-  WAL_ASSERT(!path.empty());
+namespace {
+
+// A "file:" URI for `path` with `parameters` (SQLite needs a URI for mode=ro and immutable=1).
+// '%', '?' and '#' would end or change the path part, so they are escaped.
+std::string file_uri(const std::string& path, std::string_view parameters) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri.push_back('%');
+      uri.push_back(digits[static_cast<uint8_t>(c) >> 4]);
+      uri.push_back(digits[static_cast<uint8_t>(c) & 0xF]);
+    } else {
+      uri.push_back(c);
+    }
+  }
+  if (!parameters.empty()) {
+    uri += "?";
+    uri += parameters;
+  }
+  return uri;
+}
+
+Result<sqlite3*> open_handle(const std::string& path, const std::string& uri, int flags) {
   sqlite3* handle = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int code = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
+  const int code = sqlite3_open_v2(uri.c_str(), &handle, flags | SQLITE_OPEN_URI, nullptr);
   if (code != SQLITE_OK) {
     Error error = sqlite_error(handle, code, "open " + path);
     sqlite3_close_v2(handle);  // a failed open still allocates a handle (or leaves it null)
     return error;
   }
-  std::shared_ptr<SqliteMetaDb> db(new SqliteMetaDb(handle));
+  WAL_ASSERT(handle != nullptr);
+  return handle;
+}
+
+bool directory_writable(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  return ::access(directory.c_str(), W_OK) == 0;
+}
+
+bool wal_file_holds_frames(const std::string& path) {
+  struct stat info {};
+  return ::stat((path + "-wal").c_str(), &info) == 0 && info.st_size > 0;
+}
+
+// A read-only copy of a data directory has no writable directory for the WAL index (-shm).
+// Opening it immutable is then exact as long as no WAL file holds committed transactions that
+// were not checkpointed into the database: a store closed cleanly leaves none.
+Result<sqlite3*> open_read_only(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return make_error(errno == ENOENT ? Errc::not_found : Errc::io_error,
+                      "sqlite: open " + path + ": " + std::strerror(errno));
+  }
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+  if (directory_writable(path) || ::access((path + "-shm").c_str(), R_OK) == 0) {
+    return open_handle(path, file_uri(path, "mode=ro"), flags);
+  }
+  if (wal_file_holds_frames(path)) {
+    return make_error(Errc::permission_denied,
+                      "sqlite: " + path + " is in a read-only directory and its -wal file holds "
+                      "transactions not yet in the database: open it once where it is writable "
+                      "(or copy the directory) so they are checkpointed");
+  }
+  return open_handle(path, file_uri(path, "mode=ro&immutable=1"), flags);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SqliteMetaDb>> SqliteMetaDb::open(const std::string& path,
+                                                          const OpenOptions& options) {
+  WAL_ASSERT(!path.empty());
+  if (options.read_only) WAL_ASSERT(!options.create);
+  Result<sqlite3*> handle = make_error(Errc::io_error, "not opened");
+  if (options.read_only) {
+    handle = open_read_only(path);
+  } else {
+    struct stat info {};
+    if (!options.create && ::stat(path.c_str(), &info) != 0 && errno == ENOENT) {
+      return make_error(Errc::not_found, "sqlite: no database at " + path);
+    }
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                      (options.create ? SQLITE_OPEN_CREATE : 0);
+    handle = open_handle(path, file_uri(path, ""), flags);
+  }
+  if (!handle.ok()) return std::move(handle).error();
+  std::shared_ptr<SqliteMetaDb> db(new SqliteMetaDb(*handle, options));
   if (Status s = db->configure(); !s) return std::move(s).error();
   if (Status s = db->prepare_all(); !s) return std::move(s).error();
   WAL_ASSERT(db->statements_.back() != nullptr);
@@ -205,17 +295,25 @@ Result<std::shared_ptr<SqliteMetaDb>> SqliteMetaDb::open(const std::string& path
 
 SqliteMetaDb::~SqliteMetaDb() {
   for (sqlite3_stmt* statement : statements_) sqlite3_finalize(statement);
-  // With every statement finalized this closes now; the last close checkpoints the WAL file
-  // into the database and removes it.
+  // With every statement finalized this closes now; the last connection to close checkpoints
+  // the WAL file into the database and removes it.
   const int code = sqlite3_close_v2(db_);
   WAL_ASSERT_EQ(code, SQLITE_OK);
 }
 
 Status SqliteMetaDb::configure() {
   sqlite3_extended_result_codes(db_, 1);
-  // One process owns the file: watches are woken by in-process commits only, so a second
-  // writer would leave them asleep. EXCLUSIVE makes a second opener fail with SQLITE_BUSY.
-  if (Status s = exec(db_, "PRAGMA locking_mode = EXCLUSIVE", "locking_mode"); !s) return s;
+  // Normal locking: other processes (a `wp tail -f` beside a `wp append`) use the file too.
+  // SQLite serialises their writes; a writer waits for another's lock up to the timeout.
+  const int code = sqlite3_busy_timeout(db_, busy_timeout_ms);
+  if (code != SQLITE_OK) return sqlite_error(db_, code, "busy_timeout");
+  if (!options_.read_only) {
+    if (Status s = configure_writable(); !s) return s;
+  }  // read-only: nothing may be written to the database, not even the journal mode
+  return exec(db_, temp_schema_sql, "create temp schema");
+}
+
+Status SqliteMetaDb::configure_writable() {
   {
     sqlite3_stmt* statement = nullptr;
     int code = sqlite3_prepare_v2(db_, "PRAGMA journal_mode = WAL", -1, &statement, nullptr);
@@ -272,7 +370,10 @@ Status SqliteMetaDb::Transaction::commit() {
   WAL_ASSERT(open_);
   Status status = db_.query(Sql::commit).run();
   open_ = sqlite3_get_autocommit(db_.db_) == 0;  // still open if COMMIT failed with BUSY
-  if (!status.ok() && write_) {
+  // SQLITE_FULL is definite (see the header); an I/O error, even one caused by a full disk
+  // (a failed fsync), is not.
+  const bool full = (sqlite3_extended_errcode(db_.db_) & 0xff) == SQLITE_FULL;
+  if (!status.ok() && write_ && !full) {
     Error error = std::move(status).error();
     error.outcome = Outcome::unknown;  // the WAL frames may be on disk already
     return error;

@@ -5,6 +5,9 @@
 // SqliteMetaDb owns one SQLite connection and runs every statement. It must be used by one
 // thread at a time: the store's one-thread BlockingPool. Each public method is one SQLite
 // transaction; a write method's changes are durable (synchronous=FULL) when it returns ok.
+// Several connections, in this process or others, may use one database file at once (WAL
+// journal mode, normal locking): SQLite serialises their write transactions, and a connection
+// waits up to busy_timeout_ms for another's write lock before it reports unavailable.
 //
 // ---- Schema (schema_version 1) ---------------------------------------------------------------
 //   meta(name TEXT PRIMARY KEY, value INTEGER)
@@ -20,16 +23,19 @@
 //       compact(C) deletes every row below C except, per key, its newest row below C when that
 //       row is a put: that row is the key's value at C unless a row at C or later replaces it.
 //       So the state at any R >= C is "per key, the newest row <= R, if it is a put".
+//       Automatic compaction (OpenOptions::history_revisions_kept) keeps the table bounded.
 //   leases(id INTEGER PRIMARY KEY, ttl_seconds)
 //       lease deadlines are not stored: there is no clock that survives a restart, so every
 //       deadline restarts from the moment the store opens (see the store's header).
 //
 // ---- Errors -----------------------------------------------------------------------------------
 // SQLITE_FULL -> no_space; SQLITE_CORRUPT / SQLITE_NOTADB -> corrupt; SQLITE_BUSY / LOCKED
-// (another process holds the file) -> unavailable; SQLITE_PERM / READONLY / AUTH ->
-// permission_denied; everything else -> io_error. Messages carry SQLite's text. Errors are
-// definite, except a failed COMMIT of a write, which is unknown: the WAL frames may have
-// reached the disk. Rows that break the schema's invariants are reported as corrupt.
+// (another connection holds the write lock past busy_timeout_ms) -> unavailable; SQLITE_PERM /
+// READONLY / AUTH -> permission_denied; everything else -> io_error. Messages carry SQLite's
+// text. Errors are definite, except a failed COMMIT of a write, which is unknown: the WAL frames
+// may have reached the disk. A COMMIT that fails with SQLITE_FULL is definite: a write() of its
+// frames failed, so its commit frame is not complete on disk, and SQLite rolled it back. Rows
+// that break the schema's invariants are reported as corrupt.
 
 #include <array>
 #include <cstdint>
@@ -130,12 +136,31 @@ struct WatchBatch {
   int64_t scanned_revision = 0;       // when `events` is empty: nothing up to here matched
 };
 
+// How long a statement waits for another connection's write lock. Write transactions here take
+// milliseconds, so 5 s only runs out when another process holds the lock and is stuck (or the
+// disk is); then the caller gets unavailable instead of waiting for ever.
+inline constexpr int busy_timeout_ms = 5000;
+
+struct OpenOptions {
+  // Open without writing anything: no schema creation, no journal mode change. A database in a
+  // directory we cannot write (a read-only copy) is opened immutable, if no WAL file holds
+  // transactions that were not checkpointed (a cleanly closed store never leaves one).
+  bool read_only = false;
+  // Create the file if it is missing (never in read_only mode).
+  bool create = true;
+  // After each write, if the history holds more than this many revisions plus
+  // history_compaction_step_revisions, compact it down to this many. 0: never automatically.
+  int64_t history_revisions_kept = 0;
+  int64_t history_compaction_step_revisions = 1000;
+};
+
 class SqliteMetaDb {
  public:
-  // Opens or creates the database at `path`, sets the pragmas, creates the schema if absent,
-  // prepares the statements. corrupt: not a database of ours; unavailable: another process has
-  // it open.
-  [[nodiscard]] static Result<std::shared_ptr<SqliteMetaDb>> open(const std::string& path);
+  // Opens (or with options.create creates) the database at `path`, sets the pragmas, creates
+  // the schema if absent, prepares the statements. corrupt: not a database of ours;
+  // not_found: no file and !create; permission_denied / io_error: cannot open it.
+  [[nodiscard]] static Result<std::shared_ptr<SqliteMetaDb>> open(const std::string& path,
+                                                                  const OpenOptions& options);
   ~SqliteMetaDb();
   SqliteMetaDb(const SqliteMetaDb&) = delete;
   SqliteMetaDb& operator=(const SqliteMetaDb&) = delete;
@@ -150,6 +175,8 @@ class SqliteMetaDb {
   // after. not_found: no such lease.
   [[nodiscard]] Result<int64_t> lease_revoke(LeaseId lease);
   [[nodiscard]] Status compact(int64_t revision);
+  // The store's current revision (for watches woken by other processes' commits).
+  [[nodiscard]] Result<int64_t> current_revision();
   // Where a watch from `start_revision` (0: next) begins; compacted if it is gone.
   [[nodiscard]] Result<int64_t> watch_first_revision(int64_t start_revision);
   // The first revision >= `next_revision` with changes in `interval`.
@@ -179,8 +206,12 @@ class SqliteMetaDb {
     bool write_ = false;
   };
 
-  explicit SqliteMetaDb(sqlite3* db) : db_(db) {}
+  SqliteMetaDb(sqlite3* db, const OpenOptions& options) : db_(db), options_(options) {}
   [[nodiscard]] Status configure();
+  [[nodiscard]] Status configure_writable();
+  // Compacts the history after a write that moved the revision to `revision`, if it is due.
+  // Best effort: a failure leaves the history longer, which is harmless.
+  void maybe_compact_history(int64_t revision, int64_t compacted_revision);
   [[nodiscard]] Status prepare_all();
   [[nodiscard]] Query query(Sql sql);
   [[nodiscard]] Result<Meta> read_meta();
@@ -202,6 +233,7 @@ class SqliteMetaDb {
                                                           int64_t revision);
 
   sqlite3* db_;
+  OpenOptions options_;
   std::array<sqlite3_stmt*, static_cast<size_t>(Sql::count_)> statements_{};
 };
 

@@ -246,6 +246,7 @@ Result<TxnResponse> SqliteMetaDb::txn(const TxnRequest& request) {
     response.revision = meta.revision + 1;
     WAL_SQL_TRY(write_meta("revision", response.revision));
     WAL_SQL_TRY(transaction.commit());
+    maybe_compact_history(response.revision, meta.compacted_revision);
   }
   // Nothing written: the Transaction rolls back its reads, and the revision stays (etcd).
   for (TxnOpResult& result : response.results) result.range.revision = response.revision;
@@ -318,6 +319,28 @@ Status SqliteMetaDb::compact(int64_t revision) {
   WAL_SQL_TRY(query(Sql::compact_clear).run());
   WAL_SQL_TRY(write_meta("compacted_revision", revision));
   return transaction.commit();
+}
+
+// Without this the history table grows by every change for ever (a busy writer publishes its
+// tail up to 20 times a second). Like etcd's revision-based auto-compaction: keep the last
+// history_revisions_kept revisions, compacting in steps so the cost is amortised. Another
+// connection may have compacted further meanwhile: compact() then says compacted, which is fine.
+void SqliteMetaDb::maybe_compact_history(int64_t revision, int64_t compacted_revision) {
+  WAL_ASSERT(revision > compacted_revision);
+  WAL_ASSERT(sqlite3_get_autocommit(db_) != 0);  // after the write's commit
+  const int64_t kept = options_.history_revisions_kept;
+  if (kept <= 0) return;
+  if (revision - compacted_revision < kept + options_.history_compaction_step_revisions) return;
+  ignore_result(compact(revision - kept));
+}
+
+Result<int64_t> SqliteMetaDb::current_revision() {
+  Transaction transaction(*this);
+  WAL_SQL_TRY(transaction.begin(false));
+  WAL_SQL_ASSIGN(const Meta meta, read_meta());
+  WAL_SQL_TRY(transaction.commit());
+  WAL_ASSERT(meta.revision >= meta_rules::revision_initial);
+  return meta.revision;
 }
 
 // ---- watches ----

@@ -50,6 +50,7 @@ Task<Result<std::vector<WatchEvent>>> SqliteWatch::next() {
       WAL_ASSERT(!state->wake);  // one next() at a time
       Completion<bool> wake(*state->executor);
       state->wake = wake;
+      store.arm_poll_timer();  // another process may commit: nothing here would wake us
       const bool woken = co_await wake.wait();
       WAL_ASSERT(woken);
       continue;
@@ -84,11 +85,21 @@ struct Opened {
 
 Task<Result<std::unique_ptr<SqliteMetaStore>>> SqliteMetaStore::open(Executor& executor,
                                                                      Clock& clock,
-                                                                     std::string path) {
+                                                                     std::string path,
+                                                                     SqliteMetaOptions options) {
   if (path.empty()) co_return make_error(Errc::invalid_argument, "sqlite meta store: no path");
+  if (options.history_revisions_kept < 0 || options.history_compaction_step_revisions < 1 ||
+      options.watch_poll_interval <= Duration::zero()) {
+    co_return make_error(Errc::invalid_argument, "sqlite meta store: bad options");
+  }
   auto pool = std::make_unique<BlockingPool>(executor, 1);
-  auto job = [path]() -> Result<Opened> {
-    WAL_SQL_ASSIGN(std::shared_ptr<SqliteMetaDb> db, SqliteMetaDb::open(path));
+  sqlite_meta::OpenOptions db_options;
+  db_options.read_only = options.read_only;
+  db_options.create = options.create && !options.read_only;
+  db_options.history_revisions_kept = options.read_only ? 0 : options.history_revisions_kept;
+  db_options.history_compaction_step_revisions = options.history_compaction_step_revisions;
+  auto job = [path, db_options]() -> Result<Opened> {
+    WAL_SQL_ASSIGN(std::shared_ptr<SqliteMetaDb> db, SqliteMetaDb::open(path, db_options));
     WAL_SQL_ASSIGN(OpenedState state, db->load());
     return Opened{std::move(db), std::move(state)};
   };
@@ -96,21 +107,24 @@ Task<Result<std::unique_ptr<SqliteMetaStore>>> SqliteMetaStore::open(Executor& e
   if (!opened.ok()) co_return std::move(opened).error();
   WAL_ASSERT(opened->db != nullptr);
   co_return std::unique_ptr<SqliteMetaStore>(new SqliteMetaStore(
-      executor, clock, std::move(path), std::move(pool), opened->db, opened->state));
+      executor, clock, std::move(path), options, std::move(pool), opened->db, opened->state));
 }
 
 SqliteMetaStore::SqliteMetaStore(Executor& executor, Clock& clock, std::string path,
-                                 std::unique_ptr<BlockingPool> pool,
+                                 SqliteMetaOptions options, std::unique_ptr<BlockingPool> pool,
                                  std::shared_ptr<SqliteMetaDb> db, const OpenedState& state)
     : executor_(executor),
       clock_(clock),
       path_(std::move(path)),
+      options_(options),
       pool_(std::move(pool)),
       db_(std::move(db)),
       scope_(std::make_unique<Scope>(executor)),
       committed_revision_(state.revision) {
   WAL_ASSERT(pool_ != nullptr);
   WAL_ASSERT(committed_revision_ >= meta_rules::revision_initial);
+  // A read-only store cannot delete a lease's keys: it leaves expiry to a writable one.
+  if (options_.read_only) return;
   // Deadlines restart now: see the header.
   const TimePoint now = clock_.now();
   for (const auto& [lease, ttl_seconds] : state.leases) {
@@ -122,6 +136,7 @@ SqliteMetaStore::SqliteMetaStore(Executor& executor, Clock& clock, std::string p
 
 SqliteMetaStore::~SqliteMetaStore() {
   for (auto& [lease, state] : leases_) clock_.cancel(state.timer);
+  clock_.cancel(poll_timer_);
   scope_.reset();  // drops expiry tasks in flight; their queued statements still run below
   for (auto& [watch_id, state] : watches_) {
     state->store = nullptr;
@@ -136,7 +151,10 @@ SqliteMetaStore::~SqliteMetaStore() {
 Task<Result<RangeResponse>> SqliteMetaStore::range(RangeRequest request) {
   WAL_CO_TRY(meta_rules::validate_range(request));
   auto job = [db = db_.get(), request = std::move(request)] { return db->range(request); };
-  co_return co_await pool_->run(std::move(job));
+  Result<RangeResponse> response = co_await pool_->run(std::move(job));
+  // Another process may have committed: let waiting watches look.
+  if (response.ok()) note_commit(response->revision);
+  co_return response;
 }
 
 Task<Result<TxnResponse>> SqliteMetaStore::txn(TxnRequest request) {
@@ -159,6 +177,36 @@ void SqliteMetaStore::note_commit(int64_t revision) {
   if (revision <= committed_revision_) return;
   committed_revision_ = revision;
   for (auto& [watch_id, state] : watches_) wake(*state);
+}
+
+bool SqliteMetaStore::a_watch_waits() const {
+  for (const auto& [watch_id, state] : watches_) {
+    if (state->wake) return true;
+  }
+  return false;
+}
+
+void SqliteMetaStore::arm_poll_timer() {
+  if (poll_timer_ != 0 || poll_running_) return;
+  poll_timer_ = clock_.call_at(clock_.now() + options_.watch_poll_interval, [this] {
+    poll_timer_ = 0;
+    if (a_watch_waits()) scope_->spawn(poll_revision());
+  });
+  WAL_ASSERT(poll_timer_ != 0);
+}
+
+// One read of the revision; a higher one than this process committed is another process's
+// commit, and wakes the watches (which then read the history for their keys).
+Task<void> SqliteMetaStore::poll_revision() {
+  WAL_ASSERT(!poll_running_);
+  poll_running_ = true;
+  auto job = [db = db_.get()] { return db->current_revision(); };
+  Result<int64_t> revision = co_await pool_->run(std::move(job));
+  poll_running_ = false;
+  // A failed poll (a locked or failing disk) is tried again at the next interval; the watch's
+  // own read reports a persistent failure.
+  if (revision.ok()) note_commit(*revision);
+  if (a_watch_waits()) arm_poll_timer();
 }
 
 // ---- watches ----

@@ -1,6 +1,7 @@
 #include "wal/log/log_client.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "wal/log/object_sweep.h"
@@ -14,13 +15,18 @@ Status validate_log_name(std::string_view name) {
                                                   std::to_string(limits::log_name_bytes_max) +
                                                   " characters");
   }
+  if (name == "." || name == "..") {
+    return make_error(Errc::invalid_argument, "'" + std::string(name) + "' is not a log name");
+  }
   for (const char c : name) {
     const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!allowed) {
-      return make_error(Errc::invalid_argument, "log name '" + std::string(name) +
-                                                    "' may only use letters, digits, '-', '_' "
-                                                    "and '.'");
+      // The name is not echoed: it may hold control characters or bytes a terminal mangles.
+      return make_error(Errc::invalid_argument,
+                        "a log name may only use letters, digits, '-', '_' and '.' (byte " +
+                            std::to_string(static_cast<unsigned>(static_cast<uint8_t>(c))) +
+                            " is not allowed)");
     }
   }
   return Status{};
@@ -47,16 +53,24 @@ Task<Result<uint64_t>> LogClient::next_log_id() {
     uint64_t next = 1;
     Compare unchanged = Compare::absent(key);
     if (*current) {
-      next = std::stoull((*current)->value) + 1;
+      const std::string& text = (*current)->value;
+      uint64_t last = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), last);
+      if (error != std::errc() || end != text.data() + text.size() || last == UINT64_MAX) {
+        co_return make_error(Errc::corrupt, key + ": not a log id counter");
+      }
+      next = last + 1;
       unchanged = Compare::mod_revision_is(key, (*current)->mod_revision);
     }
     TxnRequest request;
     request.compares = {unchanged};
     request.success = {PutOp{key, std::to_string(next), 0}};
     Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    // An unknown outcome may burn an id; ids need only be unique, not dense.
+    // An unknown outcome may burn an id; ids need only be unique, not dense. A full disk ends
+    // the loop at once: waiting does not free space.
     if (response.ok() && response->succeeded) co_return next;
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
+    if (!response.ok() && ((!response.error().unknown() && !is_retryable(response.error())) ||
+                           response.error().code == Errc::no_space)) {
       co_return std::move(response).error();
     }
     co_await backoff_sleep(env_, {}, attempt);
@@ -64,9 +78,28 @@ Task<Result<uint64_t>> LogClient::next_log_id() {
   co_return make_error(Errc::unavailable, "could not allocate a log id");
 }
 
+// next_log_id(), passing over ids that already have objects when the options ask for it.
+Task<Result<uint64_t>> LogClient::next_unused_log_id() {
+  // Each id passed over belongs to a log created after the metadata copy was taken; a bound
+  // keeps a confused store from looping.
+  constexpr uint32_t used_ids_max = 1024;
+  for (uint32_t skipped = 0; skipped <= used_ids_max; ++skipped) {
+    Result<uint64_t> log_id = co_await next_log_id();
+    if (!log_id.ok() || !options_.skip_log_ids_with_objects) co_return log_id;
+    const std::string prefix = options_.object_root + pad20(*log_id) + "/";
+    Result<ListPage> page = co_await retry_read(
+        env_, {}, [&] { return env_.object_store->list(prefix, "", 1); });
+    if (!page.ok()) co_return std::move(page).error();
+    if (page->objects.empty()) co_return log_id;
+  }
+  co_return make_error(Errc::corrupt, "more than " + std::to_string(used_ids_max) +
+                                          " log ids in a row already have objects: the metadata "
+                                          "is far older than the objects");
+}
+
 Task<Result<LogInfo>> LogClient::create_log(std::string name) {
   WAL_CO_TRY(validate_log_name(name));
-  Result<uint64_t> log_id = co_await next_log_id();
+  Result<uint64_t> log_id = co_await next_unused_log_id();
   if (!log_id.ok()) co_return std::move(log_id).error();
   LogInfo info{name, LogMeta{*log_id, env_.clock.unix_time_ms()}};
   const LogKeys keys = keys_for(info);
@@ -86,6 +119,9 @@ Task<Result<LogInfo>> LogClient::create_log(std::string name) {
       co_return make_error(Errc::already_exists, "log '" + name + "' already exists");
     }
     if (existing.error().code != Errc::not_found) co_return std::move(existing).error();
+    if (!response.ok() && response.error().code == Errc::no_space) {
+      co_return std::move(response).error();  // settled: not created; waiting frees no space
+    }
     co_await backoff_sleep(env_, {}, attempt);
   }
   co_return make_error(Errc::unavailable, "could not create log '" + name + "'");
@@ -105,11 +141,7 @@ Task<Result<LogInfo>> LogClient::get_log(std::string name) {
 
 Task<Result<std::vector<LogInfo>>> LogClient::list_logs() {
   const std::string prefix = logs_prefix(options_.meta_root);
-  RangeRequest request;
-  request.key = prefix;
-  request.range_end = prefix_end(prefix);
-  Result<RangeResponse> all =
-      co_await retry_read(env_, {}, [&] { return env_.meta_store->range(request); });
+  Result<RangeResponse> all = co_await read_prefix(env_, prefix);
   if (!all.ok()) co_return std::move(all).error();
   std::vector<LogInfo> logs;
   for (const KeyValue& kv : all->kvs) {
@@ -122,28 +154,9 @@ Task<Result<std::vector<LogInfo>>> LogClient::list_logs() {
   co_return logs;
 }
 
-Task<Status> LogClient::delete_log(std::string name) {
-  Result<LogInfo> info = co_await get_log(name);
-  if (!info.ok()) co_return std::move(info).error();
-  const LogKeys keys = keys_for(*info);
-  TxnRequest request;
-  request.compares = {Compare{keys.log_key(), Compare::Target::create_revision,
-                              Compare::Op::greater, 0, {}}};
-  request.success = {DeleteOp{keys.log_key(), {}},
-                     DeleteOp{keys.log_prefix(), prefix_end(keys.log_prefix())}};
-  Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
-  if (!response.ok()) {
-    // Unknown: the next call settles it (a missing log is not_found, objects are re-deleted).
-    co_return std::move(response).error();
-  }
-  Result<uint64_t> deleted = co_await sweep_objects(
-      env_, keys.log_object_prefix(), [](const ObjectInfo&) { return SweepChoice::remove; });
-  if (!deleted.ok()) co_return std::move(deleted).error();
-  co_return Status{};
-}
-
 Task<Result<std::unique_ptr<LogWriter>>> LogClient::open_writer(std::string name,
                                                                 WriterOptions options) {
+  WAL_CO_TRY(validate(options));
   Result<LogInfo> info = co_await get_log(name);
   if (!info.ok()) co_return std::move(info).error();
   co_return co_await LogWriter::open(env_, keys_for(*info), options);
@@ -155,38 +168,6 @@ Task<Result<std::unique_ptr<LogReader>>> LogClient::open_reader(std::string name
   Result<LogInfo> info = co_await get_log(name);
   if (!info.ok()) co_return std::move(info).error();
   co_return co_await LogReader::open(env_, keys_for(*info), position, options);
-}
-
-Task<Status> LogClient::truncate(std::string name, EntryId first_kept_entry_id) {
-  Result<LogInfo> info = co_await get_log(name);
-  if (!info.ok()) co_return std::move(info).error();
-  const LogKeys keys = keys_for(*info);
-  MetaStore& meta = *env_.meta_store;
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
-    Result<std::optional<KeyValue>> kv =
-        co_await retry_read(env_, {}, [&] { return meta.get(keys.truncation_key()); });
-    if (!kv.ok()) co_return std::move(kv).error();
-    TruncationRecord current;
-    Compare unchanged = Compare::absent(keys.truncation_key());
-    if (*kv) {
-      Result<TruncationRecord> decoded = decode_truncation(keys.truncation_key(), (*kv)->value);
-      if (!decoded.ok()) co_return std::move(decoded).error();
-      current = *decoded;
-      unchanged = Compare::mod_revision_is(keys.truncation_key(), (*kv)->mod_revision);
-    }
-    if (current.first_kept_entry_id >= first_kept_entry_id) co_return Status{};
-    TxnRequest request;
-    request.compares = {unchanged};
-    request.success = {PutOp{keys.truncation_key(), encode(TruncationRecord{first_kept_entry_id}), 0}};
-    Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    if (response.ok() && response->succeeded) co_return Status{};
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
-    }
-    // Lost a race or unknown outcome: the loop re-reads; "already at or past" ends it.
-    co_await backoff_sleep(env_, {}, attempt);
-  }
-  co_return make_error(Errc::unavailable, "could not truncate '" + name + "'");
 }
 
 }  // namespace wal

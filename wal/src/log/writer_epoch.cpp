@@ -55,6 +55,8 @@ Task<Result<TakenEpoch>> take_writer_epoch(Env& env, const LogKeys& keys, Backof
         co_return TakenEpoch{stored->epoch, (*after)->mod_revision};
       }
     }
+    // Not ours (yet): a full disk does not empty itself by waiting; say so at once.
+    if (response.error().code == Errc::no_space) co_return std::move(response).error();
     co_await backoff_sleep(env, backoff, attempt);
   }
   co_return make_error(Errc::unavailable, "could not take the writer epoch");

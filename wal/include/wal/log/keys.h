@@ -3,13 +3,16 @@
 // etcd ranges) equals numeric order.
 //
 // MetaStore (etcd), under `meta_root` (e.g. "/wal/"):
+//   <root>store-id                         the store's identity (wal/log/store_identity.h)
 //   <root>log-ids                          counter for new log ids
+//   <root>deleting/<log id:020>            a deleted log whose objects may remain (its name)
 //   <root>logs/<name>                      LogMeta: id, creation time
 //   <root>logs/<name>/epoch                EpochRecord: the current writer's fencing token
 //   <root>logs/<name>/tail                 TailRecord: last acknowledged entry (for readers)
 //   <root>logs/<name>/trunc                TruncationRecord: first entry id still kept
 //   <root>logs/<name>/seg/<segment:020>    SegmentMeta
 // ObjectStore, under `object_root` (e.g. "wal/"):
+//   <root>store-id                                    the store's identity, as in the MetaStore
 //   <root><log id:020>/<segment:020>/b<block:020>     block (or a fence object)
 //   <root><log id:020>/<segment:020>/m<blocks:020>    manifest covering blocks [0, blocks)
 

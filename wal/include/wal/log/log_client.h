@@ -3,9 +3,10 @@
 // readers, truncates, and collects garbage. Any number of clients (in any processes) may share
 // one ObjectStore and MetaStore; they coordinate only through MetaStore transactions.
 //
-// Errors: invalid_argument (bad log name), already_exists (create of an existing log),
-// not_found (no such log), and the stores' errors after read retries. An unknown MetaStore
-// outcome is settled by reading before any of these returns.
+// Errors: invalid_argument (bad log name, bad options), already_exists (create of an existing
+// log), not_found (no such log), out_of_range (truncation beyond the end), corrupt (malformed
+// metadata), and the stores' errors after read retries. An unknown MetaStore outcome is settled
+// by reading before any of these returns.
 
 #include <memory>
 #include <string>
@@ -22,6 +23,17 @@ namespace wal {
 struct ClientOptions {
   std::string meta_root = "/wal/";   // MetaStore key prefix; ends with '/'
   std::string object_root = "wal/";  // ObjectStore key prefix; ends with '/' or is empty
+  // create_log() passes over log ids whose object prefix already holds objects: those belong to
+  // a log the metadata forgot (it was restored from an older copy), and a new log must never
+  // read them as its own. Costs one LIST per created log. Off in the simulator, which never
+  // loses metadata (and whose schedules would all shift by the extra call).
+  bool skip_log_ids_with_objects = false;
+};
+
+// A log whose metadata is deleted and whose objects are being (or still have to be) deleted.
+struct PendingDeletion {
+  std::string name;
+  uint64_t log_id = 0;
 };
 
 struct LogInfo {
@@ -42,9 +54,17 @@ class LogClient {
   Task<Result<LogInfo>> create_log(std::string name);
   Task<Result<LogInfo>> get_log(std::string name);
   Task<Result<std::vector<LogInfo>>> list_logs();
-  // Deletes the log's metadata, then its objects. A writer still open on it fails at its next
-  // MetaStore compare; its in-flight blocks become orphans that the next deletion pass removes.
+  // Deletes the log's metadata, leaving a deletion marker (<root>deleting/<log id:020>) in the
+  // same transaction, then its objects, then the marker. Interrupted at any point, it is
+  // finished by finish_deletions() or by delete_log() of the same name: a missing log with a
+  // marker of that name is not not_found but a deletion to finish. A writer still open on it
+  // fails at its next MetaStore compare; blocks it puts after the objects were deleted stay
+  // behind as orphans under the log's id (nothing reads them: ids are never reused).
   Task<Status> delete_log(std::string name);
+  // Finishes every interrupted deletion (or only those of logs named `name`): deletes the
+  // objects, then the marker. Returns the deletions finished.
+  Task<Result<std::vector<PendingDeletion>>> finish_deletions(
+      std::optional<std::string> name = std::nullopt);
 
   Task<Result<std::unique_ptr<LogWriter>>> open_writer(std::string name,
                                                        WriterOptions options = {});
@@ -54,6 +74,12 @@ class LogClient {
   // Marks every entry below `first_kept_entry_id` as gone. Readers stop returning them at once;
   // collect_garbage() deletes the storage of whole segments below the point. Never moves the
   // point backwards (a smaller id is a no-op). Works with no writer open.
+  // out_of_range (definite) when the point is beyond the log's end: entries appended later
+  // would get ids below it and vanish. The end is what the metadata proves (sealed segments,
+  // the published tail, the last checkpoint); a point past that is checked against the blocks
+  // stored in the open segment, so entries acknowledged but not yet published may be truncated
+  // too. An open QuorumBuffer segment's end is known only to its LogStores: there the point is
+  // not checked.
   Task<Status> truncate(std::string name, EntryId first_kept_entry_id);
 
   // Deletes sealed segments wholly below the truncation point, and orphaned objects (blocks
@@ -79,10 +105,19 @@ class LogClient {
   Task<Result<uint64_t>> next_log_id();
   Task<Result<uint64_t>> sweep_if_unswept(const LogKeys& keys, const SegmentMeta& meta,
                                           int64_t mod_revision, bool full);
+  Task<Result<uint64_t>> next_unused_log_id();
+  Task<Result<EntryId>> truncation_limit(const LogKeys& keys, const RangeResponse& log_keys);
+  Task<Result<EntryId>> stored_end(const LogKeys& keys, const SegmentMeta& open_segment,
+                                   EntryId known_end);
+  Task<Status> finish_deletion(const PendingDeletion& deletion);
   Env& env_;
   ClientOptions options_;
 };
 
+// 1 to limits::log_name_bytes_max of letters, digits, '-', '_' and '.', but not "." or "..":
+// names become etcd keys, object-store paths and file names in tools, where those two mean
+// something else.
 [[nodiscard]] Status validate_log_name(std::string_view name);
+[[nodiscard]] std::string deleting_prefix(std::string_view meta_root);
 
 }  // namespace wal

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "wal/core/result.h"
 #include "wal/env/object_store.h"
 
 namespace wal {
@@ -72,6 +73,13 @@ struct WriterOptions {
   // this default), at most limits::manifest_producer_count_max.
   uint32_t producers_max = 4096;
 };
+
+// invalid_argument (definite) naming the field, for options a writer cannot work with: no PUT
+// slot, fewer unacknowledged blocks than PUT slots, a block larger than an object, a producer
+// table larger than a manifest holds, no room in flight, a segment age of zero (it would roll
+// without pause), or a backoff range that is empty or upside down. LogClient::open_writer
+// checks it; tools check their own, tighter ranges first (docs/cli.md).
+[[nodiscard]] Status validate(const WriterOptions& options);
 
 struct ReaderOptions {
   // Blocks fetched ahead of the one being consumed (catch-up reads).

@@ -12,6 +12,7 @@
 #include "wal/async/task.h"
 #include "wal/core/result.h"
 #include "wal/env/env.h"
+#include "wal/env/meta_store.h"
 
 namespace wal {
 
@@ -50,6 +51,16 @@ auto retry_read(Env& env, Backoff backoff, F attempt) -> decltype(attempt()) {
     }
     co_await backoff_sleep(env, backoff, attempt_index);
   }
+}
+
+// Every key under `prefix` (at most `limit`; 0: all) at one revision, retrying as retry_read.
+inline Task<Result<RangeResponse>> read_prefix(Env& env, const std::string& prefix,
+                                               int64_t limit = 0) {
+  RangeRequest request;
+  request.key = prefix;
+  request.range_end = prefix_end(prefix);
+  request.limit = limit;
+  co_return co_await retry_read(env, {}, [&] { return env.meta_store->range(request); });
 }
 
 // Like retry_read, for an attempt that also validates what it read (a checksum): a `corrupt`

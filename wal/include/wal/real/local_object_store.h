@@ -48,6 +48,11 @@ class LocalObjectStore final : public ObjectStore {
   // the directory or its lock file could not be created or opened.
   [[nodiscard]] static Task<Result<std::unique_ptr<LocalObjectStore>>> open(BlockingPool& pool,
                                                                           std::string root_dir);
+  // Opens an existing store for reading only (also on a read-only file system): creates,
+  // locks and deletes nothing. put, put_shared, remove and remove_many then fail with
+  // permission_denied (definite). not_found: no such directory.
+  [[nodiscard]] static Task<Result<std::unique_ptr<LocalObjectStore>>> open_read_only(
+      BlockingPool& pool, std::string root_dir);
   ~LocalObjectStore() override;
   LocalObjectStore(const LocalObjectStore&) = delete;
   LocalObjectStore& operator=(const LocalObjectStore&) = delete;
@@ -66,10 +71,12 @@ class LocalObjectStore final : public ObjectStore {
 
  private:
   LocalObjectStore(BlockingPool& pool, std::string root_dir,
-                   std::shared_ptr<local_object::ObjectDirectory> directory);
+                   std::shared_ptr<local_object::ObjectDirectory> directory, bool read_only);
+  [[nodiscard]] Status check_writable() const;
 
   BlockingPool& pool_;
   const std::string root_dir_;
+  const bool read_only_;
   // Shared with the pool jobs in flight, so destroying the store mid-call is safe.
   std::shared_ptr<local_object::ObjectDirectory> directory_;
 };
