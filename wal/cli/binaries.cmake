@@ -16,3 +16,17 @@ set_tests_properties(cli.wp_roundtrip PROPERTIES LABELS "integration;cli" TIMEOU
 add_test(NAME cli.wp_etcd
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_etcd_test.sh $<TARGET_FILE:wp>)
 set_tests_properties(cli.wp_etcd PROPERTIES LABELS "integration;cli" TIMEOUT 600)
+
+# Parsing helpers shared by wp and wp-logstore (config_json.*).
+add_library(wal_cli_support STATIC ${CMAKE_CURRENT_LIST_DIR}/config_json.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/daemon_support.cpp)
+target_link_libraries(wal_cli_support PUBLIC wal_core nlohmann_json::nlohmann_json fmt::fmt)
+target_compile_options(wal_cli_support PRIVATE ${WAL_WARNINGS})
+
+# wp-logstore: the LogStore daemon (QuorumBuffer): journals on disk, gRPC, etcd, an object
+# store, /metrics and /health.
+file(GLOB LOGSTORE_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/logstore_*.cpp)
+add_executable(wp-logstore ${LOGSTORE_SOURCES})
+target_link_libraries(wp-logstore PRIVATE wal_core wal_real wal_etcd wal_grpc wal_http
+                      wal_cli_support CLI11::CLI11 fmt::fmt nlohmann_json::nlohmann_json)
+target_compile_options(wp-logstore PRIVATE ${WAL_WARNINGS})
