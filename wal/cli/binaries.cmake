@@ -1,10 +1,17 @@
 # The `wp` command-line tool: the MemoryBuffer WAL on a local-filesystem ObjectStore under
 # --data DIR and a SQLite MetaStore there, or etcd (the config file's "meta_store" section).
 find_package(CLI11 CONFIG REQUIRED)
+
+# Parsing helpers shared by wp and wp-logstore (config_json.*).
+add_library(wal_cli_support STATIC ${CMAKE_CURRENT_LIST_DIR}/config_json.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/daemon_support.cpp)
+target_link_libraries(wal_cli_support PUBLIC wal_core nlohmann_json::nlohmann_json fmt::fmt)
+target_compile_options(wal_cli_support PRIVATE ${WAL_WARNINGS})
+
 file(GLOB WP_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/wp_*.cpp)
 add_executable(wp ${WP_SOURCES})
-target_link_libraries(wp PRIVATE wal_core wal_real wal_etcd CLI11::CLI11 fmt::fmt
-                      nlohmann_json::nlohmann_json)
+target_link_libraries(wp PRIVATE wal_core wal_real wal_etcd wal_grpc wal_cli_support CLI11::CLI11
+                      fmt::fmt nlohmann_json::nlohmann_json)
 target_compile_options(wp PRIVATE ${WAL_WARNINGS})
 
 add_test(NAME cli.wp_roundtrip
@@ -16,12 +23,6 @@ set_tests_properties(cli.wp_roundtrip PROPERTIES LABELS "integration;cli" TIMEOU
 add_test(NAME cli.wp_etcd
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_etcd_test.sh $<TARGET_FILE:wp>)
 set_tests_properties(cli.wp_etcd PROPERTIES LABELS "integration;cli" TIMEOUT 600)
-
-# Parsing helpers shared by wp and wp-logstore (config_json.*).
-add_library(wal_cli_support STATIC ${CMAKE_CURRENT_LIST_DIR}/config_json.cpp
-            ${CMAKE_CURRENT_LIST_DIR}/daemon_support.cpp)
-target_link_libraries(wal_cli_support PUBLIC wal_core nlohmann_json::nlohmann_json fmt::fmt)
-target_compile_options(wal_cli_support PRIVATE ${WAL_WARNINGS})
 
 # wp-logstore: the LogStore daemon (QuorumBuffer): journals on disk, gRPC, etcd, an object
 # store, /metrics and /health.

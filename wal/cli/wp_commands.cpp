@@ -13,6 +13,7 @@
 #include "wal/async/notify.h"
 #include "wal/async/scope.h"
 #include "wal/log/log_verify.h"
+#include "wp_append_target.h"
 
 namespace wal::cli {
 
@@ -75,7 +76,7 @@ StdinChunk read_stdin_chunk() {
 // Pipelines appends, keeping at most `window` outstanding, and remembers the first error.
 class AppendPump {
  public:
-  AppendPump(WpRuntime& runtime, LogWriter& writer)
+  AppendPump(WpRuntime& runtime, AppendTarget& writer)
       : writer_(writer), scope_(runtime.loop()), progress_(runtime.loop()) {}
 
   Task<void> push(Bytes payload, std::optional<AppendKey> key) {
@@ -112,7 +113,7 @@ class AppendPump {
   }
   static constexpr uint64_t window_ = 16384;  // bounds coroutine frames, not bytes (the
                                               // writer's inflight_bytes_max bounds those)
-  LogWriter& writer_;
+  AppendTarget& writer_;
   EntryId end_at_open_ = writer_.next_entry_id();  // ids below existed before this run
   uint64_t already_present_ = 0;
   Scope scope_;
@@ -156,8 +157,7 @@ Task<int> cmd_log_delete(WpRuntime& runtime, std::string name) {
 }
 
 Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
-  Result<std::unique_ptr<LogWriter>> writer =
-      co_await runtime.client().open_writer(args.name, runtime.config().writer);
+  Result<std::unique_ptr<AppendTarget>> writer = co_await open_append_target(runtime, args.name, args.producer.has_value());
   if (!writer.ok()) co_return report_error(writer.error());
   AppendPump pump(runtime, **writer);
   const auto start = std::chrono::steady_clock::now();
@@ -265,7 +265,7 @@ Task<int> cmd_read(WpRuntime& runtime, ReadArgs args) {
   if (args.last) {
     // Start `last` entries before the acknowledged end, but not below what is still kept.
     const EntryId first_kept = (*reader)->position();
-    const EntryId end = (*reader)->visible_end();
+    const EntryId end = co_await (*reader)->acknowledged_end();
     const EntryId start = std::max(first_kept, end > *args.last ? end - *args.last : 0);
     reader = co_await runtime.client().open_reader(args.name, ReadPosition::at(start),
                                                    runtime.config().reader);

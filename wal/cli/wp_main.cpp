@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "wp_commands.h"
+#include "wp_quorum_commands.h"
 
 namespace {
 
@@ -23,15 +24,18 @@ const std::map<std::string, PayloadFormat> format_names{{"lines", PayloadFormat:
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"wp: a write-ahead log on object storage (MemoryBuffer mode): objects in "
-               "DIR/objects, metadata in DIR/meta.sqlite or in etcd (--config, \"meta_store\")."};
+  CLI::App app{"wp: a write-ahead log on object storage: objects in DIR/objects, metadata in "
+               "DIR/meta.sqlite or in etcd (--config, \"meta_store\"). MemoryBuffer by default; "
+               "with \"mode\": \"quorum\" in the config file, QuorumBuffer: appends go to "
+               "wp-logstore daemons (docs/deploy.md)."};
   app.require_subcommand(1);
   wal::cli::WpConfig config;
   std::string config_path;
   app.add_option("--data", config.data_dir, "data directory (created if missing)");
   app.add_option("--config", config_path,
                  "JSON config file: {\"data_dir\": ..., \"writer\": {...}, \"reader\": {...}, "
-                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}}");
+                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}, "
+                 "\"mode\": \"quorum\", \"quorum\": {...}}");
 
   std::string name;
   auto* log_cmd = app.add_subcommand("log", "create, list or delete logs");
@@ -118,8 +122,14 @@ int main(int argc, char** argv) {
   }
   if (truncate->parsed()) return rt.run(wal::cli::cmd_truncate(rt, name, truncate_id));
   if (gc->parsed()) return rt.run(wal::cli::cmd_gc(rt, name));
-  if (inspect->parsed()) return rt.run(wal::cli::cmd_inspect(rt, name, with_blocks));
-  if (verify->parsed()) return rt.run(wal::cli::cmd_verify(rt, name));
+  const bool quorum = rt.config().quorum.enabled;
+  if (inspect->parsed()) {
+    return rt.run(quorum ? wal::cli::cmd_quorum_inspect(rt, name)
+                         : wal::cli::cmd_inspect(rt, name, with_blocks));
+  }
+  if (verify->parsed()) {
+    return rt.run(quorum ? wal::cli::cmd_quorum_verify(rt, name) : wal::cli::cmd_verify(rt, name));
+  }
   std::fputs(app.help().c_str(), stderr);
   return 2;
 }

@@ -10,6 +10,7 @@
 
 #include "wal/real/local_object_store.h"
 #include "wal/real/os_random.h"
+#include "wp_quorum_runtime.h"
 
 namespace wal::cli {
 
@@ -44,9 +45,12 @@ Status load_config_file(const std::string& path, WpConfig& config) {
   if (root.is_discarded() || !root.is_object()) {
     return make_error(Errc::invalid_argument, "config file '" + path + "' is not a JSON object");
   }
-  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store"}); !s.ok()) {
+  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store", "mode",
+                                        "quorum"});
+      !s.ok()) {
     return s;
   }
+  if (Status s = parse_quorum_config(root, config.quorum); !s.ok()) return s;
   if (root.contains("meta_store")) {
     Status parsed = parse_meta_store_config(root["meta_store"], config.meta_store);
     if (!parsed.ok()) return parsed;
@@ -117,6 +121,7 @@ WpRuntime::WpRuntime(WpConfig config) : config_(std::move(config)) {}
 
 WpRuntime::~WpRuntime() {
   client_.reset();
+  quorum_.reset();
   env_.reset();
   meta_.reset();
   objects_.reset();
@@ -142,8 +147,25 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config) {
       open_meta_store(config.meta_store, runtime->loop_, runtime->loop_, config.data_dir));
   if (!meta.ok()) return std::move(meta).error();
   runtime->meta_ = std::move(meta).value();
+  Network* network = nullptr;
+  if (config.quorum.enabled) {
+    if (config.meta_store.type != MetaStoreConfig::Type::etcd) {
+      return make_error(Errc::invalid_argument,
+                        "quorum mode needs etcd as the metadata store (\"meta_store\": {\"type\": "
+                        "\"etcd\", ...}): the LogStores register there");
+    }
+    auto parts = start_quorum_network(runtime->loop_, runtime->random_->next_u64());
+    if (!parts.ok()) return std::move(parts).error();
+    runtime->quorum_ = std::move(parts).value();
+    network = runtime->quorum_->network.get();
+  }
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
-                            runtime->objects_.get(), runtime->meta_.get(), nullptr, nullptr});
+                            runtime->objects_.get(), runtime->meta_.get(), nullptr, network});
+  if (config.quorum.enabled) {
+    Status followed = runtime->run(follow_logstore_registry(
+        *runtime->quorum_, *runtime->env_, config.meta_store.prefix, config.quorum.logstores));
+    if (!followed.ok()) return std::move(followed).error();
+  }
   runtime->client_.emplace(*runtime->env_, ClientOptions{.meta_root = config.meta_store.prefix});
   return runtime;
 }

@@ -9,6 +9,7 @@
 #include "wal/log/log_client.h"
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
+#include "wp_quorum_config.h"
 
 namespace wal::cli {
 
@@ -17,7 +18,10 @@ struct WpConfig {
   WriterOptions writer;
   ReaderOptions reader;
   MetaStoreConfig meta_store;  // "meta_store" section: SQLite (default) or etcd
+  QuorumClientConfig quorum;   // "mode": "quorum" and the "quorum" section (wp_quorum_config.h)
 };
+
+struct QuorumClientParts;  // wp_quorum_runtime.h
 
 // Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...}}) over `config`.
 // Unknown keys are errors, so a typo never silently falls back to a default.
@@ -49,6 +53,7 @@ class WpRuntime {
   std::unique_ptr<MetaStore> meta_;
   std::optional<Env> env_;
   std::optional<LogClient> client_;
+  std::unique_ptr<QuorumClientParts> quorum_;  // QuorumBuffer mode only
 };
 
 }  // namespace wal::cli

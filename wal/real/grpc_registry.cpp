@@ -61,7 +61,10 @@ Task<Result<int64_t>> GrpcRegistry::read_all() {
   Result<RangeResponse> range =
       co_await retry_read(env_, Backoff{}, [&] { return env_.meta_store->range(request); });
   if (!range.ok()) co_return std::move(range).error();
-  for (const KeyValue& kv : range->kvs) WAL_MAYBE(apply(kv.key, kv.value));
+  for (const KeyValue& kv : range->kvs) {
+    const bool has_address = apply(kv.key, kv.value);
+    WAL_MAYBE(has_address);  // WAL_MAYBE does not evaluate its argument
+  }
   co_return range->revision;
 }
 
@@ -76,7 +79,9 @@ Task<void> GrpcRegistry::follow(GrpcRegistry& self, int64_t revision) {
       if (!events.ok()) break;
       for (const WatchEvent& event : *events) {
         revision = std::max(revision, event.kv.mod_revision);
-        if (event.type == WatchEvent::Type::put) WAL_MAYBE(self.apply(event.kv.key, event.kv.value));
+        if (event.type != WatchEvent::Type::put) continue;
+        const bool has_address = self.apply(event.kv.key, event.kv.value);
+        WAL_MAYBE(has_address);
       }
     }
     while (true) {
