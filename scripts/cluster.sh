@@ -40,7 +40,13 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2> /dev/null; }
+# A pid file whose process runs (a zombie waiting to be reaped does not count).
+alive() {
+  [[ -f "$1" ]] || return 1
+  local stat
+  stat=$(ps -o stat= -p "$(cat "$1")" 2> /dev/null) || return 1
+  [[ -n "$stat" && "$stat" != Z* ]]
+}
 
 health() {  # LogStore number -> the /health body, or nothing
   curl -s --max-time 2 "http://127.0.0.1:$(cat "$dir/ls$1.metrics_port")/health" 2> /dev/null || true

@@ -31,3 +31,13 @@ add_executable(wp-logstore ${LOGSTORE_SOURCES})
 target_link_libraries(wp-logstore PRIVATE wal_core wal_real wal_etcd wal_grpc wal_http
                       wal_cli_support CLI11::CLI11 fmt::fmt nlohmann_json::nlohmann_json)
 target_compile_options(wp-logstore PRIVATE ${WAL_WARNINGS})
+
+# QuorumBuffer as real processes (scripts/cluster.sh: etcd + 4 wp-logstore daemons): a LogStore
+# of the open segment SIGKILLed and restarted during appends loses no acknowledged entry;
+# metrics, health, drain on SIGTERM, one-line errors. Runs alone: it times a kill into a
+# paced append and waits on process start-ups.
+add_test(NAME cli.quorum_cluster
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/quorum_cluster_test.sh
+                 ${CMAKE_BINARY_DIR})
+set_tests_properties(cli.quorum_cluster PROPERTIES LABELS "integration;cli" TIMEOUT 600
+                     RUN_SERIAL TRUE)

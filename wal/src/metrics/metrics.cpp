@@ -73,6 +73,10 @@ std::string with_label(const std::string& key, const std::string& name, const st
 std::string number(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // Counts print as integers ("1000000", not "1e+06"): exact up to 2^53, and easy on tools.
+  if (value == std::floor(value) && std::fabs(value) < 9007199254740992.0) {
+    return std::to_string(static_cast<int64_t>(value));
+  }
   return fmt::format("{}", value);
 }
 

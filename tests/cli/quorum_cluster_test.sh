@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# QuorumBuffer as real processes (scripts/cluster.sh: etcd, a shared object directory, 4
+# wp-logstore daemons on loopback), driven by `wp` in quorum mode:
+#  1. appends flow while a LogStore of the open segment's ensemble is SIGKILLed and restarted:
+#     the append finishes (the writer rolls past the dead replica) and every acknowledged entry
+#     reads back, in order, with its bytes; verify passes; read and tail work;
+#  2. the LogStores' /metrics show the traffic (entries appended, journal fsyncs, add requests)
+#     and /health answers;
+#  3. SIGTERM drains a LogStore: it deregisters, exits 0, and the log stays readable;
+#  4. bad input to wp-logstore is a one-line error (exit 1).
+# Stops every process by PID (cluster.sh down; its watchdog if this script dies).
+set -euo pipefail
+build=${1:?usage: quorum_cluster_test.sh BUILD_DIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cluster_sh=$root/scripts/cluster.sh
+work=$(mktemp -d)
+export BUILD_DIR=$build
+cleanup() { "$cluster_sh" down "$work/c" > /dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for log in "$work"/c/ls*.log; do echo "--- $log"; tail -n 15 "$log"; done
+  exit 1
+}
+
+"$cluster_sh" up "$work/c" --logstores 4 --owner-pid $$ > "$work/up.out" || fail "cluster up"
+config=$work/c/cluster.json
+wp() { "$build/wp" --config "$config" "$@"; }
+ensemble_of_open_segment() {  # prints the open segment's ensemble, comma-separated
+  wp inspect q 2> /dev/null | awk '$2 == "open"' |
+    grep -oE '[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+){2};' | head -n 1 | tr -d ';'
+}
+
+# 1. Appends paced over about 4 s; a member of the open segment's ensemble dies and comes back.
+wp log create q 2> /dev/null
+total=60000
+python3 -c '
+import sys
+for i in range(1, int(sys.argv[1]) + 1):
+    print(f"entry-{i}-" + "x" * (i % 97))
+' "$total" > "$work/input.txt"
+# Paced: 1,000 entries every 60 ms, so the append lasts about 4 s.
+python3 -c '
+import sys, time
+with open(sys.argv[1]) as f:
+    for i, line in enumerate(f, 1):
+        sys.stdout.write(line)
+        if i % 1000 == 0:
+            sys.stdout.flush()
+            time.sleep(0.06)
+' "$work/input.txt" 2> /dev/null | wp append q > "$work/append.out" 2>&1 &
+append_pid=$!
+victim=""
+for _ in $(seq 1 100); do
+  ensemble=$(ensemble_of_open_segment || true)
+  [[ -n "$ensemble" ]] && { victim=${ensemble%%,*}; break; }
+  sleep 0.05
+done
+[[ -n "$victim" ]] || fail "no open segment appeared"
+victim_number=${victim#logstore-}
+sleep 0.5
+"$cluster_sh" kill "$work/c" "$victim_number" > /dev/null
+kill -0 "$append_pid" 2> /dev/null || fail "the append finished before the kill: no test"
+sleep 1
+"$cluster_sh" restart "$work/c" "$victim_number" > /dev/null || fail "restart of $victim"
+if ! wait "$append_pid"; then
+  fail "wp append failed with a replica killed: $(cat "$work/append.out")"
+fi
+grep -q "appended $total entries (ids 0..$((total - 1)))" "$work/append.out" ||
+  fail "append summary: $(cat "$work/append.out")"
+wp read q > "$work/read.out"
+cmp -s "$work/input.txt" "$work/read.out" ||
+  fail "read back differs from the acknowledged input ($(wc -l < "$work/read.out") lines)"
+segments=$(wp inspect q | awk '$2 == "sealed" || $2 == "open"' | wc -l)
+(( segments >= 2 )) || fail "the writer never rolled past the killed replica ($segments segment)"
+wp verify q 2> "$work/verify.out" || fail "verify: $(cat "$work/verify.out")"
+[[ $(wp tail -n 1 --ids q) == "$((total - 1))"$'\t'"entry-$total-"* ]] || fail "tail -n 1"
+[[ $(wp read q --from 59990 | wc -l) == 10 ]] || fail "read --from"
+grep -q "segment q/1#.*held: journal opened" "$work/c/ls$victim_number.log" ||
+  fail "the victim's log has no segment line"
+
+# 2. Metrics and health.
+appended=0
+for n in 1 2 3 4; do
+  metrics=$("$cluster_sh" metrics "$work/c" "$n")
+  value=$(awk '$1 == "woodpecker_logstore_entries_appended_total" { print $2 }' <<< "$metrics")
+  appended=$((appended + ${value%.*}))
+  grep -q '^woodpecker_file_flush_latency_seconds_count [1-9]' <<< "$metrics" ||
+    [[ ${value%.*} == 0 ]] || fail "logstore-$n appended without fsync metrics"
+done
+# Each acknowledged entry is on at least 2 replicas (the restarted node's counter restarted).
+(( appended >= total )) || fail "metrics count $appended entries appended, fewer than $total"
+"$cluster_sh" status "$work/c" | grep -c '"healthy":true' | grep -qx 4 || fail "health"
+
+# 3. A drained LogStore deregisters and exits 0; the log stays readable without it.
+pid=$(cat "$work/c/ls1.pid")
+kill -TERM "$pid"
+for _ in $(seq 1 200); do kill -0 "$pid" 2> /dev/null || break; sleep 0.05; done
+kill -0 "$pid" 2> /dev/null && fail "logstore-1 did not exit after SIGTERM"
+grep -q "deregistered" "$work/c/ls1.log" || fail "logstore-1 did not deregister"
+grep -q "stopped$" "$work/c/ls1.log" || fail "logstore-1 did not log its stop"
+wp inspect q | grep -q "logstore-1 .*address" && fail "logstore-1 is still registered"
+[[ $(wp read q | wc -l) == "$total" ]] || fail "read after the drain"
+
+# 4. Bad input to the daemon: one line, exit 1.
+expect_error() {  # expected text, args...: a configuration error, one line
+  local expected=$1 out
+  shift
+  if out=$("$build/wp-logstore" "$@" 2>&1); then fail "wp-logstore $* succeeded"; fi
+  [[ $(wc -l <<< "$out") == 1 ]] || fail "more than one line: $out"
+  grep -q "error: .*$expected" <<< "$out" || fail "expected '$expected', got: $out"
+}
+expect_start_error() {  # expected text, args...: start-up logs its steps, then one error line
+  local expected=$1 out
+  shift
+  if out=$("$build/wp-logstore" "$@" 2>&1); then fail "wp-logstore $* succeeded"; fi
+  grep "error: " <<< "$out" | grep -q "$expected" || fail "expected '$expected', got: $out"
+  [[ $(grep -c "error: " <<< "$out") == 1 ]] || fail "not one error line: $out"
+}
+etcd=$(cat "$work/c/etcd/endpoints")
+expect_error "no node id" --data-dir "$work/x" --etcd "$etcd" --objects "$work/o"
+expect_error "must be etcd" --node n1 --data-dir "$work/x" --objects "$work/o"
+expect_error "not dialable" --node n1 --listen 0.0.0.0:7777 --data-dir "$work/x" --etcd "$etcd" \
+  --objects "$work/o"
+expect_start_error "belongs to node 'logstore-1'" --node other --data-dir "$work/c/ls1" \
+  --etcd "$etcd" --objects "$work/o" --listen 127.0.0.1:1 --metrics ""
+expect_start_error "in use by another process" --node logstore-3 --data-dir "$work/c/ls3" \
+  --etcd "$etcd" --objects "$work/o" --listen 127.0.0.1:1 --metrics ""
+echo '{"node": "n1", "lisen": "x"}' > "$work/bad.json"
+expect_error "unknown key 'lisen'" --config "$work/bad.json"
+echo "PASS: $total entries acknowledged through a SIGKILL and restart of $victim, all read back"
