@@ -70,7 +70,9 @@ Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
     if (!checkpointed.ok()) co_await discard_if_segment_gone(ref);
     co_return;
   }
-  if (!segment->sealed_end()) emit(LogStoreEventKind::segment_sealed, segment.get(), meta->end_entry_id);
+  if (!segment->sealed_end()) {
+    emit(LogStoreEventKind::segment_sealed, segment.get(), meta->end_entry_id);
+  }
   segment->set_sealed_end(meta->end_entry_id);
   if (segment->knowledge_lost()) co_await repair(segment, *meta);
   const bool holds_all = meta->first_entry_id == segment->first_entry_id() &&
