@@ -2,10 +2,14 @@
 # --data DIR and a SQLite MetaStore there, or etcd (the config file's "meta_store" section).
 find_package(CLI11 CONFIG REQUIRED)
 
-# Parsing helpers shared by wp and wp-logstore (config_json.*).
-add_library(wal_cli_support STATIC ${CMAKE_CURRENT_LIST_DIR}/config_json.cpp
+# Config parsing and process plumbing shared by wp and wp-logstore (config_*.cpp,
+# daemon_support.cpp); tests/unit/cli_*_test.cpp link it too.
+file(GLOB WAL_CLI_SUPPORT_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/config_*.cpp)
+add_library(wal_cli_support STATIC ${WAL_CLI_SUPPORT_SOURCES}
             ${CMAKE_CURRENT_LIST_DIR}/daemon_support.cpp)
-target_link_libraries(wal_cli_support PUBLIC wal_core nlohmann_json::nlohmann_json fmt::fmt)
+target_include_directories(wal_cli_support PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(wal_cli_support PUBLIC wal_core wal_etcd nlohmann_json::nlohmann_json
+                      fmt::fmt)
 target_compile_options(wal_cli_support PRIVATE ${WAL_WARNINGS})
 
 file(GLOB WP_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/wp_*.cpp)

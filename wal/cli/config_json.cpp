@@ -13,9 +13,8 @@ Error invalid(const std::string& key, const std::string& why) {
 Status check_config_keys(const nlohmann::json& object, const std::string& where,
                          std::initializer_list<const char*> allowed) {
   if (!object.is_object()) {
-    return make_error(Errc::invalid_argument,
-                      "config: '" + (where.empty() ? std::string("(top)") : where) +
-                          "' must be a JSON object");
+    const std::string name = where.empty() ? std::string("(top)") : where.substr(0, where.size() - 1);
+    return make_error(Errc::invalid_argument, "config: '" + name + "' must be a JSON object");
   }
   for (const auto& [key, value] : object.items()) {
     bool known = false;

@@ -21,7 +21,8 @@
 
 namespace wal::cli {
 
-// invalid_argument "config: unknown key '<where><key>'" for a key not in `allowed`.
+// invalid_argument "config: unknown key '<where><key>'" for a key not in `allowed`; `where` is
+// the section's path with its trailing dot ("logstore."), or "" for the top level.
 [[nodiscard]] Status check_config_keys(const nlohmann::json& object, const std::string& where,
                                        std::initializer_list<const char*> allowed);
 // Each: leaves `out` alone when the key is absent; invalid_argument naming `where + name`.

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "logstore_config.h"
+#include "config_logstore.h"
 #include "wal/async/notify.h"
 #include "wal/metrics/metrics.h"
 #include "wal/real/event_loop.h"

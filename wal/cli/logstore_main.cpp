@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "config_json.h"
-#include "logstore_config.h"
+#include "config_logstore.h"
 #include "logstore_daemon.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include "wal/real/event_loop.h"
 #include "wal/real/grpc_network.h"
 #include "wal/real/grpc_registry.h"
-#include "wp_quorum_config.h"
+#include "config_quorum.h"
 
 namespace wal::cli {
 

@@ -9,7 +9,7 @@
 #include "wal/log/log_client.h"
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
-#include "wp_quorum_config.h"
+#include "config_quorum.h"
 
 namespace wal::cli {
 
@@ -18,7 +18,7 @@ struct WpConfig {
   WriterOptions writer;
   ReaderOptions reader;
   MetaStoreConfig meta_store;  // "meta_store" section: SQLite (default) or etcd
-  QuorumClientConfig quorum;   // "mode": "quorum" and the "quorum" section (wp_quorum_config.h)
+  QuorumClientConfig quorum;   // "mode": "quorum" and the "quorum" section (config_quorum.h)
 };
 
 struct QuorumClientParts;  // wp_quorum_runtime.h

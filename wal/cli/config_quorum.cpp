@@ -1,4 +1,4 @@
-#include "wp_quorum_config.h"
+#include "config_quorum.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "logstore_config.h"
+#include "config_logstore.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,7 +11,7 @@ namespace {
 
 Status parse_logstore_section(const nlohmann::json& section, quorum::LogStoreOptions& options) {
   const std::string where = "logstore.";
-  WAL_CLI_TRY(check_config_keys(section, "logstore",
+  WAL_CLI_TRY(check_config_keys(section, "logstore.",
                             {"registration_ttl_ms", "upload_scan_interval_ms",
                              "upload_block_bytes_max", "upload_open_segments",
                              "read_reply_bytes_max", "repair_read_timeout_ms"}));
@@ -33,7 +33,7 @@ Status parse_logstore_section(const nlohmann::json& section, quorum::LogStoreOpt
 // Until the S3 adapter lands in this configuration, the object store is a local directory
 // (shared by every process of a deployment on one machine).
 Status parse_object_store_section(const nlohmann::json& section, std::string& dir) {
-  WAL_CLI_TRY(check_config_keys(section, "object_store", {"type", "dir"}));
+  WAL_CLI_TRY(check_config_keys(section, "object_store.", {"type", "dir"}));
   std::string type = "local";
   WAL_CLI_TRY(read_config_string(section, "object_store.", "type", type));
   if (type != "local") {
