@@ -18,6 +18,7 @@
 
 #include "bench_options.h"
 #include "block_shape.h"
+#include "ratio_targets.h"
 #include "raw_ceiling.h"
 #include "store_put_case.h"
 #include "wal_append_case.h"
@@ -37,14 +38,6 @@ struct CaseReport {
   StoreCaseResult store;            // both
   WalCaseResult wal;
 };
-
-// The targets: >= 0.90 of the ceiling with 1 MiB entries, >= 0.60 with 1 KiB. Sizes in
-// between have none; smaller sizes take the 1 KiB target, larger ones the 1 MiB target.
-std::optional<double> target_ratio(uint64_t entry_bytes) {
-  if (entry_bytes <= 1024) return 0.60;
-  if (entry_bytes >= (1u << 20)) return 0.90;
-  return std::nullopt;
-}
 
 double ratio_of(const CaseReport& report) {
   if (report.ceiling.mib_per_second <= 0) return 0;
@@ -66,12 +59,9 @@ struct SizeReport {
 };
 
 size_t median_round(const std::vector<CaseReport>& rounds) {
-  WAL_ASSERT(!rounds.empty());
-  std::vector<size_t> order(rounds.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return ratio_of(rounds[a]) < ratio_of(rounds[b]); });
-  return order[(order.size() - 1) / 2];
+  std::vector<double> ratios;
+  for (const CaseReport& round : rounds) ratios.push_back(ratio_of(round));
+  return median_index(ratios);
 }
 
 // Every number in a row comes from one run (the median round), so they are consistent with

@@ -119,7 +119,7 @@ Task<Result<StoreCaseResult>> store_case(WalRuntime& runtime, StoreCaseConfig co
     result.put_latency = summarize_latencies(driver.latencies_us());
     keys_count = driver.keys_count();
   }
-  result.file_bytes = result.puts_count * (config.body_bytes + local_object_header_bytes);
+  result.file_bytes = result.puts_count * (config.body_bytes + config.object_overhead_bytes);
   result.seconds = std::chrono::duration<double>(config.duration).count();
   result.mib_per_second = static_cast<double>(result.file_bytes) / (1 << 20) / result.seconds;
   for (uint64_t i = 0; i < keys_count; ++i) {

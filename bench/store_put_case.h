@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "block_shape.h"
 #include "latency_summary.h"
 #include "wal/core/result.h"
 #include "wal_runtime.h"
@@ -25,6 +26,9 @@ namespace wal::bench {
 struct StoreCaseConfig {
   std::string key_prefix;  // a fresh key prefix, e.g. "bench-store/3-before"
   uint64_t body_bytes = 0;  // the WAL's block size for the entry size measured
+  // Bytes the store writes besides the body, counted in file_bytes: LocalObjectStore's header
+  // (block_shape.h); 0 for S3, where the body is the object.
+  uint64_t object_overhead_bytes = local_object_header_bytes;
   uint64_t blocks_per_directory = 0;
   uint32_t puts_in_flight = 0;
   // PUTs run for warmup + duration; those finishing within the last `duration` count.
@@ -34,7 +38,7 @@ struct StoreCaseConfig {
 
 struct StoreCaseResult {
   uint64_t puts_count = 0;  // completed within the measured duration
-  uint64_t file_bytes = 0;  // their bytes on disk (store header + body)
+  uint64_t file_bytes = 0;  // their bytes stored (object overhead + body)
   double seconds = 0;
   double mib_per_second = 0;   // of file bytes, as the ceiling counts them
   LatencySummary put_latency;  // loop-thread view: call to completion

@@ -19,7 +19,8 @@ WalRuntime::~WalRuntime() {
 }
 
 Result<std::unique_ptr<WalRuntime>> WalRuntime::open(const std::string& dir,
-                                                     const MetaStoreConfig& meta_config) {
+                                                     const MetaStoreConfig& meta_config,
+                                                     const std::optional<S3Options>& s3) {
   WAL_ASSERT(!dir.empty());
   std::error_code error;
   std::filesystem::create_directories(dir, error);
@@ -27,9 +28,15 @@ Result<std::unique_ptr<WalRuntime>> WalRuntime::open(const std::string& dir,
   std::unique_ptr<WalRuntime> runtime(new WalRuntime());
   runtime->pool_ = std::make_unique<BlockingPool>(runtime->loop_, pool_threads_count);
   runtime->random_ = std::make_unique<Xoshiro256>(os_entropy_seed());
-  auto objects = runtime->run(LocalObjectStore::open(*runtime->pool_, dir + "/objects"));
-  if (!objects.ok()) return std::move(objects).error();
-  runtime->objects_ = std::move(objects).value();
+  if (s3.has_value()) {
+    auto objects = runtime->run(S3ObjectStore::open(runtime->loop_, *s3, /*probe=*/false));
+    if (!objects.ok()) return std::move(objects).error();
+    runtime->objects_ = std::move(objects).value();
+  } else {
+    auto objects = runtime->run(LocalObjectStore::open(*runtime->pool_, dir + "/objects"));
+    if (!objects.ok()) return std::move(objects).error();
+    runtime->objects_ = std::move(objects).value();
+  }
   auto meta = runtime->run(open_meta_store(meta_config, runtime->loop_, runtime->loop_, dir));
   if (!meta.ok()) return std::move(meta).error();
   runtime->meta_ = std::move(meta).value();

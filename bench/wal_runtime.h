@@ -1,8 +1,9 @@
 #pragma once
 // The process around the WAL for the benchmark, wired as `wp` wires it (wal/cli/wp_runtime.cpp):
-// an EventLoop, a BlockingPool, LocalObjectStore under <dir>/objects and the configured
-// MetaStore (SqliteMetaStore in <dir>/meta.sqlite by default, or etcd), each behind a counting
-// pass-through (counting_stores.h), an Env with NoFaults, and a LogClient over it.
+// an EventLoop, a BlockingPool, LocalObjectStore under <dir>/objects (or an S3ObjectStore) and
+// the configured MetaStore (SqliteMetaStore in <dir>/meta.sqlite by default, or etcd), each
+// behind a counting pass-through (counting_stores.h), an Env with NoFaults, and a LogClient over
+// it.
 
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "wal/log/log_client.h"
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
+#include "wal/real/s3_object_store.h"
 
 namespace wal::bench {
 
@@ -23,9 +25,11 @@ class WalRuntime {
   // wp uses 4 pool threads: one per PUT the writer keeps in flight by default.
   static constexpr size_t pool_threads_count = 4;
 
-  // Creates `dir` if needed and opens both stores in it. The stores' open errors.
+  // Creates `dir` if needed and opens both stores in it; with `s3`, the objects go to that S3
+  // bucket instead (S3ObjectStore::open without the capability probe). The stores' open errors.
   [[nodiscard]] static Result<std::unique_ptr<WalRuntime>> open(
-      const std::string& dir, const MetaStoreConfig& meta_config = {});
+      const std::string& dir, const MetaStoreConfig& meta_config = {},
+      const std::optional<S3Options>& s3 = std::nullopt);
   ~WalRuntime();
   WalRuntime(const WalRuntime&) = delete;
   WalRuntime& operator=(const WalRuntime&) = delete;

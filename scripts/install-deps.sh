@@ -2,8 +2,8 @@
 # Installs, with apt-get, every Debian package this project needs that is not installed yet.
 # It is a no-op (no apt-get call at all) when everything is present.
 #
-#   scripts/install-deps.sh            build + test dependencies (compiler, libraries, etcd)
-#   scripts/install-deps.sh --s3       also Ceph RGW, the real S3 server the integration tests use
+#   scripts/install-deps.sh            build + test dependencies (compiler, libraries, etcd,
+#                                      Ceph RGW)
 #
 # Why each package is here:
 #   g++ cmake ninja-build          the build (C++20, g++ 12)
@@ -16,6 +16,15 @@
 #   libcli11-dev                   command-line parsing with --help on every subcommand (wp, wp-sim)
 #   libxxhash-dev                  XXH64 content hashes (object etags, local object files)
 #   etcd-server etcd-client        the real etcd the integration tests run against
+#   libexpat1-dev                  the S3 client's XML parser (list and delete results, errors)
+#   ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
+#                                  Ceph RGW, the real S3 server the default test suite, the demo
+#                                  and the benchmark run against (scripts/rgw.sh; no systemd)
+#   libcpp-httplib-dev python3-yaml
+#                                  the daemons' /metrics and /health endpoints (cpp-httplib);
+#                                  the test that parses deploy/ (docker-compose.yml)
+#   python3-boto3 python3-crc32c   an independent S3 client and CRC32C that cross-check what the
+#                                  WAL wrote (tests/cli/s3_boto3_check.py)
 # Then it unpacks etcd's .proto files into .deps/etcd-proto (scripts/fetch-etcd-protos.sh; a
 # no-op when present): the etcd MetaStore's gRPC stubs are generated from them.
 set -euo pipefail
@@ -25,9 +34,8 @@ packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidche
           libbenchmark-dev libsqlite3-dev libgrpc++-dev protobuf-compiler-grpc
           libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev libfmt-dev
           nlohmann-json3-dev libcli11-dev libxxhash-dev etcd-server etcd-client python3 curl)
-if [[ "${1:-}" == "--s3" ]]; then
-  packages+=(ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2)
-fi
+packages+=(libexpat1-dev ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
+           python3-boto3 python3-crc32c libcpp-httplib-dev python3-yaml)
 
 missing=()
 for package in "${packages[@]}"; do

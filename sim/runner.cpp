@@ -272,6 +272,17 @@ bool fails_with(const RunSpec& spec, const std::string& anomaly, SimResult* out)
 
 ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t runs_max,
                     const std::function<void(const std::string&)>& progress) {
+  return shrink_while(
+      failing,
+      [&anomaly](const RunSpec& candidate, SimResult* result) {
+        return fails_with(candidate, anomaly, result);
+      },
+      runs_max, progress);
+}
+
+ShrinkResult shrink_while(const RunSpec& failing, const StillFails& still_fails,
+                          uint32_t runs_max,
+                          const std::function<void(const std::string&)>& progress) {
   ShrinkResult best;
   best.spec = failing;
   best.spec.schedule = schedule_for(failing);
@@ -280,7 +291,7 @@ ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t
   auto attempt = [&](const RunSpec& candidate) {
     if (best.runs >= runs_max) return false;
     ++best.runs;
-    return fails_with(candidate, anomaly, &best.result);
+    return still_fails(candidate, &best.result);
   };
   // Removing events: chunks of half the schedule, then quarters, ... then single events.
   for (size_t chunk = std::max<size_t>(1, best.spec.schedule.events.size() / 2); chunk >= 1;) {
@@ -348,8 +359,10 @@ ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t
     }
   }
   // The result must carry a real failing run (re-run if the last success was overwritten).
-  (void)fails_with(best.spec, anomaly, &best.result);
-  best.spec.expected_trace_hash = best.result.trace_hash.hex();
+  best.result = SimResult{};
+  if (still_fails(best.spec, &best.result) && best.result.verdict != Verdict::pass) {
+    best.spec.expected_trace_hash = best.result.trace_hash.hex();
+  }
   return best;
 }
 

@@ -53,8 +53,11 @@ struct CheckedRun {
 
 // `seed=N result=pass|fail|liveness anomaly=NAME trace_hash=HEX sim_seconds=S`
 [[nodiscard]] std::string result_line(const RunSpec& spec, const SimResult& result);
-// 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure.
+// 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure. A run that crashed (it
+// aborted, asserted or died of a signal; only a run in a child process can report that) is
+// exit_code_crash.
 [[nodiscard]] int exit_code(const CheckedRun& run);
+inline constexpr int exit_code_crash = 3;
 
 // Minimises a failing spec's schedule: removes events (halves, then quarters, ... then single
 // events) and shrinks counts and durations while the run still fails with `anomaly`. Returns a
@@ -67,6 +70,14 @@ struct ShrinkResult {
 [[nodiscard]] ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly,
                                   uint32_t runs_max,
                                   const std::function<void(const std::string&)>& progress);
+// The same search with any notion of "still fails the same way". `still_fails` runs the
+// candidate and, when it ran it in this process and it failed, stores the run in *result (a
+// candidate run in a child process, to shrink a crash, leaves *result alone). The returned
+// spec carries an expected trace hash only when the final run's result is known.
+using StillFails = std::function<bool(const RunSpec& candidate, SimResult* result)>;
+[[nodiscard]] ShrinkResult shrink_while(const RunSpec& failing, const StillFails& still_fails,
+                                        uint32_t runs_max,
+                                        const std::function<void(const std::string&)>& progress);
 
 // Planted bugs: name, the mode it applies to, what it breaks.
 struct BugInfo {

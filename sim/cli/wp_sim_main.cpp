@@ -2,20 +2,24 @@
 //   wp-sim run --seed N [--mode memory] [--faults swarm|none|FILE] [--bug NAME] [--trace F.jsonl]
 //   wp-sim sweep --seeds A..B [--jobs J] [same options]
 //   wp-sim replay TOKEN ; wp-sim shrink TOKEN ; wp-sim bugs
-// Exit codes: 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure, 64 usage.
+// Exit codes: 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure, 3 a sweep's run
+// crashed (aborted, asserted or died of a signal), 64 usage. `run` and `replay` run in this
+// process (a crash there is the process's own, visible to a debugger) and print the replay
+// token before the run starts; `sweep` and `shrink` run each simulation in a child process.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "sim/artifacts.h"
+#include "sim/child_runs.h"
 #include "sim/runner.h"
+#include "sim/sweep.h"
 
 namespace {
 
@@ -98,6 +102,9 @@ int usage_error(const wal::Error& error) {
 int run_one(const RunSpec& spec, bool check_determinism, const std::string& artifacts_root,
             const std::string& trace_path, bool keep_artifacts) {
   fmt::print("{}\n", run_header(spec));
+  // Before the run: if it crashes, the token to replay it is already on the screen.
+  fmt::print("  replay: wp-sim replay {}\n", encode_token(spec));
+  std::fflush(stdout);
   const auto wall_start = std::chrono::steady_clock::now();
   CheckedRun run = run_checked(spec, check_determinism);
   if (!trace_path.empty()) {
@@ -147,50 +154,93 @@ bool parse_range(const std::string& text, uint64_t& first, uint64_t& last) {
   return first <= last;
 }
 
-int sweep(const CommonOptions& o, uint64_t first, uint64_t last, unsigned jobs) {
-  const uint64_t total = last - first + 1;
-  std::atomic<uint64_t> next{first};
-  std::atomic<uint64_t> done{0};
-  std::mutex mutex;
-  std::vector<std::pair<uint64_t, std::string>> failures;  // seed, line + token
-  int worst = 0;
-  const auto start = std::chrono::steady_clock::now();
+int sweep(const CommonOptions& o, uint64_t first, uint64_t last, unsigned jobs,
+          uint32_t seed_timeout_s) {
+  SweepOptions options;
+  options.first_seed = first;
+  options.last_seed = last;
+  options.spec_for = [&o](uint64_t seed) {
+    auto spec = make_spec(o, seed);
+    WAL_ASSERT(spec.ok());  // checked for the first seed before the sweep started
+    return *spec;
+  };
+  options.jobs = jobs;
+  options.check_determinism = !o.no_determinism_check;
+  options.seed_timeout = std::chrono::seconds(seed_timeout_s);
+  options.artifacts_dir = o.artifacts_dir;
   const bool tty = isatty(STDERR_FILENO);
-  auto worker = [&] {
-    while (true) {
-      const uint64_t seed = next++;
-      if (seed > last) return;
-      auto spec = make_spec(o, seed);
-      WAL_ASSERT(spec.ok());
-      CheckedRun run = run_checked(*spec, !o.no_determinism_check);
-      const int code = exit_code(run);
-      std::lock_guard lock(mutex);
-      ++done;
-      if (code != 0) {
-        RunSpec replay = *spec;
-        replay.expected_trace_hash = run.result.trace_hash.hex();
-        failures.emplace_back(seed, result_line(*spec, run.result) +
-                                        (run.deterministic ? "" : " nondeterministic=true") +
-                                        "\n    replay: wp-sim replay " + encode_token(replay));
-        worst = std::max(worst, code);
-        (void)write_artifacts(*spec, run.result, fmt::format("{}/seed-{}", o.artifacts_dir, seed));
-      }
-      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (tty || done % 50 == 0 || done == total) {
-        fmt::print(stderr, "{}sweep: {}/{} seeds, {} failed, {:.1f} s{}", tty ? "\r" : "",
-                   done.load(), total, failures.size(), wall, tty ? "" : "\n");
-      }
+  auto progress = [&](const SweepProgress& p, const SweepFailure* failure) {
+    if (failure != nullptr) {
+      // At once, so a long sweep shows what it found so far (the summary lists it again).
+      fmt::print(stderr, "{}sweep: {}\n", tty ? "\r" : "", failure->line);
+    }
+    if (tty || p.done_count % 50 == 0 || p.done_count == p.seed_count) {
+      fmt::print(stderr, "{}sweep: {}/{} seeds, {} failed, {:.1f} s{}", tty ? "\r" : "",
+                 p.done_count, p.seed_count, p.failed_count, p.wall_seconds, tty ? "" : "\n");
     }
   };
-  std::vector<std::thread> threads;
-  for (unsigned i = 0; i < std::max(1u, jobs); ++i) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  const SweepReport report = run_sweep(options, progress);
   if (tty) fmt::print(stderr, "\n");
-  std::sort(failures.begin(), failures.end());
-  fmt::print("sweep {}..{}: {} passed, {} failed\n", first, last, total - failures.size(),
-             failures.size());
-  for (const auto& [seed, line] : failures) fmt::print("  {}\n", line);
-  return worst;
+  fmt::print("sweep {}..{}: {} passed, {} failed\n", first, last,
+             report.seed_count - report.failures.size(), report.failures.size());
+  for (const SweepFailure& f : report.failures) {
+    fmt::print("  {}\n    replay: wp-sim replay {}\n", f.line, f.token);
+  }
+  return report.exit_code;
+}
+
+// Shrinks a failing token's schedule. The original and every candidate run in a child process,
+// so a run that crashes is shrunk too (while it crashes with the same message), and a candidate
+// that crashes while shrinking an anomaly is just a candidate that does not fail the same way.
+int shrink_token(const RunSpec& spec, uint32_t runs_max, uint32_t seed_timeout_s) {
+  const auto timeout = std::chrono::seconds(seed_timeout_s);
+  auto run_in_a_child = [timeout](const RunSpec& candidate) {
+    return run_in_child(
+        [candidate] {
+          CheckedRun run;
+          run.result = run_simulation(config_for(candidate));
+          return run;
+        },
+        timeout);
+  };
+  const ChildOutcome original = run_in_a_child(spec);
+  std::string what;
+  StillFails still_fails;
+  if (original.crash) {
+    what = "a crash (" + original.crash->signature() + ")";
+    still_fails = [&, signature = original.crash->signature()](const RunSpec& c, SimResult*) {
+      const ChildOutcome outcome = run_in_a_child(c);
+      return outcome.crash && outcome.crash->signature() == signature;
+    };
+  } else if (original.run->result.verdict != Verdict::pass) {
+    what = original.run->result.first_anomaly_name();
+    still_fails = [&](const RunSpec& c, SimResult* result) {
+      ChildOutcome outcome = run_in_a_child(c);
+      if (!outcome.run) return false;
+      bool found = false;
+      for (const Anomaly& a : outcome.run->result.anomalies) found = found || a.name == what;
+      if (found && result != nullptr) *result = std::move(outcome.run->result);
+      return found;
+    };
+  } else {
+    fmt::print(stderr, "wp-sim: this run passes; nothing to shrink\n");
+    return 64;
+  }
+  fmt::print("shrinking seed {} ({} events) while it fails with {}\n", spec.seed,
+             schedule_for(spec).events.size(), what);
+  std::fflush(stdout);
+  ShrinkResult shrunk = shrink_while(spec, still_fails, runs_max, [](const std::string& line) {
+    fmt::print(stderr, "{}\n", line);
+  });
+  fmt::print("minimal schedule ({} events, {} runs):\n", shrunk.spec.schedule.events.size(),
+             shrunk.runs);
+  for (const auto& e : shrunk.spec.schedule.events) fmt::print("  {}\n", wal::faults::describe(e));
+  const std::string line = original.crash
+                               ? fmt::format("seed={} result=crash: {}", shrunk.spec.seed,
+                                             original.crash->describe())
+                               : result_line(shrunk.spec, shrunk.result);
+  fmt::print("{}\nreplay: wp-sim replay {}\n", line, encode_token(shrunk.spec));
+  return 0;
 }
 
 }  // namespace
@@ -213,6 +263,11 @@ int main(int argc, char** argv) {
   auto* sweep_cmd = app.add_subcommand("sweep", "run a range of seeds; exit non-zero if any fails");
   sweep_cmd->add_option("--seeds", range, "A..B (inclusive)")->required();
   sweep_cmd->add_option("--jobs", jobs, "parallel runs (default: cores)");
+  uint32_t seed_timeout_s = 600;
+  sweep_cmd->add_option("--seed-timeout-s", seed_timeout_s,
+                        "kill a seed's run after this many wall seconds and report it as a "
+                        "crash (default 600)")
+      ->check(CLI::PositiveNumber);
   add_common(sweep_cmd, common);
 
   std::string token;
@@ -226,6 +281,9 @@ int main(int argc, char** argv) {
   auto* shrink_cmd = app.add_subcommand("shrink", "minimise a failing run's schedule");
   shrink_cmd->add_option("token", token, "the wpsim1.… token a failure printed")->required();
   shrink_cmd->add_option("--runs-max", runs_max, "simulation budget (default 400)");
+  shrink_cmd->add_option("--seed-timeout-s", seed_timeout_s,
+                         "kill a run after this many wall seconds (default 600)")
+      ->check(CLI::PositiveNumber);
 
   auto* bugs = app.add_subcommand("bugs", "list the planted bugs: name, mode, what it breaks");
 
@@ -251,7 +309,7 @@ int main(int argc, char** argv) {
     }
     auto probe = make_spec(common, first);
     if (!probe.ok()) return usage_error(probe.error());
-    return sweep(common, first, last, jobs);
+    return sweep(common, first, last, jobs, seed_timeout_s);
   }
   auto spec = decode_token(token);
   if (!spec.ok()) return usage_error(spec.error());
@@ -266,21 +324,5 @@ int main(int argc, char** argv) {
     }
     return code;
   }
-  // shrink
-  const SimResult original = run_simulation(config_for(*spec));
-  if (original.verdict == Verdict::pass) {
-    fmt::print(stderr, "wp-sim: this run passes; nothing to shrink\n");
-    return 64;
-  }
-  const std::string anomaly = original.first_anomaly_name();
-  fmt::print("shrinking seed {} ({} events) while it fails with {}\n", spec->seed,
-             schedule_for(*spec).events.size(), anomaly);
-  ShrinkResult shrunk = shrink(*spec, anomaly, runs_max,
-                               [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
-  fmt::print("minimal schedule ({} events, {} runs):\n", shrunk.spec.schedule.events.size(),
-             shrunk.runs);
-  for (const auto& e : shrunk.spec.schedule.events) fmt::print("  {}\n", wal::faults::describe(e));
-  fmt::print("{}\nreplay: wp-sim replay {}\n", result_line(shrunk.spec, shrunk.result),
-             encode_token(shrunk.spec));
-  return 0;
+  return shrink_token(*spec, runs_max, seed_timeout_s);
 }

@@ -12,6 +12,7 @@
 #include "wal/async/sleep.h"
 #include "wal/async/task.h"
 #include "wal/mem/manual_loop.h"
+#include "tests/support/temp_dir.h"
 #include "wal/real/event_loop.h"
 
 namespace wal::contract {
@@ -60,18 +61,7 @@ class RealHarness final : public Harness {
   EventLoop loop_;
 };
 
-// A fresh, empty directory under the system temp dir, removed when destroyed. For the real
-// implementations' data.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A fresh, empty directory for the real implementations' data (tests/support/temp_dir.h).
+using testing::TempDir;
 
 }  // namespace wal::contract

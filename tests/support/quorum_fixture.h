@@ -73,14 +73,16 @@ struct QuorumFixture {
     stores[index]->disk.wipe();
   }
 
-  // A client process (writer or reader) named `id`.
-  ClientNode& client(const std::string& id) {
+  // A client process (writer or reader) named `id`. `meta_view`: the MetaStore it talks to
+  // (default: the shared one), e.g. a ScriptedMetaStore over it; fixed at its first call.
+  ClientNode& client(const std::string& id, MetaStore* meta_view = nullptr) {
     auto it = clients.find(id);
     if (it != clients.end()) return *it->second;
     auto node = std::make_unique<ClientNode>();
     node->network = hub.endpoint(id);
-    node->env = std::make_unique<Env>(
-        Env{loop, loop, random, faults, &objects, &meta, nullptr, node->network.get()});
+    node->env = std::make_unique<Env>(Env{loop, loop, random, faults, &objects,
+                                          meta_view != nullptr ? meta_view : &meta, nullptr,
+                                          node->network.get()});
     node->client = std::make_unique<LogClient>(*node->env);
     return *clients.emplace(id, std::move(node)).first->second;
   }

@@ -32,7 +32,8 @@ TEST(logstore_config, a_full_file_is_read_and_completed) {
   ASSERT_TRUE(finish_logstore_config(config).ok());
   EXPECT_EQ(config.node, "ls-1");
   EXPECT_EQ(config.drain_timeout, 1500ms);
-  EXPECT_EQ(config.object_dir, "/o");
+  ASSERT_TRUE(config.object_store.has_value());
+  EXPECT_EQ(config.object_store->local_dir, "/o");
   EXPECT_EQ(config.logstore.registration_ttl, 4s);
   EXPECT_EQ(config.logstore.upload_scan_interval, 250ms);
   EXPECT_EQ(config.logstore.upload_block_bytes_max, 65536u);
@@ -66,19 +67,16 @@ TEST(logstore_config, an_incomplete_or_unusable_setup_is_refused) {
     return error_of(finish_logstore_config(config));
   };
   const char* etcd = R"("meta_store": {"type": "etcd", "endpoints": ["127.0.0.1:2379"]})";
+  const std::string node = R"({"node": "a", "data_dir": "/d", )";
+  const std::string objects = R"("object_store": {"type": "local", "dir": "/o"})";
   EXPECT_NE(finished(R"({"data_dir": "/d"})").find("no node id"), std::string::npos);
   EXPECT_NE(finished(R"({"node": "a b"})").find("must be 1-64 of"), std::string::npos);
-  EXPECT_NE(finished(R"({"node": "a", "data_dir": "/d", "object_store": {"dir": "/o"}})")
-                .find("must be etcd"),
-            std::string::npos);
-  const std::string unroutable = std::string(R"({"node": "a", "data_dir": "/d", )") + etcd +
-                                 R"(, "object_store": {"dir": "/o"}, "listen": "0.0.0.0:7001"})";
+  EXPECT_NE(finished((node + objects + "}").c_str()).find("must be etcd"), std::string::npos);
+  const std::string unroutable = node + etcd + ", " + objects + R"(, "listen": "0.0.0.0:7001"})";
   EXPECT_NE(finished(unroutable.c_str()).find("not dialable"), std::string::npos);
-  const std::string bad_port = std::string(R"({"node": "a", "data_dir": "/d", )") + etcd +
-                               R"(, "object_store": {"dir": "/o"}, "listen": "127.0.0.1:99999"})";
+  const std::string bad_port = node + etcd + ", " + objects + R"(, "listen": "127.0.0.1:99999"})";
   EXPECT_NE(finished(bad_port.c_str()).find("out of range"), std::string::npos);
-  const std::string good = std::string(R"({"node": "a", "data_dir": "/d", )") + etcd +
-                           R"(, "object_store": {"dir": "/o"}})";
+  const std::string good = node + etcd + ", " + objects + "}";
   EXPECT_EQ(finished(good.c_str()), "(ok)");
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <variant>
 
+#include "tests/support/scripted_meta_store.h"
 #include "tests/support/wal_fixture.h"
 #include "wal/async/scope.h"
 
@@ -224,55 +225,36 @@ TEST(recovery, a_stale_writer_never_adopts_the_next_segment) {
   EXPECT_EQ(to_string(entries[1].payload), "fresh");
 }
 
-// Applies the txn that creates `segment_key`, lets another writer open on the real store (it
-// recovers and seals that segment), then reports the txn's outcome as unknown: what a timeout
-// during a partition looks like when a takeover happens meanwhile.
-class TakeoverMetaStore final : public MetaStore {
- public:
-  TakeoverMetaStore(MetaStore& inner, LogClient& other, std::string name, std::string segment_key)
-      : inner_(inner),
-        other_(other),
-        name_(std::move(name)),
-        segment_key_(std::move(segment_key)) {}
-  std::unique_ptr<LogWriter> taker;
+LogKeys create_log(WalFixture& f, const std::string& name) {
+  WAL_ASSERT(f.run(f.client.create_log(name)).ok());
+  auto info = f.run(f.client.get_log(name));
+  WAL_ASSERT(info.ok());
+  return f.client.keys_for(*info);
+}
 
-  Task<Result<RangeResponse>> range(RangeRequest request) override {
-    co_return co_await inner_.range(std::move(request));
-  }
-  Task<Result<TxnResponse>> txn(TxnRequest request) override {
-    const bool creates = !taker && std::any_of(request.success.begin(), request.success.end(),
-                                               [&](const TxnOp& op) {
-                                                 const auto* put = std::get_if<PutOp>(&op);
-                                                 return put != nullptr && put->key == segment_key_;
-                                               });
-    Result<TxnResponse> response = co_await inner_.txn(std::move(request));
-    if (!creates) co_return response;
-    Result<std::unique_ptr<LogWriter>> opened = co_await other_.open_writer(name_, {});
-    WAL_ASSERT(opened.ok());
-    taker = std::move(opened).value();
-    co_return make_unknown(Errc::timeout, "etcd request timed out");
-  }
-  Task<Result<LeaseId>> lease_grant(int64_t ttl_seconds) override {
-    co_return co_await inner_.lease_grant(ttl_seconds);
-  }
-  Task<Result<int64_t>> lease_keep_alive(LeaseId lease) override {
-    co_return co_await inner_.lease_keep_alive(lease);
-  }
-  Task<Status> lease_revoke(LeaseId lease) override {
-    co_return co_await inner_.lease_revoke(lease);
-  }
-  Task<Result<std::unique_ptr<Watch>>> watch(std::string key, std::string range_end,
-                                             int64_t start_revision) override {
-    co_return co_await inner_.watch(std::move(key), std::move(range_end), start_revision);
-  }
-  Task<Status> compact(int64_t revision) override { co_return co_await inner_.compact(revision); }
-
- private:
-  MetaStore& inner_;
-  LogClient& other_;
-  std::string name_;
-  std::string segment_key_;
-};
+// A roll's seal txn times out and lands only after the writer read the segment back and found it
+// still open, so the retry's compare fails: the seal is the writer's own (segment_txn.h), and
+// it goes on in the next segment instead of failing as "sealed by a newer writer".
+TEST(recovery, a_roll_whose_seal_lands_late_goes_on_in_the_next_segment) {
+  WalFixture f;
+  const LogKeys keys = create_log(f, "late");
+  ScriptedMetaStore slow(f.meta);
+  Env env{f.loop, f.loop, f.random, f.faults, &f.slow_objects, &slow, nullptr, nullptr};
+  LogClient client(env);
+  WriterOptions options;
+  options.segment_age_max = 500ms;
+  auto writer = f.run(client.open_writer("late", options));
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(f.run((*writer)->append(to_bytes("first"))).ok());
+  slow.script(keys.segment_key(0), {ScriptedMetaStore::Fate::hold_then_timeout});
+  f.loop.run_for(3000ms);  // the age timer rolls; its seal lands late
+  EXPECT_EQ(slow.held_landed_count, 1u);
+  EXPECT_EQ((*writer)->segment_id(), 1u);
+  ASSERT_TRUE(f.run((*writer)->append(to_bytes("second"))).ok());
+  auto entries = f.read_all("late");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(to_string(entries[1].payload), "second");
+}
 
 // Regression (rapidcheck schedule property, seed 102): a writer's create-segment txn had an
 // unknown outcome, a newer writer recovered and sealed that segment meanwhile, and the settling
@@ -280,17 +262,24 @@ class TakeoverMetaStore final : public MetaStore {
 // aborted the process; without it the stale writer would write into a sealed segment).
 TEST(recovery, an_opener_whose_new_segment_was_sealed_meanwhile_is_fenced) {
   WalFixture f;
-  ASSERT_TRUE(f.run(f.client.create_log("n")).ok());
-  auto info = f.run(f.client.get_log("n"));
-  const LogKeys keys = f.client.keys_for(*info);
-  TakeoverMetaStore takeover(f.meta, f.client, "n", keys.segment_key(0));
+  const LogKeys keys = create_log(f, "n");
+  // The create txn is applied, its reply lost; meanwhile another writer opens on the real store
+  // (it recovers and seals that segment): a timeout during a partition with a takeover.
+  ScriptedMetaStore takeover(f.meta);
+  takeover.script(keys.segment_key(0), {ScriptedMetaStore::Fate::apply_then_timeout});
+  std::unique_ptr<LogWriter> taker;
+  takeover.meanwhile = [&]() -> Task<void> {
+    Result<std::unique_ptr<LogWriter>> opened = co_await f.client.open_writer("n", {});
+    WAL_ASSERT(opened.ok());
+    taker = std::move(opened).value();
+  };
   Env stale_env{f.loop, f.loop, f.random, f.faults, &f.slow_objects, &takeover, nullptr, nullptr};
   LogClient stale_client(stale_env);
   auto stale = f.run(stale_client.open_writer("n", {}));
-  ASSERT_TRUE(takeover.taker != nullptr);  // the takeover did happen inside the open
+  ASSERT_TRUE(taker != nullptr);  // the takeover did happen inside the open
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.error().code, Errc::fenced);
-  ASSERT_TRUE(f.run(takeover.taker->append(to_bytes("after"))).ok());
+  ASSERT_TRUE(f.run(taker->append(to_bytes("after"))).ok());
   auto entries = f.read_all("n");
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].id, 0u);

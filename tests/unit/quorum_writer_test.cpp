@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/quorum_fixture.h"
+#include "tests/support/scripted_meta_store.h"
 #include "wal/async/scope.h"
 #include "wal/quorum/protocol.h"
 
@@ -240,6 +241,58 @@ TEST(quorum_writer, takeover_recovers_every_acknowledged_entry_and_fences_the_ol
   auto late = append_all(f, **old_writer, 1000, 1);
   ASSERT_FALSE(late[0].ok());
   EXPECT_EQ(late[0].error().code, Errc::fenced);
+}
+
+// Regression (wp-sim --mode quorum swarm seed 4582, traces/found-quorum-seed-4582.json): the
+// opener's create txn landed with its reply lost, a newer writer recovered and sealed that
+// segment meanwhile, and the settling read found it with our epoch: the writer adopted a sealed
+// segment (an assertion aborted the process). It must be fenced, and the newer writer go on.
+TEST(quorum_writer, an_opener_whose_new_segment_was_sealed_meanwhile_is_fenced) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  ScriptedMetaStore partitioned(f.meta);
+  partitioned.script(keys.segment_key(0), {ScriptedMetaStore::Fate::apply_then_timeout});
+  std::unique_ptr<QuorumWriter> taker;
+  partitioned.meanwhile = [&]() -> Task<void> {
+    auto opened = co_await QuorumWriter::open(*f.client("w2").env, keys, f.writer_options);
+    WAL_ASSERT(opened.ok());
+    taker = std::move(opened).value();
+  };
+  auto stale = f.run(QuorumWriter::open(*f.client("w1", &partitioned).env, keys,
+                                        f.writer_options));
+  ASSERT_TRUE(taker != nullptr);  // the takeover happened while the create's reply was lost
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, Errc::fenced);
+  const std::vector<SegmentMeta> segs = segments(f, keys);
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_EQ(segs[0].sealed_by_epoch, taker->epoch());
+  auto after = append_all(f, *taker, 0, 3);
+  for (auto& r : after) ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(*after[0], 0u);
+}
+
+// A roll's seal txn times out and lands only after the writer read the segment back and found it
+// still open; the retry's compare fails. The seal is the writer's own: it goes on in the next
+// segment instead of failing as if a newer writer had sealed it.
+TEST(quorum_writer, a_roll_whose_seal_lands_late_goes_on_in_the_next_segment) {
+  QuorumFixture f;
+  f.writer_options.segment_entries_max = 10;
+  const LogKeys keys = f.create_log("q");
+  ScriptedMetaStore slow(f.meta);
+  auto writer = f.run(QuorumWriter::open(*f.client("w1", &slow).env, keys, f.writer_options));
+  ASSERT_TRUE(writer.ok());
+  slow.script(keys.segment_key(0), {ScriptedMetaStore::Fate::hold_then_timeout});
+  for (auto& r : append_all(f, **writer, 0, 12)) ASSERT_TRUE(r.ok()) << r.error().describe();
+  // These wait for the roll the first batch started, and go into the next segment.
+  for (auto& r : append_all(f, **writer, 12, 5)) ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(slow.held_landed_count, 1u);
+  EXPECT_EQ((*writer)->stats().segments_sealed, 1u);
+  const std::vector<SegmentMeta> segs = segments(f, keys);
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_EQ(segs[0].sealed_by_epoch, (*writer)->epoch());
+  EXPECT_EQ(segs[0].end_entry_id, 12u);
+  EXPECT_EQ(segs[1].first_entry_id, 12u);
+  EXPECT_EQ(segs[1].state, SegmentState::open);
 }
 
 TEST(quorum_writer, recovery_goes_on_with_two_of_three_replicas) {

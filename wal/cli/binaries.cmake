@@ -28,6 +28,12 @@ add_test(NAME cli.wp_etcd
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_etcd_test.sh $<TARGET_FILE:wp>)
 set_tests_properties(cli.wp_etcd PROPERTIES LABELS "integration;cli" TIMEOUT 600)
 
+# `wp` on a real S3 server (Ceph RGW, the CTest fixture `rgw` of the top-level CMakeLists.txt).
+add_test(NAME cli.wp_s3
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/s3_wp_test.sh $<TARGET_FILE:wp>)
+set_tests_properties(cli.wp_s3 PROPERTIES LABELS "integration;cli" TIMEOUT 600
+                     ${WAL_RGW_TEST_PROPERTIES})
+
 # wp-logstore: the LogStore daemon (QuorumBuffer): journals on disk, gRPC, etcd, an object
 # store, /metrics and /health.
 file(GLOB LOGSTORE_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/logstore_*.cpp)

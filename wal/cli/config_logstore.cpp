@@ -30,19 +30,6 @@ Status parse_logstore_section(const nlohmann::json& section, quorum::LogStoreOpt
   return Status{};
 }
 
-// Until the S3 adapter lands in this configuration, the object store is a local directory
-// (shared by every process of a deployment on one machine).
-Status parse_object_store_section(const nlohmann::json& section, std::string& dir) {
-  WAL_CLI_TRY(check_config_keys(section, "object_store.", {"type", "dir"}));
-  std::string type = "local";
-  WAL_CLI_TRY(read_config_string(section, "object_store.", "type", type));
-  if (type != "local") {
-    return make_error(Errc::invalid_argument,
-                      "config: object_store.type must be \"local\" (got \"" + type + "\")");
-  }
-  return read_config_string(section, "object_store.", "dir", dir);
-}
-
 bool valid_node_id(const std::string& node) {
   if (node.empty() || node.size() > 64) return false;
   for (char c : node) {
@@ -70,7 +57,10 @@ Status parse_logstore_config(const nlohmann::json& root, LogStoreDaemonConfig& c
     WAL_CLI_TRY(parse_meta_store_config(root["meta_store"], config.meta_store));
   }
   if (root.contains("object_store")) {
-    WAL_CLI_TRY(parse_object_store_section(root["object_store"], config.object_dir));
+    Result<ObjectStoreConfig> objects =
+        parse_object_store_config(root["object_store"], process_environment());
+    if (!objects.ok()) return std::move(objects).error();
+    config.object_store = std::move(objects).value();
   }
   if (root.contains("logstore")) WAL_CLI_TRY(parse_logstore_section(root["logstore"], config.logstore));
   return Status{};
@@ -86,9 +76,12 @@ Status finish_logstore_config(LogStoreDaemonConfig& config) {
   if (config.data_dir.empty()) {
     return make_error(Errc::invalid_argument, "no data directory: pass --data-dir or \"data_dir\"");
   }
-  if (config.object_dir.empty()) {
+  // No default directory: a LogStore's uploads must land where every reader looks.
+  if (!config.object_store || (config.object_store->type == ObjectStoreConfig::Type::local &&
+                               config.object_store->local_dir.empty())) {
     return make_error(Errc::invalid_argument,
-                      "no object store: pass --objects DIR or \"object_store\": {\"dir\": ...}");
+                      "no object store: pass --objects DIR or \"object_store\": {\"type\": "
+                      "\"s3\", ...} or {\"type\": \"local\", \"dir\": ...}");
   }
   if (config.meta_store.type != MetaStoreConfig::Type::etcd) {
     return make_error(Errc::invalid_argument,

@@ -11,19 +11,22 @@
 //    "data_dir": "/var/lib/wp-logstore",journals and the disk identity marker
 //    "drain_timeout_ms": 30000,         SIGTERM: how long to wait for held segments to leave
 //    "meta_store": {"type": "etcd", ...},       wal/real/etcd_config.h (etcd is required)
-//    "object_store": {"type": "local", "dir": "..."},  where uploads go
+//    "object_store": {"type": "local", "dir": "..."} or {"type": "s3", ...},
+//                                       where uploads go (wal/real/s3_config.h); required
 //    "logstore": {"registration_ttl_ms": 10000, "upload_scan_interval_ms": 500,
 //                 "upload_block_bytes_max": 8388608, "upload_open_segments": true,
 //                 "read_reply_bytes_max": 4194304, "repair_read_timeout_ms": 2000}}
 //
 // Unknown keys and wrong types are errors (invalid_argument, naming the key).
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "wal/quorum/logstore.h"
 #include "wal/real/etcd_config.h"
+#include "wal/real/s3_config.h"
 
 namespace wal::cli {
 
@@ -36,7 +39,7 @@ struct LogStoreDaemonConfig {
   std::string data_dir;
   std::chrono::nanoseconds drain_timeout = std::chrono::seconds(30);
   MetaStoreConfig meta_store;
-  std::string object_dir;  // the local object store's directory
+  std::optional<ObjectStoreConfig> object_store;  // required: local (with a dir) or s3
   quorum::LogStoreOptions logstore;
 };
 

@@ -67,9 +67,9 @@ Task<int> LogStoreDaemon::main_task() {
 
 Task<Status> LogStoreDaemon::start_parts() {
   const LogStoreDaemonConfig& c = config_;
-  log(fmt::format("starting: listen {} (advertised {}), zone '{}', data {}, objects {}, "
-                  "etcd {} prefix {}",
-                  c.listen, c.advertise, c.zone, c.data_dir, c.object_dir,
+  WAL_ASSERT(c.object_store.has_value());
+  log(fmt::format("starting: listen {} (advertised {}), zone '{}', data {}, etcd {} prefix {}",
+                  c.listen, c.advertise, c.zone, c.data_dir,
                   fmt::join(c.meta_store.etcd.endpoints, ","), c.meta_store.prefix));
   parts_ = std::make_unique<Parts>();
   Parts& p = *parts_;
@@ -84,7 +84,10 @@ Task<Status> LogStoreDaemon::start_parts() {
   WAL_CO_ASSIGN(p.meta, co_await open_meta_store(c.meta_store, loop_, loop_, c.data_dir));
   p.metered_meta = std::make_unique<metrics::MeteredMetaStore>(*p.meta, registry_, loop_);
   log("etcd reachable");
-  WAL_CO_ASSIGN(p.objects, co_await LocalObjectStore::open(*p.pool, c.object_dir));
+  WAL_CO_ASSIGN(OpenedObjectStore opened,
+                co_await open_object_store(loop_, *p.pool, *c.object_store, ""));
+  log(opened.description);
+  p.objects = std::move(opened.store);
   p.metered_objects = std::make_unique<metrics::MeteredObjectStore>(*p.objects, registry_, loop_);
   p.disk = std::make_unique<PosixDisk>(*p.pool, c.data_dir);
   p.metered_disk = std::make_unique<metrics::MeteredDisk>(*p.disk, registry_, loop_);

@@ -10,7 +10,7 @@
 #include "wal/quorum/logstore.h"
 #include "wal/real/grpc_network.h"
 #include "wal/real/grpc_registry.h"
-#include "wal/real/local_object_store.h"
+#include "wal/real/s3_config.h"
 #include "wal/real/metrics_http_server.h"
 #include "wal/real/os_random.h"
 #include "wal/real/posix_disk.h"
@@ -26,7 +26,7 @@ struct LogStoreDaemon::Parts {
   NoFaults faults;
   std::unique_ptr<MetaStore> meta;
   std::unique_ptr<metrics::MeteredMetaStore> metered_meta;
-  std::unique_ptr<LocalObjectStore> objects;
+  std::unique_ptr<ObjectStore> objects;
   std::unique_ptr<metrics::MeteredObjectStore> metered_objects;
   std::unique_ptr<PosixDisk> disk;
   std::unique_ptr<metrics::MeteredDisk> metered_disk;

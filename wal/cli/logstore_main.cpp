@@ -55,7 +55,9 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "journals and the disk identity marker");
   app.add_option("--etcd", etcd, "etcd endpoints, comma-separated (host:port)");
   app.add_option("--prefix", prefix, "etcd key prefix (default /wal/)");
-  app.add_option("--objects", objects, "the object store's directory (a local object store)");
+  app.add_option("--objects", objects,
+                 "a local object store's directory (shared by every process on this machine); "
+                 "S3: the config file's \"object_store\" section");
   app.add_option("--drain-timeout-ms", drain_timeout_ms,
                  "on SIGTERM, wait at most this long for held segments (default 30000)");
   CLI11_PARSE(app, argc, argv);
@@ -73,7 +75,10 @@ int main(int argc, char** argv) {
   if (advertise) config.advertise = *advertise;
   if (metrics) config.metrics_listen = *metrics;
   if (data_dir) config.data_dir = *data_dir;
-  if (objects) config.object_dir = *objects;
+  if (objects) {
+    config.object_store = wal::ObjectStoreConfig{};
+    config.object_store->local_dir = *objects;
+  }
   if (drain_timeout_ms) config.drain_timeout = std::chrono::milliseconds(*drain_timeout_ms);
   if (etcd) {
     config.meta_store.type = wal::MetaStoreConfig::Type::etcd;

@@ -3,12 +3,12 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "wal/real/local_object_store.h"
 #include "wal/real/os_random.h"
 #include "wp_quorum_runtime.h"
 
@@ -45,8 +45,8 @@ Status load_config_file(const std::string& path, WpConfig& config) {
   if (root.is_discarded() || !root.is_object()) {
     return make_error(Errc::invalid_argument, "config file '" + path + "' is not a JSON object");
   }
-  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store", "mode",
-                                        "quorum"});
+  if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store",
+                                        "object_store", "mode", "quorum"});
       !s.ok()) {
     return s;
   }
@@ -54,6 +54,11 @@ Status load_config_file(const std::string& path, WpConfig& config) {
   if (root.contains("meta_store")) {
     Status parsed = parse_meta_store_config(root["meta_store"], config.meta_store);
     if (!parsed.ok()) return parsed;
+  }
+  if (root.contains("object_store")) {
+    auto objects = parse_object_store_config(root["object_store"], process_environment());
+    if (!objects.ok()) return std::move(objects).error();
+    config.object_store = std::move(objects).value();
   }
   if (root.contains("data_dir")) {
     if (!root["data_dir"].is_string()) {
@@ -139,10 +144,14 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config) {
   std::unique_ptr<WpRuntime> runtime(new WpRuntime(config));
   runtime->pool_ = std::make_unique<BlockingPool>(runtime->loop_, 4);
   runtime->random_ = std::make_unique<Xoshiro256>(os_entropy_seed());
-  auto objects = runtime->run(
-      LocalObjectStore::open(*runtime->pool_, config.data_dir + "/objects"));
+  auto objects = runtime->run(open_object_store(runtime->loop_, *runtime->pool_,
+                                                config.object_store, config.data_dir + "/objects"));
   if (!objects.ok()) return std::move(objects).error();
-  runtime->objects_ = std::move(objects).value();
+  runtime->objects_ = std::move(objects->store);
+  if (config.object_store.type == ObjectStoreConfig::Type::s3) {
+    std::fprintf(stderr, "%s\n", objects->description.c_str());
+  }
+  if (!objects->create_only_enforced) runtime->config_.writer.fencing = FencingMode::meta_confirm;
   auto meta = runtime->run(
       open_meta_store(config.meta_store, runtime->loop_, runtime->loop_, config.data_dir));
   if (!meta.ok()) return std::move(meta).error();

@@ -9,12 +9,14 @@
 #include "wal/log/log_client.h"
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
+#include "wal/real/s3_config.h"
 #include "config_quorum.h"
 
 namespace wal::cli {
 
 struct WpConfig {
   std::string data_dir;
+  ObjectStoreConfig object_store;  // default: local, in <data_dir>/objects
   WriterOptions writer;
   ReaderOptions reader;
   MetaStoreConfig meta_store;  // "meta_store" section: SQLite (default) or etcd
@@ -23,7 +25,8 @@ struct WpConfig {
 
 struct QuorumClientParts;  // wp_quorum_runtime.h
 
-// Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...}}) over `config`.
+// Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...},
+// "object_store": {...} (wal/real/s3_config.h)}) over `config`.
 // Unknown keys are errors, so a typo never silently falls back to a default.
 [[nodiscard]] Status load_config_file(const std::string& path, WpConfig& config);
 

@@ -3,6 +3,7 @@
 #include "wal/log/log_writer.h"
 #include "wal/log/retry.h"
 #include "wal/log/segment_recovery.h"
+#include "wal/log/segment_txn.h"
 #include "wal/log/writer_epoch.h"
 
 namespace wal {
@@ -89,7 +90,6 @@ Task<Status> LogWriter::load_producers(const SegmentMeta& sealed) {
 }
 
 Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry_id) {
-  MetaStore& meta = *env_.meta_store;
   SegmentMeta segment;
   segment.segment_id = segment_id;
   segment.state = SegmentState::open;
@@ -97,41 +97,19 @@ Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry
   segment.first_entry_id = first_entry_id;
   segment.checkpoint_end_entry_id = first_entry_id;
   segment.created_unix_ms = env_.clock.unix_time_ms();
-  const std::string key = keys_.segment_key(segment_id);
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
-    TxnRequest request;
-    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
-                        Compare::absent(key)};
-    request.success = {PutOp{key, encode(segment), 0}};
-    Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    if (response.ok() && response->succeeded) {
-      start_segment(segment, response->revision);
-      co_return Status{};
-    }
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
-    }
-    // Failed compare or unknown outcome: if the segment is there with our epoch, it is ours.
-    Result<std::optional<KeyValue>> kv =
-        co_await retry_read(env_, {}, [&] { return meta.get(key); });
-    if (!kv.ok()) co_return std::move(kv).error();
-    if (*kv) {
-      Result<SegmentMeta> stored = decode_segment(key, (*kv)->value);
-      if (!stored.ok()) co_return std::move(stored).error();
-      if (stored->epoch != epoch_) co_return make_error(Errc::fenced, key + " was taken");
-      // Ours, but a newer writer may already have recovered and sealed it (our txn's outcome
-      // was unknown while it opened): we are fenced, and must not write to a sealed segment.
-      if (stored->state != SegmentState::open) {
-        co_return make_error(Errc::fenced, key + " was sealed by epoch " +
-                                               std::to_string(stored->sealed_by_epoch));
-      }
-      start_segment(*stored, (*kv)->mod_revision);
-      co_return Status{};
-    }
-    if (response.ok()) co_return make_error(Errc::fenced, "epoch changed while opening");
-    co_await retry_pause(attempt);
-  }
-  co_return make_error(Errc::unavailable, "could not create segment " + key);
+  SegmentTxn txn;
+  txn.create = segment;
+  // Settled by reading (segment_txn.h): a create that landed is adopted only while its segment
+  // is open; one a newer writer has sealed meanwhile fences this writer.
+  Result<SegmentTxnResult> created = co_await commit_segment_txn(segment_txn_context(), txn);
+  if (!created.ok()) co_return std::move(created).error();
+  start_segment(created->created->meta, created->created->mod_revision);
+  co_return Status{};
+}
+
+SegmentTxnContext LogWriter::segment_txn_context() {
+  return SegmentTxnContext{env_, keys_, {options_.retry_backoff_min, options_.retry_backoff_max},
+                           epoch_, epoch_mod_revision_};
 }
 
 void LogWriter::start_segment(SegmentMeta meta, int64_t mod_revision) {
@@ -172,7 +150,6 @@ Task<void> LogWriter::roll_segment() {
 Task<Status> LogWriter::seal_and_open_next(bool open_next) {
   WAL_ASSERT(inflight_.empty());
   WAL_ASSERT(!checkpoint_running_);
-  MetaStore& meta = *env_.meta_store;
   const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
   SegmentManifest footer;
   footer.log_id = keys_.log_id;
@@ -201,62 +178,16 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
   next.first_entry_id = acknowledged_end_;
   next.checkpoint_end_entry_id = acknowledged_end_;
   next.created_unix_ms = env_.clock.unix_time_ms();
-  const std::string sealed_key = keys_.segment_key(sealed.segment_id);
-  const std::string next_key = keys_.segment_key(next.segment_id);
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
-    TxnRequest request;
-    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
-                        Compare::mod_revision_is(sealed_key, segment_mod_revision_)};
-    request.success = {PutOp{sealed_key, encode(sealed), 0}};
-    if (open_next) {
-      request.compares.push_back(Compare::absent(next_key));
-      request.success.push_back(PutOp{next_key, encode(next), 0});
-    }
-    Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    if (response.ok() && response->succeeded) {
-      ++stats_.segments_sealed;
-      if (open_next) start_segment(next, response->revision);
-      co_return Status{};
-    }
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
-    }
-    // A failed compare means our txn did not apply; an unknown outcome may have. Only then can
-    // a sealed segment be ours, and only if our epoch sealed it.
-    const bool may_have_applied = !response.ok();
-    Result<std::optional<KeyValue>> kv =
-        co_await retry_read(env_, backoff, [&] { return meta.get(sealed_key); });
-    if (!kv.ok()) co_return std::move(kv).error();
-    if (!*kv) co_return make_error(Errc::not_found, sealed_key + " vanished");
-    Result<SegmentMeta> stored = decode_segment(sealed_key, (*kv)->value);
-    if (!stored.ok()) co_return std::move(stored).error();
-    if (stored->state == SegmentState::sealed) {
-      if (!may_have_applied || stored->sealed_by_epoch != epoch_) {
-        co_return make_unknown(Errc::fenced, sealed_key + " was sealed by a newer writer");
-      }
-      ++stats_.segments_sealed;  // our txn landed
-      if (!open_next) co_return Status{};
-      Result<std::optional<KeyValue>> next_kv =
-          co_await retry_read(env_, backoff, [&] { return meta.get(next_key); });
-      if (!next_kv.ok()) co_return std::move(next_kv).error();
-      if (!*next_kv) co_return make_error(Errc::not_found, next_key + " vanished");
-      Result<SegmentMeta> stored_next = decode_segment(next_key, (*next_kv)->value);
-      if (!stored_next.ok()) co_return std::move(stored_next).error();
-      if (stored_next->epoch != epoch_) {
-        co_return make_unknown(Errc::fenced, next_key + " belongs to a newer writer");
-      }
-      if (stored_next->state != SegmentState::open) {  // ours, recovered by a newer writer
-        co_return make_unknown(Errc::fenced, next_key + " was sealed by a newer writer");
-      }
-      start_segment(*stored_next, (*next_kv)->mod_revision);
-      co_return Status{};
-    }
-    if (!may_have_applied || (*kv)->mod_revision != segment_mod_revision_) {
-      co_return make_unknown(Errc::fenced, "epoch changed before sealing " + sealed_key);
-    }
-    co_await retry_pause(attempt);
-  }
-  co_return make_error(Errc::unavailable, "could not seal " + sealed_key);
+  // One txn seals this segment and creates the next; settled by reading (segment_txn.h).
+  SegmentTxn txn;
+  txn.seal = sealed;
+  txn.seal_mod_revision = segment_mod_revision_;
+  if (open_next) txn.create = next;
+  Result<SegmentTxnResult> done = co_await commit_segment_txn(segment_txn_context(), txn);
+  if (!done.ok()) co_return std::move(done).error();
+  ++stats_.segments_sealed;
+  if (open_next) start_segment(done->created->meta, done->created->mod_revision);
+  co_return Status{};
 }
 
 // Records a checkpoint: manifest m<blocks> for the acknowledged blocks, then the segment's

@@ -4,6 +4,7 @@
 #include "wal/log/fence_object.h"
 #include "wal/log/producer_table.h"
 #include "wal/log/retry.h"
+#include "wal/log/segment_txn.h"
 
 namespace wal {
 
@@ -100,46 +101,19 @@ Task<Result<FenceResult>> put_fence(Env& env, const std::string& key, Epoch epoc
   co_return error;
 }
 
+// The seal CAS, settled by reading (wal/log/segment_txn.h).
 Task<Result<SealedSegment>> seal_segment(RecoveryContext& context, SegmentMeta sealed,
                                          int64_t segment_mod_revision) {
-  MetaStore& meta = *context.env.meta_store;
-  const std::string segment_key = context.keys.segment_key(sealed.segment_id);
-  for (uint32_t attempt = 0;; ++attempt) {
-    TxnRequest request;
-    request.compares = {Compare::mod_revision_is(context.keys.epoch_key(),
-                                                 context.epoch_mod_revision),
-                        Compare::mod_revision_is(segment_key, segment_mod_revision)};
-    request.success = {PutOp{segment_key, encode(sealed), 0}};
-    Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    if (response.ok() && response->succeeded) co_return SealedSegment{sealed, response->revision};
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
-    }
-    // A failed compare means our txn did not apply; an unknown outcome may have. Read both.
-    const bool may_have_applied = !response.ok();
-    Result<std::optional<KeyValue>> epoch_kv =
-        co_await retry_read(context.env, {}, [&] { return meta.get(context.keys.epoch_key()); });
-    if (!epoch_kv.ok()) co_return std::move(epoch_kv).error();
-    Result<std::optional<KeyValue>> segment_kv =
-        co_await retry_read(context.env, {}, [&] { return meta.get(segment_key); });
-    if (!segment_kv.ok()) co_return std::move(segment_kv).error();
-    if (!*segment_kv) co_return make_error(Errc::not_found, segment_key + " vanished");
-    Result<SegmentMeta> current = decode_segment(segment_key, (*segment_kv)->value);
-    if (!current.ok()) co_return std::move(current).error();
-    if (current->state == SegmentState::sealed) {
-      if (may_have_applied && current->sealed_by_epoch == context.epoch) {
-        co_return SealedSegment{*current, (*segment_kv)->mod_revision};  // our txn landed
-      }
-      co_return make_error(Errc::fenced, segment_key + " was sealed by epoch " +
-                                             std::to_string(current->sealed_by_epoch));
-    }
-    if (!*epoch_kv || (*epoch_kv)->mod_revision != context.epoch_mod_revision) {
-      co_return make_error(Errc::fenced, "a newer writer took over while sealing segment " +
-                                             std::to_string(sealed.segment_id));
-    }
-    segment_mod_revision = (*segment_kv)->mod_revision;
-    co_await backoff_sleep(context.env, {}, attempt);
-  }
+  SegmentTxn txn;
+  txn.seal = std::move(sealed);
+  txn.seal_mod_revision = segment_mod_revision;
+  Result<SegmentTxnResult> done = co_await commit_segment_txn(
+      SegmentTxnContext{context.env, context.keys,
+                        {context.options.retry_backoff_min, context.options.retry_backoff_max},
+                        context.epoch, context.epoch_mod_revision},
+      std::move(txn));
+  if (!done.ok()) co_return std::move(done).error();
+  co_return SealedSegment{done->sealed->meta, done->sealed->mod_revision, {}};
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "wal/log/segment_txn.h"
+
 #include <fmt/format.h>
 
 namespace wal::quorum {
@@ -268,94 +270,30 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, Segmen
                                    describe(ref), last_round));
 }
 
-namespace {
-
-// Whether `stored` is still the open segment `mine` describes, changed at most by a checkpoint.
-bool same_open_segment(const SegmentMeta& mine, const SegmentMeta& stored) {
-  return stored.state == SegmentState::open && stored.epoch == mine.epoch &&
-         stored.first_entry_id == mine.first_entry_id && stored.ensemble == mine.ensemble &&
-         stored.checkpoint_end_entry_id >= mine.checkpoint_end_entry_id;
-}
-
-}  // namespace
-
 Task<Result<SealResult>> seal_quorum_segment(Env& env, const LogKeys& keys, Backoff backoff,
                                              Epoch epoch, int64_t epoch_mod_revision,
                                              const SegmentMeta& segment, int64_t mod_revision,
                                              EntryId end, const SegmentMeta* next) {
-  MetaStore& meta = *env.meta_store;
-  SegmentMeta sealed = segment;
-  sealed.state = SegmentState::sealed;
-  sealed.end_entry_id = end;
-  sealed.block_count = 0;
-  sealed.size_bytes = 0;
+  WAL_ASSERT(segment.state == SegmentState::open);
+  WAL_ASSERT_GE(end, segment.first_entry_id);
+  SegmentTxn txn;
+  txn.seal = segment;
+  txn.seal->state = SegmentState::sealed;
+  txn.seal->end_entry_id = end;
+  txn.seal->block_count = 0;
+  txn.seal->size_bytes = 0;
   // An empty segment has nothing to upload (and no LogStore may even hold a journal for it).
-  sealed.uploaded = end == segment.first_entry_id;
-  sealed.sealed_unix_ms = env.clock.unix_time_ms();
-  sealed.sealed_by_epoch = epoch;
-  const std::string sealed_key = keys.segment_key(segment.segment_id);
-  const std::string next_key = next != nullptr ? keys.segment_key(next->segment_id) : "";
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
-    TxnRequest request;
-    request.compares = {Compare::mod_revision_is(keys.epoch_key(), epoch_mod_revision),
-                        Compare::mod_revision_is(sealed_key, mod_revision)};
-    request.success = {PutOp{sealed_key, encode(sealed), 0}};
-    if (next != nullptr) {
-      request.compares.push_back(Compare::absent(next_key));
-      request.success.push_back(PutOp{next_key, encode(*next), 0});
-    }
-    Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    if (response.ok() && response->succeeded) co_return SealResult{sealed, response->revision};
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
-    }
-    // A failed compare means our txn did not apply; an unknown outcome may have: then the
-    // segment is sealed by our epoch at our end.
-    const bool may_have_applied = !response.ok();
-    Result<std::optional<KeyValue>> kv =
-        co_await retry_read(env, backoff, [&] { return meta.get(sealed_key); });
-    if (!kv.ok()) co_return std::move(kv).error();
-    if (!*kv) co_return make_error(Errc::not_found, sealed_key + " vanished");
-    Result<SegmentMeta> stored = decode_segment(sealed_key, (*kv)->value);
-    if (!stored.ok()) co_return std::move(stored).error();
-    if (stored->state == SegmentState::sealed) {
-      if (!may_have_applied || stored->sealed_by_epoch != epoch) {
-        co_return make_unknown(Errc::fenced, sealed_key + " was sealed by a newer writer");
-      }
-      SealResult result{*stored, 0};
-      if (next != nullptr) {
-        Result<std::optional<KeyValue>> next_kv =
-            co_await retry_read(env, backoff, [&] { return meta.get(next_key); });
-        if (!next_kv.ok()) co_return std::move(next_kv).error();
-        if (!*next_kv) co_return make_error(Errc::not_found, next_key + " vanished");
-        Result<SegmentMeta> stored_next = decode_segment(next_key, (*next_kv)->value);
-        if (!stored_next.ok()) co_return std::move(stored_next).error();
-        if (stored_next->epoch != epoch) {
-          co_return make_unknown(Errc::fenced, next_key + " belongs to a newer writer");
-        }
-        result.next_mod_revision = (*next_kv)->mod_revision;
-      }
-      co_return result;
-    }
-    if ((*kv)->mod_revision != mod_revision && same_open_segment(segment, *stored)) {
-      // A LogStore recorded a checkpoint (logstore_checkpoint.cpp): that alone does not fence
-      // us. Seal on top of it if the epoch is still ours; the next compare checks that again.
-      Result<std::optional<KeyValue>> epoch_kv =
-          co_await retry_read(env, backoff, [&] { return meta.get(keys.epoch_key()); });
-      if (!epoch_kv.ok()) co_return std::move(epoch_kv).error();
-      if (*epoch_kv && (*epoch_kv)->mod_revision == epoch_mod_revision) {
-        mod_revision = (*kv)->mod_revision;
-        sealed.checkpoint_block_count = stored->checkpoint_block_count;
-        sealed.checkpoint_end_entry_id = stored->checkpoint_end_entry_id;
-        continue;
-      }
-    }
-    if (!may_have_applied || (*kv)->mod_revision != mod_revision) {
-      co_return make_unknown(Errc::fenced, "epoch changed before sealing " + sealed_key);
-    }
-    co_await backoff_sleep(env, backoff, std::min<uint32_t>(attempt, 6));
-  }
-  co_return make_error(Errc::unavailable, "could not seal " + sealed_key);
+  txn.seal->uploaded = end == segment.first_entry_id;
+  txn.seal->sealed_unix_ms = env.clock.unix_time_ms();
+  txn.seal->sealed_by_epoch = epoch;
+  txn.seal_mod_revision = mod_revision;
+  if (next != nullptr) txn.create = *next;
+  // Settled by reading; a compare that failed only because a LogStore recorded a checkpoint is
+  // redone on top of it (wal/log/segment_txn.h).
+  Result<SegmentTxnResult> done = co_await commit_segment_txn(
+      SegmentTxnContext{env, keys, backoff, epoch, epoch_mod_revision}, std::move(txn));
+  if (!done.ok()) co_return std::move(done).error();
+  co_return SealResult{done->sealed->meta, std::move(done->created)};
 }
 
 }  // namespace wal::quorum

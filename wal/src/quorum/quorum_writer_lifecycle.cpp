@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "wal/async/sleep.h"
+#include "wal/log/segment_txn.h"
 #include "wal/log/writer_epoch.h"
 #include "wal/quorum/logstore.h"
 #include "wal/quorum/quorum_recovery.h"
@@ -101,7 +102,6 @@ Task<Result<std::vector<std::string>>> QuorumWriter::choose_ensemble() {
 }
 
 Task<Status> QuorumWriter::create_segment(SegmentId segment_id, EntryId first_entry_id) {
-  MetaStore& meta = *env_.meta_store;
   Result<std::vector<std::string>> ensemble = co_await choose_ensemble();
   if (!ensemble.ok()) co_return std::move(ensemble).error();
   SegmentMeta segment;
@@ -114,37 +114,15 @@ Task<Status> QuorumWriter::create_segment(SegmentId segment_id, EntryId first_en
   segment.ensemble = *ensemble;
   segment.uploaded = false;
   segment.upload_block_bytes = options_.upload_block_bytes_max;
-  const std::string key = keys_.segment_key(segment_id);
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
-    TxnRequest request;
-    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
-                        Compare::absent(key)};
-    request.success = {PutOp{key, encode(segment), 0}};
-    Result<TxnResponse> response = co_await meta.txn(std::move(request));
-    if (response.ok() && response->succeeded) {
-      segment.create_revision = response->revision;
-      start_segment(segment, response->revision);
-      co_return Status{};
-    }
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
-    }
-    // Failed compare or unknown outcome: if the segment is there with our epoch, it is ours.
-    Result<std::optional<KeyValue>> kv =
-        co_await retry_read(env_, options_.backoff, [&] { return meta.get(key); });
-    if (!kv.ok()) co_return std::move(kv).error();
-    if (*kv) {
-      Result<SegmentMeta> stored = decode_segment(key, (*kv)->value);
-      if (!stored.ok()) co_return std::move(stored).error();
-      if (stored->epoch != epoch_) co_return make_error(Errc::fenced, key + " was taken");
-      stored->create_revision = (*kv)->create_revision;
-      start_segment(*stored, (*kv)->mod_revision);
-      co_return Status{};
-    }
-    if (response.ok()) co_return make_error(Errc::fenced, "epoch changed while opening");
-    co_await backoff_sleep(env_, options_.backoff, std::min<uint32_t>(attempt, 6));
-  }
-  co_return make_error(Errc::unavailable, "could not create segment " + key);
+  SegmentTxn txn;
+  txn.create = segment;
+  // Settled by reading (wal/log/segment_txn.h): a create that landed is adopted only while its
+  // segment is open; one a newer writer has sealed meanwhile fences this writer.
+  Result<SegmentTxnResult> created = co_await commit_segment_txn(
+      SegmentTxnContext{env_, keys_, options_.backoff, epoch_, epoch_mod_revision_}, txn);
+  if (!created.ok()) co_return std::move(created).error();
+  start_segment(created->created->meta, created->created->mod_revision);
+  co_return Status{};
 }
 
 void QuorumWriter::start_segment(SegmentMeta meta, int64_t mod_revision) {
@@ -240,9 +218,9 @@ Task<void> QuorumWriter::roll_segment() {
       } else {
         ++stats_.segments_sealed;
         if (open_next) {
-          next.create_revision = sealed->next_mod_revision;
+          WAL_ASSERT(sealed->next.has_value());
           rolling_ = false;
-          start_segment(next, sealed->next_mod_revision);
+          start_segment(sealed->next->meta, sealed->next->mod_revision);
         } else {
           segment_ = sealed->sealed;
         }

@@ -74,6 +74,7 @@
 #include "wal/log/metadata.h"
 #include "wal/log/options.h"
 #include "wal/log/producer_table.h"
+#include "wal/log/segment_txn.h"
 
 namespace wal {
 
@@ -160,6 +161,8 @@ class LogWriter {
   Task<Status> bump_epoch();
   Task<Status> recover_and_open_segment();
   Task<Status> create_segment(SegmentId segment_id, EntryId first_entry_id);
+  // For commit_segment_txn (wal/log/segment_txn.h): the epoch and backoff of this writer.
+  [[nodiscard]] SegmentTxnContext segment_txn_context();
   void start_segment(SegmentMeta meta, int64_t mod_revision);
   Task<Status> adopt_current_segment_meta();
 

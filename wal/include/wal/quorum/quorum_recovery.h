@@ -14,6 +14,7 @@
 #include "wal/env/env.h"
 #include "wal/log/keys.h"
 #include "wal/log/metadata.h"
+#include "wal/log/segment_txn.h"
 #include "wal/quorum/quorum_writer.h"
 
 namespace wal::quorum {
@@ -31,16 +32,15 @@ struct QuorumRecoveryContext {
 Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext context, SegmentMeta open,
                                                  int64_t mod_revision);
 
-// Seals `segment` at `end` with a CAS on the epoch key and the segment key, settling an unknown
-// outcome by reading back. Used by recovery and by the writer's own rolls (with `next`, the
-// next segment is created in the same txn). Returns the sealed meta and, when `next` was given,
-// the next segment's mod_revision. A compare that failed only because a LogStore recorded a
-// checkpoint of the still-open segment is retried on top of it (the seal keeps the checkpoint).
-// Errors: fenced (outcome unknown) when the epoch or the segment changed otherwise; the
-// MetaStore's; unavailable after read_attempts_max attempts.
+// Seals `segment` at `end` with a CAS on the epoch key and the segment key, through
+// commit_segment_txn (wal/log/segment_txn.h: how an unknown outcome is settled, and every
+// error). Used by recovery and by the writer's own rolls (with `next`, the next segment is
+// created in the same txn). Returns the sealed meta and, when `next` was given, the next segment
+// as stored. A compare that failed only because a LogStore recorded a checkpoint of the
+// still-open segment is retried on top of it (the seal keeps the checkpoint).
 struct SealResult {
   SegmentMeta sealed;
-  int64_t next_mod_revision = 0;
+  std::optional<StoredSegment> next;
 };
 Task<Result<SealResult>> seal_quorum_segment(Env& env, const LogKeys& keys, Backoff backoff,
                                              Epoch epoch, int64_t epoch_mod_revision,

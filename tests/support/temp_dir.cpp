@@ -1,10 +1,10 @@
-#include "tests/contract/contract_support.h"
+#include "tests/support/temp_dir.h"
 
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 
-namespace wal::contract {
+namespace wal::testing {
 
 TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "wal-test-XXXXXX").string();
@@ -17,4 +17,4 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-}  // namespace wal::contract
+}  // namespace wal::testing
