@@ -51,3 +51,11 @@ add_test(NAME cli.quorum_cluster
                  ${CMAKE_BINARY_DIR})
 set_tests_properties(cli.quorum_cluster PROPERTIES LABELS "integration;cli" TIMEOUT 600
                      RUN_SERIAL TRUE)
+
+# deploy/ (docker-compose.yml with MinIO, etcd, 4 LogStores and Prometheus; the Dockerfile):
+# Docker cannot run here, so the files are parsed, cross-checked, and each LogStore's command
+# line goes through wp-logstore --check-config.
+add_test(NAME cli.deploy_files
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/deploy_files_test.py
+                 $<TARGET_FILE:wp-logstore>)
+set_tests_properties(cli.deploy_files PROPERTIES LABELS "integration;cli" TIMEOUT 60)

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> node, zone, listen, advertise, metrics, data_dir, etcd, prefix,
       objects;
   std::optional<uint64_t> drain_timeout_ms;
+  bool check_config = false;
   app.add_option("--config", config_path, "JSON config file (docs/deploy.md has every key)");
   app.add_option("--node", node, "this node's id (letters, digits, - _ .)");
   app.add_option("--zone", zone, "availability zone, registered for operators");
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
                  "S3: the config file's \"object_store\" section");
   app.add_option("--drain-timeout-ms", drain_timeout_ms,
                  "on SIGTERM, wait at most this long for held segments (default 30000)");
+  app.add_flag("--check-config", check_config,
+               "check the configuration (file and flags), print it, and exit without starting");
   CLI11_PARSE(app, argc, argv);
 
   wal::cli::LogStoreDaemonConfig config;
@@ -91,6 +94,19 @@ int main(int argc, char** argv) {
   }
   wal::Status finished = wal::cli::finish_logstore_config(config);
   if (!finished.ok()) return fail(finished.error());
+  if (check_config) {
+    std::printf("config ok: node %s, zone '%s', listen %s, advertise %s, metrics %s, data %s, "
+                "etcd %zu endpoint(s) prefix %s, object store %s\n",
+                config.node.c_str(), config.zone.c_str(), config.listen.c_str(),
+                config.advertise.c_str(),
+                config.metrics_listen.empty() ? "off" : config.metrics_listen.c_str(),
+                config.data_dir.c_str(), config.meta_store.etcd.endpoints.size(),
+                config.meta_store.prefix.c_str(),
+                config.object_store->type == wal::ObjectStoreConfig::Type::s3
+                    ? ("s3 " + config.object_store->s3.endpoint).c_str()
+                    : ("local " + config.object_store->local_dir).c_str());
+    return 0;
+  }
   wal::cli::LogStoreDaemon daemon(std::move(config));
   return daemon.run();
 }
