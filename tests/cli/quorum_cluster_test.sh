@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# QuorumBuffer as real processes (scripts/cluster.sh: etcd, a shared object directory, 4
-# wp-logstore daemons on loopback), driven by `wp` in quorum mode:
+# QuorumBuffer as real processes (scripts/cluster.sh: etcd, a bucket of its own on the real S3
+# server of the CTest fixture `rgw` (WAL_RGW_DIR), 4 wp-logstore daemons on loopback), driven by
+# `wp` in quorum mode:
 #  1. appends flow while a LogStore of the open segment's ensemble is SIGKILLed and restarted:
 #     the append finishes (the writer rolls past the dead replica) and every acknowledged entry
 #     reads back, in order, with its bytes; verify passes; read and tail work;
-#  2. the LogStores' /metrics show the traffic (entries appended, journal fsyncs, add requests)
-#     and /health answers;
+#  2. the LogStores' /metrics show the traffic (entries appended, journal fsyncs, add requests,
+#     PUTs to S3) and /health answers;
 #  3. SIGTERM drains a LogStore: it deregisters, exits 0, and the log stays readable;
 #  4. bad input to wp-logstore is a one-line error (exit 1).
 # Stops every process by PID (cluster.sh down; its watchdog if this script dies).
@@ -13,6 +14,7 @@ set -euo pipefail
 build=${1:?usage: quorum_cluster_test.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cluster_sh=$root/scripts/cluster.sh
+: "${WAL_RGW_DIR:?WAL_RGW_DIR is not set: run this through ctest (fixture rgw)}"
 work=$(mktemp -d)
 export BUILD_DIR=$build
 cleanup() { "$cluster_sh" down "$work/c" > /dev/null 2>&1 || true; rm -rf "$work"; }
@@ -23,7 +25,8 @@ fail() {
   exit 1
 }
 
-"$cluster_sh" up "$work/c" --logstores 4 --owner-pid $$ > "$work/up.out" || fail "cluster up"
+"$cluster_sh" up "$work/c" --logstores 4 --owner-pid $$ --s3-env "$WAL_RGW_DIR/env" \
+  --bucket "cluster-$(date +%s%N | tail -c 10)-$$" > "$work/up.out" || fail "cluster up"
 config=$work/c/cluster.json
 wp() { "$build/wp" --config "$config" "$@"; }
 ensemble_of_open_segment() {  # prints the open segment's ensemble, comma-separated
@@ -81,8 +84,12 @@ grep -q "segment q/1#.*held: journal opened" "$work/c/ls$victim_number.log" ||
 
 # 2. Metrics and health.
 appended=0
+puts=0
 for n in 1 2 3 4; do
   metrics=$("$cluster_sh" metrics "$work/c" "$n")
+  put=$(awk '$1 ~ /^woodpecker_object_storage_operations_total\{operation="put",status="ok"\}$/ {
+    print $2 }' <<< "$metrics")
+  puts=$((puts + ${put:-0}))
   value=$(awk '$1 == "woodpecker_logstore_entries_appended_total" { print $2 }' <<< "$metrics")
   appended=$((appended + ${value%.*}))
   grep -q '^woodpecker_file_flush_latency_seconds_count [1-9]' <<< "$metrics" ||
@@ -90,6 +97,7 @@ for n in 1 2 3 4; do
 done
 # Each acknowledged entry is on at least 2 replicas (the restarted node's counter restarted).
 (( appended >= total )) || fail "metrics count $appended entries appended, fewer than $total"
+(( puts > 0 )) || fail "no LogStore counts a successful PUT to S3"
 "$cluster_sh" status "$work/c" | grep -c '"healthy":true' | grep -qx 4 || fail "health"
 
 # 3. A drained LogStore deregisters and exits 0; the log stays readable without it.

@@ -42,7 +42,8 @@ target_link_libraries(wp-logstore PRIVATE wal_core wal_real wal_etcd wal_grpc wa
                       wal_cli_support CLI11::CLI11 fmt::fmt nlohmann_json::nlohmann_json)
 target_compile_options(wp-logstore PRIVATE ${WAL_WARNINGS})
 
-# QuorumBuffer as real processes (scripts/cluster.sh: etcd + 4 wp-logstore daemons): a LogStore
+# QuorumBuffer as real processes (scripts/cluster.sh: etcd, a bucket on the RGW of the fixture
+# `rgw`, 4 wp-logstore daemons): a LogStore
 # of the open segment SIGKILLed and restarted during appends loses no acknowledged entry;
 # metrics, health, drain on SIGTERM, one-line errors. Runs alone: it times a kill into a
 # paced append and waits on process start-ups.
@@ -50,7 +51,7 @@ add_test(NAME cli.quorum_cluster
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/quorum_cluster_test.sh
                  ${CMAKE_BINARY_DIR})
 set_tests_properties(cli.quorum_cluster PROPERTIES LABELS "integration;cli" TIMEOUT 600
-                     RUN_SERIAL TRUE)
+                     RUN_SERIAL TRUE ${WAL_RGW_TEST_PROPERTIES})
 
 # deploy/ (docker-compose.yml with MinIO, etcd, 4 LogStores and Prometheus; the Dockerfile):
 # Docker cannot run here, so the files are parsed, cross-checked, and each LogStore's command
