@@ -377,17 +377,20 @@ TEST(logstore_repair, a_node_stays_in_limbo_while_no_peer_has_the_entries) {
   EXPECT_FALSE(c.find_segment(ref.log_id, ref.segment_id)->knowledge_lost());
 }
 
+// The registry entry of `node`: empty or one key-value.
+std::vector<KeyValue> registration_of(LogStoreFixture& f, const std::string& node) {
+  auto kv = f.meta.apply_range(
+      RangeRequest{logstore_registry_prefix(f.options.meta_root) + node, {}, 0, 0});
+  WAL_ASSERT(kv.ok());
+  return kv->kvs;
+}
+
 TEST(logstore_registration, the_node_registers_under_a_lease_and_renews_it) {
   LogStoreFixture f;
   f.options.registration_ttl = 3s;
   LogStoreNode& node = f.start("a");
   f.loop.run_for(10ms);
-  const std::string key = logstore_registry_prefix(f.options.meta_root) + "a";
-  auto read = [&] {
-    auto kv = f.meta.apply_range(RangeRequest{key, {}, 0, 0});
-    WAL_ASSERT(kv.ok());
-    return kv->kvs;
-  };
+  auto read = [&] { return registration_of(f, "a"); };
   ASSERT_EQ(read().size(), 1u);
   const LeaseId first_lease = read()[0].lease;
   EXPECT_NE(first_lease, 0);
@@ -416,12 +419,7 @@ TEST(logstore_registration, registers_its_address_and_zone_and_deregisters_on_re
   f.options.zone = "zone-b";
   LogStoreNode& node = f.start("a");
   f.loop.run_for(10ms);
-  const std::string key = logstore_registry_prefix(f.options.meta_root) + "a";
-  auto read = [&] {
-    auto kv = f.meta.apply_range(RangeRequest{key, {}, 0, 0});
-    WAL_ASSERT(kv.ok());
-    return kv->kvs;
-  };
+  auto read = [&] { return registration_of(f, "a"); };
   ASSERT_EQ(read().size(), 1u);
   EXPECT_EQ(read()[0].value, R"({"address":"10.1.2.3:7001","node":"a","zone":"zone-b"})");
   EXPECT_TRUE(node.gauges().registered);

@@ -62,24 +62,15 @@ Task<Result<Bytes>> MeteredDisk::read(std::string path, uint64_t offset, uint64_
 }
 
 Task<Result<uint64_t>> MeteredDisk::size(std::string path) {
-  const TimePoint started = meter_.start();
-  Result<uint64_t> result = co_await inner_.size(std::move(path));
-  meter_.finish("size", started, result);
-  co_return result;
+  return meter_.timed("size", inner_.size(std::move(path)));
 }
 
 Task<Status> MeteredDisk::truncate(std::string path, uint64_t length) {
-  const TimePoint started = meter_.start();
-  Status result = co_await inner_.truncate(std::move(path), length);
-  meter_.finish("truncate", started, result);
-  co_return result;
+  return meter_.timed("truncate", inner_.truncate(std::move(path), length));
 }
 
 Task<Result<std::vector<std::string>>> MeteredDisk::list(std::string prefix) {
-  const TimePoint started = meter_.start();
-  Result<std::vector<std::string>> result = co_await inner_.list(std::move(prefix));
-  meter_.finish("list", started, result);
-  co_return result;
+  return meter_.timed("list", inner_.list(std::move(prefix)));
 }
 
 Task<Status> MeteredDisk::rename(std::string from, std::string to) {

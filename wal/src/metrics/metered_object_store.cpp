@@ -39,33 +39,21 @@ Task<Result<ObjectData>> MeteredObjectStore::get(std::string key,
 }
 
 Task<Result<ObjectInfo>> MeteredObjectStore::head(std::string key) {
-  const TimePoint started = meter_.start();
-  Result<ObjectInfo> result = co_await inner_.head(std::move(key));
-  meter_.finish("head", started, result);
-  co_return result;
+  return meter_.timed("head", inner_.head(std::move(key)));
 }
 
 Task<Result<ListPage>> MeteredObjectStore::list(std::string prefix, std::string continuation_token,
                                                 size_t max_keys) {
-  const TimePoint started = meter_.start();
-  Result<ListPage> result =
-      co_await inner_.list(std::move(prefix), std::move(continuation_token), max_keys);
-  meter_.finish("list", started, result);
-  co_return result;
+  return meter_.timed("list",
+                      inner_.list(std::move(prefix), std::move(continuation_token), max_keys));
 }
 
 Task<Status> MeteredObjectStore::remove(std::string key) {
-  const TimePoint started = meter_.start();
-  Status result = co_await inner_.remove(std::move(key));
-  meter_.finish("remove", started, result);
-  co_return result;
+  return meter_.timed("remove", inner_.remove(std::move(key)));
 }
 
 Task<Result<std::vector<Status>>> MeteredObjectStore::remove_many(std::vector<std::string> keys) {
-  const TimePoint started = meter_.start();
-  Result<std::vector<Status>> result = co_await inner_.remove_many(std::move(keys));
-  meter_.finish("remove_many", started, result);
-  co_return result;
+  return meter_.timed("remove_many", inner_.remove_many(std::move(keys)));
 }
 
 }  // namespace wal::metrics

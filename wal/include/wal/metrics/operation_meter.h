@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "wal/async/task.h"
 #include "wal/core/result.h"
 #include "wal/env/clock.h"
 #include "wal/metrics/metrics.h"
@@ -29,6 +30,15 @@ class OperationMeter {
     finish(operation, started, result.ok() ? nullptr : &result.error());
   }
   void add_bytes(std::string_view operation, uint64_t bytes);
+  // Runs `call` (a Task starts when awaited, so its time is measured from here) and counts it
+  // as one `operation`, which must outlive the call (a string literal). Returns its result.
+  template <typename T>
+  Task<T> timed(std::string_view operation, Task<T> call) {
+    const TimePoint started = start();
+    T result = co_await std::move(call);
+    finish(operation, started, result);
+    co_return result;
+  }
 
   [[nodiscard]] Registry& registry() { return registry_; }
   [[nodiscard]] Clock& clock() { return clock_; }
