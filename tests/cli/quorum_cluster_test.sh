@@ -7,6 +7,9 @@
 #     reads back, in order, with its bytes; verify passes; read and tail work;
 #  2. the LogStores' /metrics show the traffic (entries appended, journal fsyncs, add requests,
 #     PUTs to S3) and /health answers;
+#  2b. a writer SIGKILLed mid-append leaves its segment open; a member of it is wiped and
+#     restarted: it is in limbo for the segment, the next writer recovers from the other two,
+#     and what was readable before the crash is still there, in order;
 #  3. SIGTERM drains a LogStore: it deregisters, exits 0, and the log stays readable;
 #  4. bad input to wp-logstore is a one-line error (exit 1).
 # Stops every process by PID (cluster.sh down; its watchdog if this script dies).
@@ -99,6 +102,46 @@ done
 (( appended >= total )) || fail "metrics count $appended entries appended, fewer than $total"
 (( puts > 0 )) || fail "no LogStore counts a successful PUT to S3"
 "$cluster_sh" status "$work/c" | grep -c '"healthy":true' | grep -qx 4 || fail "health"
+
+# 2b. A crashed writer leaves its segment open; a member of it loses its disk and restarts: it
+#     is in limbo for that segment (answers unknown), the next writer recovers from the other
+#     two, and nothing read before the crash is lost.
+wp log create w 2> /dev/null
+mkfifo "$work/w-input.fifo"
+python3 -c '
+import sys, time
+for i in range(1, 200001):
+    sys.stdout.write(f"w-{i}\n")
+    if i % 1000 == 0:
+        sys.stdout.flush()
+        time.sleep(0.05)
+' 2> /dev/null > "$work/w-input.fifo" &
+"$build/wp" --config "$config" append w < "$work/w-input.fifo" > /dev/null 2>&1 &
+writer_pid=$!
+sleep 1.5
+before_crash=$(wp read w 2> /dev/null | wc -l)
+(( before_crash > 0 )) || fail "the writer to be crashed acknowledged nothing in 1.5 s"
+kill -9 "$writer_pid"
+wait "$writer_pid" 2> /dev/null || true
+wiped=$(wp inspect w 2> /dev/null | awk '$2 == "open"' | grep -oE 'logstore-[0-9]+' | head -n 1)
+[[ -n "$wiped" ]] || fail "no open segment after the writer's crash: $(wp inspect w 2>&1)"
+"$cluster_sh" wipe "$work/c" "${wiped#logstore-}" > /dev/null
+"$cluster_sh" restart "$work/c" "${wiped#logstore-}" > /dev/null || fail "restart of $wiped"
+wp inspect w 2> /dev/null | grep -qE "^ +$wiped +IN LIMBO" ||
+  fail "$wiped is not in limbo after its wipe: $(wp inspect w 2>&1)"
+grep -q "segment w/.*IN LIMBO" "$work/c/ls${wiped#logstore-}.log" ||
+  fail "$wiped did not log its limbo"
+printf 'after-%s\n' 1 2 3 | wp append w 2> /dev/null || fail "append after the wipe"
+wp read w > "$work/w.out" 2> /dev/null
+after=$(wc -l < "$work/w.out")
+(( after >= before_crash + 3 )) || fail "$after entries after the wipe, $before_crash before it"
+head -n $((after - 3)) "$work/w.out" | cmp -s - <(seq -f "w-%g" 1 $((after - 3))) ||
+  fail "the crashed writer's entries are not a prefix of its input, in order"
+[[ $(tail -n 3 "$work/w.out" | tr '\n' ' ') == "after-1 after-2 after-3 " ]] ||
+  fail "the new writer's entries are not at the end"
+wp verify w 2> /dev/null || fail "verify after the wipe"
+echo "ok: $wiped wiped under an open segment came back in limbo; $before_crash entries read" \
+     "before the writer's crash, $((after - 3)) after the recovery"
 
 # 3. A drained LogStore deregisters and exits 0; the log stays readable without it.
 pid=$(cat "$work/c/ls1.pid")
