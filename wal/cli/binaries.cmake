@@ -43,11 +43,10 @@ target_link_libraries(wp-logstore PRIVATE wal_core wal_real wal_etcd wal_grpc wa
 target_compile_options(wp-logstore PRIVATE ${WAL_WARNINGS})
 
 # QuorumBuffer as real processes (scripts/cluster.sh: etcd, a bucket on the RGW of the fixture
-# `rgw`, 4 wp-logstore daemons): a LogStore
-# of the open segment SIGKILLed and restarted during appends loses no acknowledged entry;
-# a member of a crashed writer's open segment wiped comes back in limbo and the next writer
-# recovers; metrics, health, drain on SIGTERM, one-line errors. Runs alone: it times a kill into a
-# paced append and waits on process start-ups.
+# `rgw`, 4 wp-logstore daemons): a LogStore of the open segment SIGKILLed and restarted during
+# appends loses no acknowledged entry; a member of a crashed writer's open segment wiped comes
+# back in limbo and the next writer recovers; metrics, health, drain on SIGTERM, one-line
+# errors. Runs alone: it times a kill into a paced append and waits on process start-ups.
 add_test(NAME cli.quorum_cluster
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/quorum_cluster_test.sh
                  ${CMAKE_BINARY_DIR})
