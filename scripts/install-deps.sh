@@ -22,6 +22,9 @@
 #   ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
 #                                  Ceph RGW, the real S3 server the default test suite, the demo
 #                                  and the benchmark run against (scripts/rgw.sh; no systemd)
+#   libcpp-httplib-dev python3-yaml
+#                                  the daemons' /metrics and /health endpoints (cpp-httplib);
+#                                  the test that parses deploy/ (docker-compose.yml)
 #   python3-boto3 python3-crc32c   an independent S3 client and CRC32C that cross-check what the
 #                                  WAL wrote (tests/cli/s3_boto3_check.py)
 # Then it unpacks etcd's .proto files into .deps/etcd-proto (scripts/fetch-etcd-protos.sh; a
@@ -35,7 +38,7 @@ packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidche
           nlohmann-json3-dev libcli11-dev libxxhash-dev libsimdjson-dev etcd-server etcd-client
           python3 curl)
 packages+=(libexpat1-dev ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
-           python3-boto3 python3-crc32c)
+           python3-boto3 python3-crc32c libcpp-httplib-dev python3-yaml)
 
 missing=()
 for package in "${packages[@]}"; do

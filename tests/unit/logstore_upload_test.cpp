@@ -377,17 +377,20 @@ TEST(logstore_repair, a_node_stays_in_limbo_while_no_peer_has_the_entries) {
   EXPECT_FALSE(c.find_segment(ref.log_id, ref.segment_id)->knowledge_lost());
 }
 
+// The registry entry of `node`: empty or one key-value.
+std::vector<KeyValue> registration_of(LogStoreFixture& f, const std::string& node) {
+  auto kv = f.meta.apply_range(
+      RangeRequest{logstore_registry_prefix(f.options.meta_root) + node, {}, 0, 0});
+  WAL_ASSERT(kv.ok());
+  return kv->kvs;
+}
+
 TEST(logstore_registration, the_node_registers_under_a_lease_and_renews_it) {
   LogStoreFixture f;
   f.options.registration_ttl = 3s;
   LogStoreNode& node = f.start("a");
   f.loop.run_for(10ms);
-  const std::string key = logstore_registry_prefix(f.options.meta_root) + "a";
-  auto read = [&] {
-    auto kv = f.meta.apply_range(RangeRequest{key, {}, 0, 0});
-    WAL_ASSERT(kv.ok());
-    return kv->kvs;
-  };
+  auto read = [&] { return registration_of(f, "a"); };
   ASSERT_EQ(read().size(), 1u);
   const LeaseId first_lease = read()[0].lease;
   EXPECT_NE(first_lease, 0);
@@ -405,6 +408,90 @@ TEST(logstore_registration, the_node_registers_under_a_lease_and_renews_it) {
   f.crash("a");
   f.loop.run_for(5s);
   EXPECT_TRUE(read().empty());
+}
+
+// A daemon's registration names where to reach it; deregister() takes it away for good (the
+// registration loop does not put it back), and the node goes on serving.
+TEST(logstore_registration, registers_its_address_and_zone_and_deregisters_on_request) {
+  LogStoreFixture f;
+  f.options.registration_ttl = 3s;
+  f.options.advertise_address = "10.1.2.3:7001";
+  f.options.zone = "zone-b";
+  LogStoreNode& node = f.start("a");
+  f.loop.run_for(10ms);
+  auto read = [&] { return registration_of(f, "a"); };
+  ASSERT_EQ(read().size(), 1u);
+  EXPECT_EQ(read()[0].value, R"({"address":"10.1.2.3:7001","node":"a","zone":"zone-b"})");
+  EXPECT_TRUE(node.gauges().registered);
+  ASSERT_TRUE(f.run(node.deregister()).ok());
+  EXPECT_TRUE(read().empty());
+  EXPECT_FALSE(node.gauges().registered);
+  f.loop.run_for(10s);  // several registration ticks
+  EXPECT_TRUE(read().empty()) << "the registration came back after deregister()";
+  const uint64_t log_id = f.create_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  EXPECT_EQ(f.add("a", add_request(ref, 0, 3))->status, AddStatus::ok);
+}
+
+// Every state change reaches the observer once, in order, and the gauges follow the segment.
+TEST(logstore_events, the_observer_sees_each_state_change_and_gauges_follow) {
+  LogStoreFixture f;
+  std::vector<LogStoreEvent> events;
+  f.options.observer = [&](const LogStoreEvent& e) { events.push_back(e); };
+  LogStoreNode& node = f.start("a");
+  f.loop.run_for(10ms);
+  const uint64_t log_id = f.create_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 5))->status, AddStatus::ok);
+  LogStoreGauges g = node.gauges();
+  EXPECT_EQ(g.segments_held, 1u);
+  EXPECT_EQ(g.segments_open, 1u);
+  EXPECT_EQ(g.entries_in_memory, 5u);
+  uint64_t bytes = 0;
+  for (EntryId id = 0; id < 5; ++id) bytes += payload(id).size();
+  EXPECT_EQ(g.entry_bytes_in_memory, bytes);
+  ASSERT_TRUE(f.fence("a", ref, 2)->fenced);
+  f.seal_segment(ref, 5, 2);
+  f.loop.run_for(1s);  // the uploader sees the seal, uploads, drops the journal
+  EXPECT_EQ(node.gauges().segments_held, 0u);
+  std::vector<LogStoreEventKind> kinds;
+  for (const LogStoreEvent& e : events) kinds.push_back(e.kind);
+  const std::vector<LogStoreEventKind> expected{
+      LogStoreEventKind::started,        LogStoreEventKind::registered,
+      LogStoreEventKind::segment_opened, LogStoreEventKind::segment_fenced,
+      LogStoreEventKind::segment_sealed, LogStoreEventKind::segment_uploaded,
+      LogStoreEventKind::journal_dropped};
+  ASSERT_EQ(kinds, expected);
+  EXPECT_EQ(events[3].value, 2u);  // the fence epoch
+  EXPECT_EQ(events[4].value, 5u);  // the sealed end
+  ASSERT_TRUE(events[2].segment.has_value());
+  EXPECT_EQ(*events[2].segment, ref);
+  EXPECT_EQ(describe(events[3]), "segment orders/1#0 (first id 0): fenced at epoch 2");
+}
+
+// A restart on a wiped disk reports itself, and the segments it held come back in limbo.
+TEST(logstore_events, a_wiped_disk_is_reported_and_its_segments_come_back_in_limbo) {
+  LogStoreFixture f;
+  std::vector<LogStoreEvent> events;
+  f.options.observer = [&](const LogStoreEvent& e) { events.push_back(e); };
+  f.start("a");
+  const uint64_t log_id = f.create_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  ASSERT_EQ(f.add("a", add_request(ref, 0, 5))->status, AddStatus::ok);
+  f.crash("a");
+  f.node("a").disk.wipe();
+  events.clear();
+  LogStoreNode& node = f.start("a");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].kind, LogStoreEventKind::started);
+  EXPECT_NE(events[0].detail.find("a new or wiped disk"), std::string::npos) << events[0].detail;
+  EXPECT_EQ(f.fence("a", ref, 2)->knowledge, Knowledge::unknown);
+  EXPECT_EQ(node.gauges().segments_in_limbo, 1u);
+  bool limbo_reported = false;
+  for (const LogStoreEvent& e : events) {
+    limbo_reported = limbo_reported || (e.kind == LogStoreEventKind::segment_opened && e.value == 1);
+  }
+  EXPECT_TRUE(limbo_reported);
 }
 
 }  // namespace

@@ -115,6 +115,34 @@ TEST(quorum_writer, close_seals_at_the_acknowledged_end_and_the_next_writer_cont
   EXPECT_EQ(*more[0], 40u);
 }
 
+// A quiet log's segment rolls once it is segment_age_max old, so its LogStores can upload it and
+// drop their journals; a segment with no entry does not roll.
+TEST(quorum_writer, a_segment_rolls_by_age_also_when_the_log_goes_quiet) {
+  QuorumFixture f;
+  const LogKeys keys = f.create_log("q");
+  f.writer_options.segment_age_max = 5s;
+  auto writer = f.open_writer("w1", keys);
+  ASSERT_TRUE(writer.ok()) << writer.error().describe();
+  for (auto& r : append_all(f, **writer, 0, 10)) ASSERT_TRUE(r.ok()) << r.error().describe();
+  f.loop.run_for(4s);
+  EXPECT_EQ(segments(f, keys).size(), 1u) << "rolled before the segment was 5 s old";
+  f.loop.run_for(2s);
+  std::vector<SegmentMeta> segs = segments(f, keys);
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_EQ(segs[0].state, SegmentState::sealed);
+  EXPECT_EQ(segs[0].end_entry_id, 10u);
+  EXPECT_EQ(segs[1].state, SegmentState::open);
+  EXPECT_EQ((*writer)->stats().rolls_by_age, 1u);
+  f.loop.run_for(20s);  // the new segment stays empty: no more rolls
+  segs = segments(f, keys);
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_TRUE(segs[0].uploaded) << "the aged segment was not uploaded";
+  // The writer goes on in the new segment with the next id.
+  auto more = append_all(f, **writer, 10, 3);
+  ASSERT_TRUE(more[0].ok());
+  EXPECT_EQ(*more[0], 10u);
+}
+
 // LogStores checkpoint the open segment (a CAS on its key) while the writer appends; the writer's
 // seal then compares against a changed key and must seal on top of the checkpoint, not give up.
 TEST(quorum_writer, seals_on_top_of_a_checkpoint_the_logstores_recorded) {

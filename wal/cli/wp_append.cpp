@@ -14,6 +14,7 @@
 #include "wal/async/notify.h"
 #include "wal/async/scope.h"
 #include "wal/format/block_format.h"
+#include "wp_append_target.h"
 #include "wp_commands.h"
 #include "wp_text.h"
 
@@ -25,7 +26,7 @@ namespace {
 // the input line it came from.
 class AppendPump {
  public:
-  AppendPump(WpRuntime& runtime, LogWriter& writer)
+  AppendPump(WpRuntime& runtime, AppendTarget& writer)
       : writer_(writer), scope_(runtime.loop()), progress_(runtime.loop()) {}
 
   Task<void> push(Bytes payload, std::optional<AppendKey> key, uint64_t line) {
@@ -59,7 +60,7 @@ class AppendPump {
   }
   static constexpr uint64_t window_ = 16384;  // bounds coroutine frames, not bytes (the
                                               // writer's inflight_bytes_max bounds those)
-  LogWriter& writer_;
+  AppendTarget& writer_;
   Scope scope_;
   Notify progress_;
   uint64_t outstanding_ = 0;
@@ -287,8 +288,8 @@ void print_summary(const AppendRun& run, double seconds) {
 }  // namespace
 
 Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
-  Result<std::unique_ptr<LogWriter>> writer =
-      co_await runtime.client().open_writer(args.name, runtime.config().writer);
+  Result<std::unique_ptr<AppendTarget>> writer =
+      co_await open_append_target(runtime, args.name, args.producer.has_value());
   if (!writer.ok()) co_return report_error(writer.error());
   AppendPump pump(runtime, **writer);
   const bool generated = args.count > 0;
@@ -296,7 +297,7 @@ Task<int> cmd_append(WpRuntime& runtime, AppendArgs args) {
                 generated ? "generated entries" : "lines", std::nullopt, false};
   if (args.producer) {
     run.check.producer = *args.producer;
-    run.check.last = (*writer)->producers().find(*args.producer);
+    run.check.last = (*writer)->last_of_producer(*args.producer);
   }
   const auto start = std::chrono::steady_clock::now();
   {

@@ -72,7 +72,7 @@ Task<int> cmd_read(WpRuntime& runtime, ReadArgs args) {
   if (args.last) {
     // Start `last` entries before the acknowledged end, but not below what is still kept.
     const EntryId first_kept = (*reader)->position();
-    const EntryId end = (*reader)->visible_end();
+    const EntryId end = co_await (*reader)->acknowledged_end();
     const EntryId start = std::max(first_kept, end > *args.last ? end - *args.last : 0);
     reader = co_await runtime.client().open_reader(args.name, ReadPosition::at(start),
                                                    runtime.config().reader);

@@ -18,6 +18,7 @@
 #include "wal/log/log_client.h"
 #include "wp_args.h"
 #include "wp_commands.h"
+#include "wp_quorum_commands.h"
 
 namespace {
 
@@ -197,8 +198,14 @@ int dispatch(wal::cli::WpRuntime& rt, const Commands& commands, Args& args) {
     return rt.run(c::cmd_truncate(rt, args.name, args.truncate_id));
   }
   if (commands.gc->parsed()) return rt.run(c::cmd_gc(rt, args.gc_name));
-  if (commands.inspect->parsed()) return rt.run(c::cmd_inspect(rt, args.name, args.with_blocks));
-  if (commands.verify->parsed()) return rt.run(c::cmd_verify(rt, args.name));
+  const bool quorum = rt.config().quorum.enabled;
+  if (commands.inspect->parsed()) {
+    return rt.run(quorum ? c::cmd_quorum_inspect(rt, args.name)
+                         : c::cmd_inspect(rt, args.name, args.with_blocks));
+  }
+  if (commands.verify->parsed()) {
+    return rt.run(quorum ? c::cmd_quorum_verify(rt, args.name) : c::cmd_verify(rt, args.name));
+  }
   return -1;
 }
 
@@ -218,9 +225,10 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{"wp: a write-ahead log on object storage (MemoryBuffer mode): objects in "
-               "DIR/objects or S3 (--config, \"object_store\"), metadata in DIR/meta.sqlite or "
-               "in etcd (--config, \"meta_store\")."};
+  CLI::App app{"wp: a write-ahead log on object storage: objects in DIR/objects or S3 (--config, "
+               "\"object_store\"), metadata in DIR/meta.sqlite or in etcd (--config, "
+               "\"meta_store\"). MemoryBuffer by default; with \"mode\": \"quorum\" in the "
+               "config file, QuorumBuffer: appends go to wp-logstore daemons (docs/deploy.md)."};
   app.footer(exit_status_help);
   app.require_subcommand(1);
   Args args;
@@ -229,8 +237,8 @@ int run(int argc, char** argv) {
   app.add_option("--config", args.config_path,
                  "JSON config file: {\"data_dir\": ..., \"writer\": {...}, \"reader\": {...}, "
                  "\"object_store\": {\"type\": \"s3\", \"bucket\": ..., ...}, "
-                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}} "
-                 "(docs/cli.md)");
+                 "\"meta_store\": {\"type\": \"etcd\", \"endpoints\": [...], ...}, "
+                 "\"mode\": \"quorum\", \"quorum\": {...}} (docs/cli.md, docs/deploy.md)");
   Commands commands;
   add_log_commands(app, args, commands);
   add_append(app, args, commands);

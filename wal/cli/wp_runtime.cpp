@@ -16,6 +16,7 @@
 #include "wal/real/local_object_store.h"
 #include "wal/real/os_random.h"
 #include "wal/real/sqlite_meta_store.h"
+#include "wp_quorum_runtime.h"
 
 // Early return of a failed Status in this file's plain (non-coroutine) functions.
 #define WAL_TRY_STATUS(expr)                      \
@@ -140,10 +141,11 @@ Status load_config_file(const std::string& path, WpConfig& config) {
     return make_error(Errc::invalid_argument, "config file '" + path + "' is not a JSON object");
   }
   if (Status s = check_keys(root, "", {"data_dir", "writer", "reader", "meta_store",
-                                        "object_store"});
+                                        "object_store", "mode", "quorum"});
       !s.ok()) {
     return s;
   }
+  if (Status s = parse_quorum_config(root, config.quorum); !s.ok()) return s;
   if (root.contains("meta_store")) {
     Status parsed = parse_meta_store_config(root["meta_store"], config.meta_store);
     if (!parsed.ok()) return parsed;
@@ -174,6 +176,7 @@ WpRuntime::WpRuntime(WpConfig config) : config_(std::move(config)) {}
 
 WpRuntime::~WpRuntime() {
   client_.reset();
+  quorum_.reset();
   env_.reset();
   meta_.reset();
   objects_.reset();
@@ -262,8 +265,25 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config, Store
   runtime->random_ = std::make_unique<Xoshiro256>(os_entropy_seed());
   if (Status opened = runtime->open_objects(access); !opened) return std::move(opened).error();
   if (Status opened = runtime->open_meta(access); !opened) return std::move(opened).error();
+  Network* network = nullptr;
+  if (config.quorum.enabled) {
+    if (config.meta_store.type != MetaStoreConfig::Type::etcd) {
+      return make_error(Errc::invalid_argument,
+                        "quorum mode needs etcd as the metadata store (\"meta_store\": {\"type\": "
+                        "\"etcd\", ...}): the LogStores register there");
+    }
+    auto parts = start_quorum_network(runtime->loop_, runtime->random_->next_u64());
+    if (!parts.ok()) return std::move(parts).error();
+    runtime->quorum_ = std::move(parts).value();
+    network = runtime->quorum_->network.get();
+  }
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
-                            runtime->objects_.get(), runtime->meta_.get(), nullptr, nullptr});
+                            runtime->objects_.get(), runtime->meta_.get(), nullptr, network});
+  if (config.quorum.enabled) {
+    Status followed = runtime->run(follow_logstore_registry(
+        *runtime->quorum_, *runtime->env_, config.meta_store.prefix, config.quorum.logstores));
+    if (!followed.ok()) return std::move(followed).error();
+  }
   ClientOptions client_options;
   client_options.meta_root = config.meta_store.prefix;
   client_options.skip_log_ids_with_objects = true;  // see ClientOptions

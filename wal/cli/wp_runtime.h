@@ -10,6 +10,7 @@
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
 #include "wal/real/s3_config.h"
+#include "config_quorum.h"
 
 namespace wal::cli {
 
@@ -24,7 +25,10 @@ struct WpConfig {
   WriterOptions writer;
   ReaderOptions reader;
   MetaStoreConfig meta_store;  // "meta_store" section: SQLite (default) or etcd
+  QuorumClientConfig quorum;   // "mode": "quorum" and the "quorum" section (config_quorum.h)
 };
+
+struct QuorumClientParts;  // wp_quorum_runtime.h
 
 // Reads a JSON config file ({"data_dir": ..., "writer": {...}, "reader": {...},
 // "object_store": {...} (wal/real/s3_config.h), "meta_store": {...}}) over `config`.
@@ -67,6 +71,7 @@ class WpRuntime {
   std::unique_ptr<MetaStore> meta_;
   std::optional<Env> env_;
   std::optional<LogClient> client_;
+  std::unique_ptr<QuorumClientParts> quorum_;  // QuorumBuffer mode only
 };
 
 }  // namespace wal::cli

@@ -51,7 +51,7 @@ Task<Result<std::unique_ptr<LogReader>>> LogReader::open(Env& env, LogKeys keys,
       // the reader must say so (out_of_range), never skip ahead silently.
       reader->next_id_ = reader->truncation_.first_kept_entry_id;
       break;
-    case ReadPosition::Kind::latest: reader->next_id_ = reader->visible_end(); break;
+    case ReadPosition::Kind::latest: reader->next_id_ = co_await reader->acknowledged_end(); break;
     case ReadPosition::Kind::at: reader->next_id_ = position.id; break;
   }
   co_return reader;

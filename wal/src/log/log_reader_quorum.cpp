@@ -29,6 +29,30 @@ const SegmentMeta* LogReader::unuploaded_quorum_segment_at_next() const {
   return segment;
 }
 
+Task<EntryId> LogReader::acknowledged_end() {
+  const EntryId end = visible_end();
+  if (segments_.empty() || env_.network == nullptr) co_return end;
+  const SegmentMeta segment = segments_.rbegin()->second;
+  if (!segment.quorum() || segment.uploaded || segment.state != SegmentState::open) co_return end;
+  EntryId confirmed = std::max(segment.first_entry_id, segment.checkpoint_end_entry_id);
+  quorum::ReadRequest request;
+  request.segment = {keys_.name, keys_.log_id, segment.segment_id, segment.first_entry_id,
+                     segment.create_revision};
+  request.from = segment.first_entry_id;
+  request.bytes_max = 1;  // the reply's ends are wanted, not its entries
+  for (const std::string& node : segment.ensemble) {
+    Result<Bytes> reply =
+        co_await env_.network->call(node, std::string(quorum::method_read), quorum::encode(request),
+                                    env_.clock.now() + std::chrono::seconds(2));
+    if (!reply.ok()) continue;
+    Result<quorum::ReadReply> decoded = quorum::decode_read_reply(*reply);
+    if (!decoded.ok() || decoded->knowledge == quorum::Knowledge::unknown) continue;
+    confirmed = std::max(confirmed, decoded->confirmed_end);
+  }
+  WAL_ASSERT_GE(confirmed, segment.first_entry_id);
+  co_return confirmed;
+}
+
 Task<Result<bool>> LogReader::load_from_logstores(const SegmentMeta& segment, uint32_t wait_ms) {
   WAL_ASSERT(segment.quorum());
   WAL_ASSERT(env_.network != nullptr);

@@ -1,6 +1,7 @@
 // LogStore start-up, disk identity and request dispatch (logstore_node.h lists the other files).
 #include "wal/quorum/logstore.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "wal/log/retry.h"
@@ -23,6 +24,7 @@ Task<Result<std::unique_ptr<LogStore>>> LogStore::start(Env& env, LogStoreOption
   WAL_CO_TRY(co_await node->replay_journals());
   node->serve();
   node->start_background();
+  node->announce_start();
   co_return std::unique_ptr<LogStore>(std::move(node));
 }
 
@@ -73,6 +75,7 @@ Task<Status> LogStoreNode::load_disk_identity() {
       co_await retry_read(env_, Backoff{}, [&] { return env_.meta_store->range(request); });
   if (!current.ok()) co_return std::move(current).error();
   init_revision_ = current->revision;
+  disk_initialised_now_ = true;
   const std::string temp(disk_marker_temp_path);
   const nlohmann::json marker = {{"init_revision", init_revision_},
                                  {"node", env_.network->self()}};
@@ -85,6 +88,14 @@ void LogStoreNode::serve() {
   std::shared_ptr<Link> link = link_;
   env_.network->serve(
       [link](RpcRequest request) { return serve_request(link, std::move(request)); });
+}
+
+void LogStoreNode::announce_start() {
+  emit(LogStoreEventKind::started, nullptr, segments_.size(),
+       fmt::format("disk initialised at MetaStore revision {}{}", init_revision_,
+                   disk_initialised_now_
+                       ? " just now (a new or wiped disk: in limbo for older segments)"
+                       : ""));
 }
 
 void LogStoreNode::start_background() {

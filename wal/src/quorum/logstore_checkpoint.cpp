@@ -75,7 +75,7 @@ Task<Status> LogStoreNode::checkpoint(Segment& segment, const SegmentMeta& meta,
     manifest.blocks.push_back(manifest_block_for(static_cast<uint32_t>(index), *frame));
     Status put = co_await put_block_create_only(env_, keys.block_key(ref.segment_id, index), block);
     if (!put.ok()) {
-      if (put.error().code == Errc::corrupt) problems_.push_back(put.error().message);
+      if (put.error().code == Errc::corrupt) note_problem(put.error().message);
       co_return put;
     }
   }
@@ -95,6 +95,7 @@ Task<Status> LogStoreNode::checkpoint(Segment& segment, const SegmentMeta& meta,
   if (!marked.ok()) co_return std::move(marked).error();
   if (!marked->succeeded) co_return make_error(Errc::condition_failed, segment_key + " changed");
   ++stats_.checkpoints;
+  emit(LogStoreEventKind::checkpoint_recorded, &segment, updated.checkpoint_end_entry_id);
   co_return Status{};
 }
 

@@ -40,6 +40,7 @@ Result<std::shared_ptr<Segment>> LogStoreNode::segment_for(const SegmentRef& ref
   auto segment = std::make_shared<Segment>(env_, scope_, stats_, ref,
                                            knowledge_lost_without_journal(ref));
   segments_[key] = segment;
+  emit(LogStoreEventKind::segment_opened, segment.get(), segment->knowledge_lost() ? 1 : 0);
   return segment;
 }
 
@@ -136,10 +137,12 @@ Task<Result<Bytes>> LogStoreNode::handle_fence(ByteView body) {
   Result<std::shared_ptr<Segment>> found = segment_for(request.segment);
   if (!found.ok()) co_return malformed(std::move(found).error(), stats_);
   std::shared_ptr<Segment> segment = std::move(found).value();
-  if (request.epoch > segment->fence_epoch()) segment->append_fence(request.epoch);
+  const bool raises = request.epoch > segment->fence_epoch();
+  if (raises) segment->append_fence(request.epoch);
   if (request.epoch == segment->fence_epoch()) {
     Status durable = co_await segment->wait_durable(segment->appended_end(), request.epoch);
     if (!durable.ok()) co_return std::move(durable).error();
+    if (raises) emit(LogStoreEventKind::segment_fenced, segment.get(), request.epoch);
   }
   FenceReply reply;
   reply.knowledge = knowledge_of(*segment);

@@ -7,7 +7,8 @@
 //   logstore_checkpoint.cpp    the full blocks of open segments to object storage
 //   logstore_blocks.cpp        the objects' form, identical on every node
 //   logstore_repair.cpp        a node in limbo for a sealed segment copies it from its peers
-//   logstore_registration.cpp  the leased registration key
+//   logstore_registration.cpp  the leased registration key, deregistration
+//   logstore_events.cpp        state-change events for the observer, gauges
 // Exposed to tests (tests/unit/logstore_*_test.cpp) for inspection only.
 
 #include <map>
@@ -38,6 +39,8 @@ class LogStoreNode final : public LogStore {
   LogStoreNode& operator=(const LogStoreNode&) = delete;
 
   [[nodiscard]] const LogStoreStats& stats() const override { return stats_; }
+  [[nodiscard]] LogStoreGauges gauges() const override;
+  Task<Status> deregister() override;
 
   // ---- inspection for tests ----
   [[nodiscard]] int64_t init_revision() const { return init_revision_; }
@@ -54,6 +57,7 @@ class LogStoreNode final : public LogStore {
   Task<Status> replay_journals();
   void serve();
   void start_background();
+  void announce_start();  // the `started` event
 
   // ---- request handling (logstore_handlers.cpp) ----
   Task<Result<Bytes>> handle(RpcRequest request);
@@ -99,16 +103,25 @@ class LogStoreNode final : public LogStore {
   // ---- registration (logstore_registration.cpp) ----
   static Task<void> registration_loop(LogStoreNode& node);
   Task<Status> register_once();
+  [[nodiscard]] std::string registration_value() const;
+
+  // ---- events (logstore_events.cpp) ----
+  void emit(LogStoreEventKind kind, const Segment* segment, uint64_t value = 0,
+            std::string detail = {});
+  void note_problem(std::string problem);  // problems_ and an upload_problem event
 
   Env& env_;
   LogStoreOptions options_;
   LogStoreStats stats_;
   int64_t init_revision_ = 0;
+  bool disk_initialised_now_ = false;  // no marker was found at start
   std::map<SegmentKey, std::shared_ptr<Segment>> segments_;
   std::set<SegmentKey> dropped_;  // journals dropped after upload, since start
   std::set<SegmentKey> lost_;     // journals whose header record is damaged
   std::vector<std::string> problems_;
   LeaseId lease_ = 0;
+  bool registered_ = false;
+  bool deregistered_ = false;  // deregister() was called: the loop stops renewing
   std::shared_ptr<Link> link_ = std::make_shared<Link>();
   Scope scope_;  // last: destroyed first, so no task outlives the state above
 };

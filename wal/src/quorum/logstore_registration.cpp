@@ -1,5 +1,6 @@
 // The LogStore's registration: <meta_root>logstores/<node id>, attached to a lease that the node
-// keeps alive, so writers choosing ensembles see only live nodes.
+// keeps alive, so writers choosing ensembles see only live nodes; and deregistration, which
+// revokes the lease when a daemon drains.
 #include <nlohmann/json.hpp>
 
 #include "wal/async/sleep.h"
@@ -13,7 +14,7 @@ namespace wal::quorum {
 Task<void> LogStoreNode::registration_loop(LogStoreNode& node) {
   const Duration tick = std::max<Duration>(node.options_.registration_ttl / 3,
                                            std::chrono::milliseconds(100));
-  while (true) {
+  while (!node.deregistered_) {
     Status registered = co_await node.register_once();
     WAL_MAYBE(registered.ok());  // a failure is retried at the next tick
     co_await sleep_for(node.env_.clock, tick);
@@ -27,6 +28,8 @@ Task<Status> LogStoreNode::register_once() {
     if (!alive.ok()) {
       if (alive.error().code != Errc::not_found) co_return std::move(alive).error();
       lease_ = 0;  // expired: grant a new one below
+      registered_ = false;
+      emit(LogStoreEventKind::registration_lost, nullptr);
     }
   }
   if (lease_ == 0) {
@@ -42,10 +45,39 @@ Task<Status> LogStoreNode::register_once() {
   if (!current.ok()) co_return std::move(current).error();
   if (*current && (*current)->lease == lease_) co_return Status{};
   TxnRequest request;
-  request.success = {PutOp{key, nlohmann::json{{"node", env_.network->self()}}.dump(), lease_}};
+  request.success = {PutOp{key, registration_value(), lease_}};
   Result<TxnResponse> put = co_await meta.txn(std::move(request));
   if (!put.ok()) co_return std::move(put).error();
+  if (deregistered_) {
+    // deregister() ran while the put was in flight: take the key away again.
+    co_return co_await meta.lease_revoke(lease_);
+  }
+  ++stats_.registrations;
+  registered_ = true;
+  emit(LogStoreEventKind::registered, nullptr, static_cast<uint64_t>(lease_),
+       options_.advertise_address.empty() ? "" : "address " + options_.advertise_address);
   co_return Status{};
+}
+
+// Only the fields the options give: a node without an address (in-process and simulated
+// deployments resolve node ids themselves) registers exactly {"node": id}.
+std::string LogStoreNode::registration_value() const {
+  nlohmann::json value{{"node", env_.network->self()}};
+  if (!options_.advertise_address.empty()) value["address"] = options_.advertise_address;
+  if (!options_.zone.empty()) value["zone"] = options_.zone;
+  return value.dump();
+}
+
+Task<Status> LogStoreNode::deregister() {
+  deregistered_ = true;
+  registered_ = false;
+  if (lease_ == 0) co_return Status{};
+  const LeaseId lease = lease_;
+  lease_ = 0;
+  Status revoked = co_await env_.meta_store->lease_revoke(lease);
+  if (!revoked.ok() && revoked.error().code == Errc::not_found) revoked = Status{};  // expired
+  if (revoked.ok()) emit(LogStoreEventKind::deregistered, nullptr);
+  co_return revoked;
 }
 
 }  // namespace wal::quorum

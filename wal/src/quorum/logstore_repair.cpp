@@ -27,6 +27,7 @@ Task<void> LogStoreNode::repair(std::shared_ptr<Segment> segment, const SegmentM
   if (meta.first_entry_id != segment->first_entry_id() || env_.network == nullptr) co_return;
   const EntryId end = meta.end_entry_id;
   const NodeId& self = env_.network->self();
+  uint64_t copied = 0;
   while (segment->appended_end() < end) {
     bool progressed = false;
     for (const std::string& peer : meta.ensemble) {
@@ -51,6 +52,7 @@ Task<void> LogStoreNode::repair(std::shared_ptr<Segment> segment, const SegmentM
       std::span<const Bytes> fresh(decoded->payloads);
       segment->append_entries(fresh.subspan(from - decoded->first_entry_id, reply_end - from));
       stats_.entries_repaired += reply_end - from;
+      copied += reply_end - from;
       progressed = true;
     }
     if (!progressed) co_return;  // no peer had more: the next scan tries again
@@ -58,7 +60,10 @@ Task<void> LogStoreNode::repair(std::shared_ptr<Segment> segment, const SegmentM
   Status durable = co_await segment->wait_durable(end, 0);
   if (!durable.ok() || segment->dropped()) co_return;
   Status repaired = co_await segment->mark_repaired(end, meta.sealed_by_epoch);
-  if (repaired.ok()) ++stats_.segments_repaired;
+  if (repaired.ok()) {
+    ++stats_.segments_repaired;
+    emit(LogStoreEventKind::segment_repaired, segment.get(), copied);
+  }
 }
 
 }  // namespace wal::quorum

@@ -23,6 +23,7 @@ void Segment::restore(const journal::JournalReplay& replay, uint64_t size_bytes)
   WAL_ASSERT(*replay.segment == ref_);
   WAL_ASSERT(entries_.empty());
   entries_ = replay.entries;
+  for (const Bytes& payload : entries_) entry_bytes_ += payload.size();
   durable_end_ = appended_end();
   // Planted bug quorum_fence_in_memory_only: the fence never reached the journal, so a restart
   // forgets it.
@@ -70,6 +71,7 @@ void Segment::append_entries(std::span<const Bytes> payloads) {
   for (const Bytes& payload : payloads) {
     journal::append_entry_record(pending_.records, appended_end(), payload);
     entries_.push_back(payload);
+    entry_bytes_ += payload.size();
   }
   stats_.entries_stored += payloads.size();
 }
@@ -173,7 +175,9 @@ Task<Status> Segment::write_batch(Bytes records) {
 // After a failed write nothing past the durable state was acknowledged: forget it, and fail the
 // requests that were waiting on top of it.
 void Segment::roll_back_to_durable(const Status& failure) {
-  entries_.resize(durable_end_ - first_entry_id());
+  const size_t kept = durable_end_ - first_entry_id();
+  for (size_t i = kept; i < entries_.size(); ++i) entry_bytes_ -= entries_[i].size();
+  entries_.resize(kept);
   fence_epoch_ = durable_fence_epoch_;
   header_appended_ = header_durable_;
   for (Completion<Status>& waiter : pending_.waiters) waiter.set(failure);

@@ -66,6 +66,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
   [[nodiscard]] bool broken() const { return broken_; }
   // Precondition: first_entry_id() <= id < appended_end().
   [[nodiscard]] const Bytes& entry(EntryId id) const;
+  // Payload bytes of the entries kept in memory (all of [first_entry_id(), appended_end())).
+  [[nodiscard]] uint64_t entry_bytes_in_memory() const { return entry_bytes_; }
 
   // The segment's sealed end, once the uploader saw the seal in the MetaStore.
   [[nodiscard]] std::optional<EntryId> sealed_end() const { return sealed_end_; }
@@ -123,6 +125,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   SegmentRef ref_;
   std::string path_;
   std::vector<Bytes> entries_;  // ids first_entry_id() + index
+  uint64_t entry_bytes_ = 0;    // sum of their sizes
   EntryId durable_end_;
   EntryId confirmed_end_;
   Epoch fence_epoch_ = 0;

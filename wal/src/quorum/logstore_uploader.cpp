@@ -70,6 +70,9 @@ Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
     if (!checkpointed.ok()) co_await discard_if_segment_gone(ref);
     co_return;
   }
+  if (!segment->sealed_end()) {
+    emit(LogStoreEventKind::segment_sealed, segment.get(), meta->end_entry_id);
+  }
   segment->set_sealed_end(meta->end_entry_id);
   if (segment->knowledge_lost()) co_await repair(segment, *meta);
   const bool holds_all = meta->first_entry_id == segment->first_entry_id() &&
@@ -78,6 +81,7 @@ Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
   Status uploaded = co_await upload(*segment, *meta, (*kv)->mod_revision);
   if (uploaded.ok()) {
     ++stats_.segments_uploaded;
+    emit(LogStoreEventKind::segment_uploaded, segment.get(), meta->end_entry_id);
   } else {
     co_await discard_if_segment_gone(ref);
   }
@@ -130,7 +134,7 @@ Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& met
   const EntryId first = meta.first_entry_id;
   const EntryId end = meta.end_entry_id;
   if (Status sizes = check_entry_sizes(segment, first, end); !sizes.ok()) {
-    problems_.push_back(sizes.error().message);
+    note_problem(sizes.error().message);
     co_return sizes;
   }
   const uint64_t block_bytes_max = upload_block_bytes_max(meta);
@@ -157,7 +161,7 @@ Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& met
     if (index < meta.checkpoint_block_count) continue;
     Status put = co_await put_block_create_only(env_, keys.block_key(ref.segment_id, index), block);
     if (!put.ok()) {
-      if (put.error().code == Errc::corrupt) problems_.push_back(put.error().message);
+      if (put.error().code == Errc::corrupt) note_problem(put.error().message);
       co_return put;
     }
   }
@@ -196,6 +200,7 @@ Task<void> LogStoreNode::drop_journal(std::shared_ptr<Segment> segment) {
   if (auto it = segments_.find(key); it != segments_.end() && it->second == segment) {
     segments_.erase(it);
     if (had_journal) ++stats_.journals_dropped;
+    emit(LogStoreEventKind::journal_dropped, segment.get());
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "wal/async/sleep.h"
 #include "wal/log/segment_txn.h"
 #include "wal/log/writer_epoch.h"
 #include "wal/quorum/logstore.h"
@@ -143,6 +144,25 @@ void QuorumWriter::start_segment(SegmentMeta meta, int64_t mod_revision) {
     pending_.pop_front();
   }
   for (size_t i = 0; i < replicas_.size(); ++i) scope_.spawn(replica_sender(i, generation_));
+  scope_.spawn(age_timer(generation_, env_.clock.now() + options_.segment_age_max));
+}
+
+// Rolls a segment that reached segment_age_max with an entry in it, also on an idle log:
+// Woodpecker rolled only on the write path (woodpecker#357), so a quiet log's last segment
+// stayed open, and on its LogStores' disks, indefinitely.
+Task<void> QuorumWriter::age_timer(uint64_t generation, TimePoint roll_at) {
+  WAL_ASSERT(options_.segment_age_max > Duration::zero());
+  while (true) {
+    co_await sleep_until(env_.clock, roll_at);
+    if (generation != generation_ || closing_ || failure_) co_return;
+    const bool has_entries = next_entry_id_ > segment_.first_entry_id;
+    if (has_entries && !rolling_) {
+      ++stats_.rolls_by_age;
+      request_roll();  // the next segment's start_segment arms its own timer
+      co_return;
+    }
+    roll_at = env_.clock.now() + options_.segment_age_max;
+  }
 }
 
 // Seals the current segment at its acknowledged end once no add is in flight, and continues in

@@ -80,8 +80,15 @@ class LogReader {
   [[nodiscard]] EntryId position() const { return next_id_; }
   // Entries below this were truncated, as last seen.
   [[nodiscard]] EntryId first_kept() const { return truncation_.first_kept_entry_id; }
-  // First id not yet readable (the end of what is acknowledged), as last seen.
+  // First id not yet readable (the end of what is acknowledged), as last seen. For an open
+  // QuorumBuffer segment not yet uploaded only its LogStores know that end: this is then
+  // unbounded (entries are read from the LogStores as far as they are confirmed).
   [[nodiscard]] EntryId visible_end() const;
+  // The acknowledged end now: visible_end(), except that for an open QuorumBuffer segment not yet
+  // uploaded it asks the segment's LogStores for their confirmed end (the highest any known
+  // replica reports; ordinary reads report only what the writer confirmed). With no LogStore
+  // answering, the segment's checkpointed end: a lower bound. Never fails.
+  Task<EntryId> acknowledged_end();
   [[nodiscard]] const ReaderStats& stats() const { return stats_; }
 
  private:

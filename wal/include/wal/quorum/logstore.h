@@ -23,7 +23,11 @@
 //    uploaded the same way and recorded as the segment's checkpoint while it is still open, so a
 //    long-open segment's data reaches object storage without waiting for the seal.
 //  - The node registers under <meta_root>logstores/<node id> with a lease, so writers can pick
-//    live nodes for new ensembles.
+//    live nodes for new ensembles. The value is JSON: {"node": id} plus "address" (where peers
+//    and clients reach it) and "zone" when the options give them. deregister() revokes it.
+//  - Every state change is reported to LogStoreOptions::observer, if set, as one LogStoreEvent
+//    (a daemon logs one line each); the observer is called on the executor and must not call
+//    back into the node.
 //
 // start() errors: the Disk's errors while replaying journals (corrupt journals are not errors:
 // their segments answer unknown), and the MetaStore's while reading the revision for a new disk.
@@ -31,14 +35,44 @@
 // they are; the disk keeps what was synced.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "wal/async/task.h"
 #include "wal/core/result.h"
 #include "wal/env/env.h"
+#include "wal/quorum/protocol.h"
 
 namespace wal::quorum {
+
+// A change of the node's state, for logs (describe()) and metrics.
+enum class LogStoreEventKind : uint8_t {
+  started,             // journals replayed, serving; value: segments held; detail: disk identity
+  registered,          // a registration was put under a new lease; value: the lease
+  registration_lost,   // the lease expired (the node was cut off from the MetaStore)
+  deregistered,        // deregister() revoked the registration
+  segment_opened,      // the node holds a new segment; value: 1 if it is in limbo for it
+  segment_fenced,      // a fence raised the segment's epoch; value: the epoch
+  segment_sealed,      // the uploader saw the seal; value: the sealed end
+  checkpoint_recorded, // value: checkpointed end (entries below are in object storage)
+  segment_uploaded,    // value: the sealed end
+  segment_repaired,    // a segment in limbo is known again; value: entries copied
+  journal_dropped,     // the segment is uploaded or gone, its journal removed
+  upload_problem,      // something needs a human (detail)
+};
+
+struct LogStoreEvent {
+  LogStoreEventKind kind = LogStoreEventKind::started;
+  std::optional<SegmentRef> segment;
+  uint64_t value = 0;
+  std::string detail;
+};
+
+// One line for a log: "segment orders/3#5 [100..) fenced at epoch 4".
+[[nodiscard]] std::string describe(const LogStoreEvent& event);
+[[nodiscard]] std::string_view event_kind_name(LogStoreEventKind kind);
 
 struct LogStoreOptions {
   std::string meta_root = "/wal/";   // where logs and registrations live in the MetaStore
@@ -51,6 +85,9 @@ struct LogStoreOptions {
   bool upload_open_segments = true;  // checkpoint full blocks of open segments
   uint64_t read_reply_bytes_max = 4ull << 20;
   Duration repair_read_timeout = std::chrono::seconds(2);  // one read from a peer during repair
+  std::string advertise_address;  // registered for peers and clients; empty: not registered
+  std::string zone;               // registered for operators; empty: not registered
+  std::function<void(const LogStoreEvent&)> observer;  // optional
 };
 
 struct LogStoreStats {
@@ -65,6 +102,18 @@ struct LogStoreStats {
   uint64_t entries_repaired = 0;   // entries copied from peers during repairs
   uint64_t journals_dropped = 0;
   uint64_t requests_rejected = 0;  // malformed, stale epoch, gap
+  uint64_t registrations = 0;      // registrations put (the first, and after each lost lease)
+};
+
+// What the node holds now (computed on demand, for metrics and for draining).
+struct LogStoreGauges {
+  uint64_t segments_held = 0;            // with a journal or state in memory
+  uint64_t segments_open = 0;            // not seen sealed yet
+  uint64_t segments_pending_upload = 0;  // seen sealed, not uploaded yet
+  uint64_t segments_in_limbo = 0;        // answering unknown (may have lost entries)
+  uint64_t entries_in_memory = 0;        // entries kept in memory for reads and uploads
+  uint64_t entry_bytes_in_memory = 0;    // their payload bytes
+  bool registered = false;               // a registration was put and not lost or revoked
 };
 
 class LogStore {
@@ -74,6 +123,12 @@ class LogStore {
   static Task<Result<std::unique_ptr<LogStore>>> start(Env& env, LogStoreOptions options);
   virtual ~LogStore() = default;
   [[nodiscard]] virtual const LogStoreStats& stats() const = 0;
+  [[nodiscard]] virtual LogStoreGauges gauges() const = 0;
+  // Stops renewing the registration and revokes its lease, so writers stop choosing this node
+  // for new ensembles; the node goes on serving the segments it holds. ok: revoked (or the lease
+  // had expired already). An error: the MetaStore's (outcome unknown for a timeout: the lease
+  // then expires within registration_ttl anyway). Calling it again revokes nothing new.
+  virtual Task<Status> deregister() = 0;
 };
 
 // The MetaStore prefix under which live LogStores register (value: JSON with the node id).

@@ -16,7 +16,9 @@
 //  - A replica that fails (error, timeout, rejection) makes the writer seal the segment at its
 //    acknowledged end and continue in a new segment on a new ensemble; unacknowledged entries are
 //    re-sent there with the same ids. Nothing acknowledged is lost, nothing is duplicated.
-//  - Segments also roll by entry count and bytes.
+//  - Segments also roll by entry count, bytes and age (segment_age_max after the segment was
+//    started, if it holds an entry by then; an idle log rolls too, so its LogStores can upload
+//    the segment and drop their journals).
 //
 // append() errors:
 //   too_large  the entry exceeds limits::entry_size_bytes_max (definite; writer unaffected).
@@ -53,6 +55,9 @@ struct QuorumWriterOptions {
   uint64_t buffered_bytes_max = 32ull << 20;      // back-pressure: unacknowledged bytes
   uint64_t segment_entries_max = 100'000;         // roll after this many entries
   uint64_t segment_bytes_max = 256ull << 20;      // or this many bytes
+  // Or this old (as LogWriter's segment_age_max: a quiet log's entries leave the LogStores'
+  // disks within this time, checkpoints aside).
+  Duration segment_age_max = std::chrono::minutes(10);
   // Recorded in each new segment: LogStores upload its entries in blocks of at most this size.
   uint64_t upload_block_bytes_max = 8ull << 20;
   uint32_t fence_rounds_max = 40;                 // recovery gives up after this many rounds
@@ -68,6 +73,7 @@ struct QuorumWriterStats {
   uint64_t confirms_sent = 0;   // adds that carried only a new last-add-confirmed
   uint64_t replica_failures = 0;
   uint64_t segments_sealed = 0;
+  uint64_t rolls_by_age = 0;
   uint64_t segments_recovered = 0;
   uint64_t entries_rereplicated = 0;
 };
@@ -115,6 +121,7 @@ class QuorumWriter {
   Task<Status> seal_and_open_next(EntryId end, bool open_next);
   void start_segment(SegmentMeta meta, int64_t mod_revision);
   Task<void> roll_segment();
+  Task<void> age_timer(uint64_t generation, TimePoint roll_at);
 
   // Append path (quorum_writer.cpp).
   Task<void> replica_sender(size_t replica, uint64_t generation);
