@@ -15,6 +15,8 @@
 #   libfmt-dev nlohmann-json3-dev  formatting; JSON config files and JSONL traces
 #   libcli11-dev                   command-line parsing with --help on every subcommand (wp, wp-sim)
 #   libxxhash-dev                  XXH64 content hashes (object etags, local object files)
+#   libsimdjson-dev                wp-lincheck reads JSON-lines histories (7x less CPU than a
+#                                  nlohmann DOM per line; the second checker runs on every seed)
 #   etcd-server etcd-client        the real etcd the integration tests run against
 #   libexpat1-dev                  the S3 client's XML parser (list and delete results, errors)
 #   ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
@@ -30,7 +32,8 @@ fetch_etcd_protos() { "$(dirname "$0")/fetch-etcd-protos.sh"; }
 packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidcheck-dev
           libbenchmark-dev libsqlite3-dev libgrpc++-dev protobuf-compiler-grpc
           libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev libfmt-dev
-          nlohmann-json3-dev libcli11-dev libxxhash-dev etcd-server etcd-client python3 curl)
+          nlohmann-json3-dev libcli11-dev libxxhash-dev libsimdjson-dev etcd-server etcd-client
+          python3 curl)
 packages+=(libexpat1-dev ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
            python3-boto3 python3-crc32c)
 

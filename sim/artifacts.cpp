@@ -167,6 +167,11 @@ Result<std::vector<std::string>> write_artifacts(const RunSpec& spec, const SimR
       !s.ok()) {
     return s.error();
   }
+  const std::string history_path = directory + "/history.jsonl";
+  if (Status s = write_history(history_path, result.history, history_header(spec)); !s.ok()) {
+    return s.error();
+  }
+  written.push_back(history_path);
   const std::string trace_path = directory + "/trace.jsonl";
   std::ofstream trace(trace_path);
   SimConfig config = config_for(spec);

@@ -3,6 +3,7 @@
 //   nodes.log      one column per node, one line per event (crashes, opens, errors, faults)
 //   timeline.html  the failing log's history: one lane per writer open, a bar per append from
 //                  invocation to completion coloured by outcome, the reads, the anomalies
+//   history.jsonl  what clients invoked and saw, in the format of docs/history.md
 //   trace.jsonl    the full event trace (written by the Trace while re-running the seed)
 //   replay.txt     the replay token and the result line
 

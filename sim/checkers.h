@@ -1,15 +1,27 @@
 #pragma once
-// The safety checkers. Each returns the anomalies it finds, named as in docs/simulation.md:
-//   durability   lost_write (an acknowledged entry is missing), moved_write (it is at another id)
-//   ordering     id_gap, duplicate_entry, phantom_entry (no append produced it),
-//                divergent_read (a reader saw other bytes for an id), phantom_read (a reader saw
-//                an id past the final end), reader_gap / reader_duplicate (within one session)
-//   fencing      fenced_write_visible (an append invoked after a newer writer opened is visible)
+// The safety checkers. Each returns the anomalies it finds, named as in docs/simulation.md.
+// Rules on the final log run only when the final read succeeded; the others judge the whole
+// history (everything clients were told and saw), so they also run after a liveness failure.
+//   durability   lost_write (an acknowledged entry at or above the truncation point is missing
+//                from the final log), moved_write (it is at another id)
+//   history      conflicting_ack (an id acknowledged to two payloads), moved_write (a reader saw
+//                an acknowledged entry at another id), divergent_read (two reads of an id, or a
+//                read and the acknowledgement, disagree on its bytes), duplicate_entry (readers
+//                saw one entry at two ids), phantom_read (bytes no append sent), premature_read
+//                (read before its append was invoked), over_truncation (the log starts above
+//                every truncation point asked for), phantom_entry (more ids below the end than
+//                appends that can have written them)
+//   ordering     id_gap, duplicate_entry, phantom_entry (in the final log), divergent_read and
+//                phantom_read (a read disagrees with the final log, or is past its end),
+//                reader_gap / reader_duplicate (within one session)
+//   fencing      fenced_write_visible / fenced_write_acknowledged (an append invoked after a
+//                newer writer opened is in the log or was read / was acknowledged)
 //   outcomes     definite_failure_visible (the WAL said "did not happen" and it did)
-//   linearizable order_violation (an append that started after another was acknowledged sits
-//                before it), writer_order_violation (one writer's appends out of call order)
+//   linearizable order_violation (an append invoked after id k was acknowledged or read got
+//                an id at or below k), writer_order_violation (one writer's appends out of
+//                call order)
 // Unknown outcomes, abandoned and pending appends may be visible or not: both are accepted.
-// Entries below the final truncation point are not required to be present.
+// Entries below the final truncation point are not required to be in the final log.
 
 #include <vector>
 
@@ -18,6 +30,7 @@
 namespace wal::sim {
 
 [[nodiscard]] std::vector<Anomaly> check_durability(const History& history);
+[[nodiscard]] std::vector<Anomaly> check_history(const History& history);
 [[nodiscard]] std::vector<Anomaly> check_ordering(const History& history);
 [[nodiscard]] std::vector<Anomaly> check_fencing(const History& history);
 [[nodiscard]] std::vector<Anomaly> check_outcomes(const History& history);

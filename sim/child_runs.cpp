@@ -74,7 +74,10 @@ std::string encode_checked_run(const CheckedRun& run) {
       {"sim_ns", run.result.sim_time.count()},
       {"steps", run.result.steps},
       {"deterministic", run.deterministic},
-      {"divergence", run.divergence}};
+      {"divergence", run.divergence},
+      {"cross",
+       {run.cross.simulator_flags, run.cross.simulator_verdict, run.cross.independent_flags,
+        run.cross.independent_verdict, run.cross.agree}}};
   return body.dump();
 }
 
@@ -95,6 +98,12 @@ std::optional<CheckedRun> decode_checked_run(const std::string& text) {
     run.result.steps = body.at("steps").get<uint64_t>();
     run.deterministic = body.at("deterministic").get<bool>();
     run.divergence = body.at("divergence").get<std::string>();
+    const auto& cross = body.at("cross");
+    run.cross.simulator_flags = cross.at(0).get<bool>();
+    run.cross.simulator_verdict = cross.at(1).get<std::string>();
+    run.cross.independent_flags = cross.at(2).get<bool>();
+    run.cross.independent_verdict = cross.at(3).get<std::string>();
+    run.cross.agree = cross.at(4).get<bool>();
     return run;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

@@ -1,14 +1,18 @@
 #pragma once
 // What a simulation run observed, for the checkers: every append with its invocation and
-// completion, every writer open (with its epoch), every entry a reader returned, and the final
-// log read after the heal phase. Payloads are kept as 64-bit hashes plus sizes.
+// completion, every writer open (with its epoch), every entry a reader returned, every
+// truncation asked for, and the final log read after the heal phase. Payloads are kept as 64-bit
+// hashes plus sizes. sim/history_export.h writes it as JSON lines (docs/history.md).
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "wal/core/result.h"
 #include "wal/env/clock.h"
+#include "wal/format/append_key.h"
 #include "wal/log/options.h"
 
 namespace wal::sim {
@@ -31,6 +35,7 @@ struct AppendAttempt {
 struct AppendRecord {
   uint32_t node = 0;
   uint64_t writer_index = 0;  // which writer open (WriterOpenRecord::writer_index) sent it
+  Epoch epoch = 0;            // that writer's epoch
   uint64_t payload_hash = 0;
   uint32_t payload_size = 0;
   TimePoint invoked{};
@@ -43,6 +48,7 @@ struct AppendRecord {
   // refused, wrote nothing and is not listed. With re-sends, the fencing checker accepts the
   // entry if any candidate writer (the original or one of these) was not fenced at its send.
   std::vector<AppendAttempt> resends;
+  std::optional<AppendKey> key;  // keyed mode: the producer id and sequence it was sent with
 };
 
 struct WriterOpenRecord {
@@ -60,9 +66,23 @@ struct ReadRecord {
   TimePoint at{};
 };
 
+// One call of LogClient::truncate: every entry below `point` may go. `outcome` uses the append
+// outcomes: ok (applied), failed_definite (not applied), failed_unknown, pending or abandoned
+// (either).
+struct TruncateRecord {
+  uint32_t node = 0;
+  EntryId point = 0;
+  TimePoint invoked{};
+  TimePoint completed{};
+  AppendOutcome outcome = AppendOutcome::pending;
+  std::string error;
+};
+
 struct FinalLog {
+  bool ended = false;  // the read ended, well or not; false: the heal stopped before it (liveness)
   bool read_ok = false;
   std::string error;
+  TimePoint at{};  // when the read ended
   EntryId first_kept = 0;
   std::vector<EntryId> ids;
   std::vector<uint64_t> payload_hashes;
@@ -72,6 +92,7 @@ struct History {
   std::vector<AppendRecord> appends;
   std::vector<WriterOpenRecord> opens;
   std::vector<ReadRecord> reads;
+  std::vector<TruncateRecord> truncations;
   FinalLog final_log;
 };
 

@@ -181,6 +181,21 @@ std::string encode_token(const RunSpec& spec) {
   return "wpsim1." + base64url_encode(body.dump());
 }
 
+HistoryHeader history_header(const RunSpec& spec) {
+  nlohmann::json bugs = nlohmann::json::array();
+  for (SimBug bug : spec.bugs) bugs.push_back(sim_bug_name(bug));
+  HistoryHeader header;
+  header.run_json = nlohmann::json{{"seed", spec.seed},
+                                   {"mode", spec.mode},
+                                   {"fencing", fencing_name(spec.fencing)},
+                                   {"faults", faults_name(spec.faults)},
+                                   {"bugs", bugs},
+                                   {"commit", build_commit()},
+                                   {"token", encode_token(spec)}}
+                        .dump();
+  return header;
+}
+
 Result<RunSpec> decode_token(std::string_view token) {
   constexpr std::string_view prefix = "wpsim1.";
   if (!token.starts_with(prefix)) {
@@ -227,6 +242,7 @@ Result<RunSpec> decode_token(std::string_view token) {
 CheckedRun run_checked(const RunSpec& spec, bool check_determinism) {
   CheckedRun checked;
   checked.result = run_simulation(config_for(spec));
+  checked.cross = cross_check(checked.result.history, history_header(spec));
   if (!check_determinism) return checked;
   const SimResult again = run_simulation(config_for(spec));
   if (again.trace_hash == checked.result.trace_hash) return checked;
@@ -248,8 +264,13 @@ std::string result_line(const RunSpec& spec, const SimResult& result) {
                      result.trace_hash.hex(), seconds);
 }
 
+std::string result_line(const RunSpec& spec, const CheckedRun& run) {
+  return result_line(spec, run.result) + (run.deterministic ? "" : " nondeterministic=true") +
+         (run.cross.agree ? "" : " checkers=disagree");
+}
+
 int exit_code(const CheckedRun& run) {
-  if (!run.deterministic) return 1;
+  if (!run.deterministic || !run.cross.agree) return 1;
   switch (run.result.verdict) {
     case Verdict::pass: return 0;
     case Verdict::safety_failure: return 1;
@@ -260,10 +281,12 @@ int exit_code(const CheckedRun& run) {
 
 namespace {
 
-bool fails_with(const RunSpec& spec, const std::string& anomaly, SimResult* out) {
+bool fails_with(const RunSpec& spec, const std::string& anomaly, bool first_only,
+                SimResult* out) {
   SimResult result = run_simulation(config_for(spec));
   bool found = false;
   for (const Anomaly& a : result.anomalies) found = found || a.name == anomaly;
+  if (first_only) found = result.first_anomaly_name() == anomaly;
   if (found && out != nullptr) *out = std::move(result);
   return found;
 }
@@ -271,11 +294,11 @@ bool fails_with(const RunSpec& spec, const std::string& anomaly, SimResult* out)
 }  // namespace
 
 ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly, uint32_t runs_max,
-                    const std::function<void(const std::string&)>& progress) {
+                    const std::function<void(const std::string&)>& progress, bool first_only) {
   return shrink_while(
       failing,
-      [&anomaly](const RunSpec& candidate, SimResult* result) {
-        return fails_with(candidate, anomaly, result);
+      [&anomaly, first_only](const RunSpec& candidate, SimResult* result) {
+        return fails_with(candidate, anomaly, first_only, result);
       },
       runs_max, progress);
 }

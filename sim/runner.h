@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/cross_check.h"
+#include "sim/history_export.h"
 #include "sim/world.h"
 
 namespace wal::sim {
@@ -40,28 +42,37 @@ struct RunSpec {
 [[nodiscard]] Result<RunSpec> decode_token(std::string_view token);
 [[nodiscard]] std::string build_commit();
 [[nodiscard]] std::string build_options();
+// The header of a run's exported history (sim/history_export.h): seed, mode, fencing, bugs,
+// commit and the replay token.
+[[nodiscard]] HistoryHeader history_header(const RunSpec& spec);
 
 struct CheckedRun {
   SimResult result;
   bool deterministic = true;
   std::string divergence;  // the first divergent event, when not deterministic
+  CrossCheck cross;        // the independent checker's verdict beside the simulator's
 };
 
 // Runs the spec; with `check_determinism`, runs it again and compares trace hashes. On a
-// mismatch it runs both again recording every event and reports the first divergence.
+// mismatch it runs both again recording every event and reports the first divergence. Every
+// run is also judged by the independent checker (sim/cross_check.h).
 [[nodiscard]] CheckedRun run_checked(const RunSpec& spec, bool check_determinism);
 
 // `seed=N result=pass|fail|liveness anomaly=NAME trace_hash=HEX sim_seconds=S`
 [[nodiscard]] std::string result_line(const RunSpec& spec, const SimResult& result);
-// 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure. A run that crashed (it
-// aborted, asserted or died of a signal; only a run in a child process can report that) is
-// exit_code_crash.
+// The same, plus ` nondeterministic=true` and ` checkers=disagree` when they apply.
+[[nodiscard]] std::string result_line(const RunSpec& spec, const CheckedRun& run);
+// 0 pass, 1 safety failure (or nondeterminism, or the two checkers disagree), 2 liveness
+// failure. A run that crashed (it aborted, asserted or died of a signal; only a run in a child
+// process can report that) is exit_code_crash.
 [[nodiscard]] int exit_code(const CheckedRun& run);
 inline constexpr int exit_code_crash = 3;
 
 // Minimises a failing spec's schedule: removes events (halves, then quarters, ... then single
-// events) and shrinks counts and durations while the run still fails with `anomaly`. Returns a
-// spec with an explicit schedule. At most `runs_max` simulations.
+// events) and shrinks counts and durations while the run still fails with `anomaly` (with
+// `first_only`: as its first anomaly, the one its result line names, so a failure that only a
+// later rule sees does not shrink into one an earlier rule sees too). Returns a spec with an
+// explicit schedule. At most `runs_max` simulations.
 struct ShrinkResult {
   RunSpec spec;
   SimResult result;
@@ -69,7 +80,8 @@ struct ShrinkResult {
 };
 [[nodiscard]] ShrinkResult shrink(const RunSpec& failing, const std::string& anomaly,
                                   uint32_t runs_max,
-                                  const std::function<void(const std::string&)>& progress);
+                                  const std::function<void(const std::string&)>& progress,
+                                  bool first_only = false);
 // The same search with any notion of "still fails the same way". `still_fails` runs the
 // candidate and, when it ran it in this process and it failed, stores the run in *result (a
 // candidate run in a child process, to shrink a crash, leaves *result alone). The returned

@@ -18,10 +18,11 @@ SweepFailure failure_of_run(const RunSpec& spec, const CheckedRun& run) {
   SweepFailure failure;
   failure.seed = spec.seed;
   failure.exit_code = exit_code(run);
-  failure.line = result_line(spec, run.result);
-  if (!run.deterministic) failure.line += " nondeterministic=true";
+  failure.line = result_line(spec, run);
   if (!run.deterministic) {
     failure.detail = "first divergence: " + run.divergence;
+  } else if (!run.cross.agree) {
+    failure.detail = run.cross.describe();
   } else if (!run.result.anomalies.empty()) {
     failure.detail = run.result.anomalies.front().detail;
   }

@@ -108,6 +108,7 @@ class World {
   void crash(uint32_t index, Duration restart_after);
   // QuorumBuffer faults (LogStore disks, the network between nodes); no-ops in memory mode.
   void apply_quorum_fault(const Event& event);
+  void start_truncate(const Event& event);
   void restart(uint32_t index);
   void start_open_writer(Node& n);
   Task<Result<std::unique_ptr<SimWriter>>> open_any_writer(Node& n);
@@ -362,6 +363,7 @@ void World::start_appends(Node& n, const Event& event) {
     AppendRecord record;
     record.node = n.index;
     record.writer_index = n.writer_index;
+    record.epoch = n.writer->epoch();
     record.payload_hash = hash_bytes(payload);
     record.payload_size = static_cast<uint32_t>(payload.size());
     record.invoked = now();
@@ -369,6 +371,7 @@ void World::start_appends(Node& n, const Event& event) {
     n.live_appends.push_back(history_.appends.size() - 1);
     std::optional<AppendKey> key;
     if (config_.keyed) key = AppendKey{n.index, ++producers_[n.index].last_sequence};
+    history_.appends.back().key = key;
     n.runtime->spawn(append_task(n, *n.writer, history_.appends.size() - 1, std::move(payload),
                                  key, std::nullopt));
   }
@@ -475,18 +478,9 @@ void World::apply(const Event& event) {
         }(*this, n, *n.writer));
       }
       break;
-    case EventKind::truncate: {
-      const EntryId end = highest_acknowledged();
-      if (end > event.count && node(admin).runtime->alive()) {
-        const EntryId point = end - event.count;
-        note(admin, fmt::format("truncate below {}", point));
-        node(admin).runtime->spawn([](World& world, LogClient& client, EntryId p) -> Task<void> {
-          Status s = co_await client.truncate(std::string(log_name), p);
-          if (!s.ok()) world.note(world.shape_.admin_node(), "truncate failed: " + s.error().describe());
-        }(*this, *node(admin).client, point));
-      }
+    case EventKind::truncate:
+      start_truncate(event);
       break;
-    }
     case EventKind::collect_garbage:
       if (node(admin).runtime->alive()) {
         node(admin).runtime->spawn([](World& world, LogClient& client) -> Task<void> {
@@ -547,6 +541,30 @@ void World::apply(const Event& event) {
       break;
     case EventKind::count_: WAL_UNREACHABLE();
   }
+}
+
+// The admin truncates a little below the highest acknowledged id; recorded in the history
+// with its outcome (a failed call may still have taken effect).
+void World::start_truncate(const Event& event) {
+  const uint32_t admin = shape_.admin_node();
+  const EntryId end = highest_acknowledged();
+  if (end <= event.count || !node(admin).runtime->alive()) return;
+  const EntryId point = end - event.count;
+  note(admin, fmt::format("truncate below {}", point));
+  history_.truncations.push_back(TruncateRecord{admin, point, now(), {}, {}, {}});
+  node(admin).runtime->spawn([](World& world, LogClient& client, EntryId p,
+                                size_t record_index) -> Task<void> {
+    Status s = co_await client.truncate(std::string(log_name), p);
+    TruncateRecord& record = world.history_.truncations[record_index];
+    record.completed = world.now();
+    record.outcome = s.ok()                ? AppendOutcome::ok
+                     : s.error().unknown() ? AppendOutcome::failed_unknown
+                                           : AppendOutcome::failed_definite;
+    if (!s.ok()) {
+      record.error = s.error().describe();
+      world.note(world.shape_.admin_node(), "truncate failed: " + s.error().describe());
+    }
+  }(*this, *node(admin).client, point, history_.truncations.size() - 1));
 }
 
 void World::apply_quorum_fault(const Event& event) {
@@ -924,6 +942,8 @@ bool World::final_read(TimePoint deadline) {
     finished = true;
   }(*admin.client, history_.final_log, done));
   if (!run_until_done([&] { return done; }, deadline, "reading the final log")) return false;
+  history_.final_log.ended = true;
+  history_.final_log.at = now();
   if (!history_.final_log.read_ok) {
     // A read error after the heal is a safety problem: the log cannot be read back.
     result_.verdict = Verdict::safety_failure;
@@ -982,14 +1002,13 @@ SimResult World::run() {
                     uploads_done(deadline) && final_gc(deadline) && final_read(deadline) && readers_caught_up(deadline) &&
                     no_orphans(deadline);
   (void)live;
-  if (history_.final_log.read_ok) {
-    std::vector<Anomaly> safety = check_safety(history_);
-    if (!safety.empty()) {
-      result_.verdict = Verdict::safety_failure;
-      // Safety anomalies first: they are the more serious finding.
-      safety.insert(safety.end(), result_.anomalies.begin(), result_.anomalies.end());
-      result_.anomalies = std::move(safety);
-    }
+  // Also after a liveness failure: the rules on the whole history need no final log.
+  std::vector<Anomaly> safety = check_safety(history_);
+  if (!safety.empty()) {
+    result_.verdict = Verdict::safety_failure;
+    // Safety anomalies first: they are the more serious finding.
+    safety.insert(safety.end(), result_.anomalies.begin(), result_.anomalies.end());
+    result_.anomalies = std::move(safety);
   }
   result_.trace_hash = trace_.hash();
   if (config_.record_digests) result_.trace_log = trace_.log();

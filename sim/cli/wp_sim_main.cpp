@@ -1,5 +1,6 @@
 // wp-sim: run, sweep, replay and shrink deterministic simulations of the WAL.
 //   wp-sim run --seed N [--mode memory] [--faults swarm|none|FILE] [--bug NAME] [--trace F.jsonl]
+//              [--history H.jsonl]
 //   wp-sim sweep --seeds A..B [--jobs J] [same options]
 //   wp-sim replay TOKEN ; wp-sim shrink TOKEN ; wp-sim bugs
 // Exit codes: 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure, 3 a sweep's run
@@ -47,7 +48,8 @@ void add_common(CLI::App* cmd, CommonOptions& o) {
   cmd->add_flag("--no-determinism-check", o.no_determinism_check,
                 "run each seed once instead of twice");
   cmd->add_option("--artifacts", o.artifacts_dir,
-                  "where failing runs write nodes.log, events.log, timeline.html, trace.jsonl, replay.txt");
+                  "where failing runs write nodes.log, events.log, timeline.html, "
+                  "history.jsonl, trace.jsonl, replay.txt");
   cmd->add_flag("--keep-artifacts", o.keep_artifacts,
                 "run/replay: write the artifacts also when the run passes (to read its logs)");
 }
@@ -100,7 +102,8 @@ int usage_error(const wal::Error& error) {
 
 // Runs one spec, prints what a person needs, writes artifacts on failure (or when asked).
 int run_one(const RunSpec& spec, bool check_determinism, const std::string& artifacts_root,
-            const std::string& trace_path, bool keep_artifacts) {
+            const std::string& trace_path, bool keep_artifacts,
+            const std::string& history_path) {
   fmt::print("{}\n", run_header(spec));
   // Before the run: if it crashes, the token to replay it is already on the screen.
   fmt::print("  replay: wp-sim replay {}\n", encode_token(spec));
@@ -114,6 +117,11 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
     (void)run_simulation(config);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  if (!history_path.empty()) {
+    const wal::Status written =
+        write_history(history_path, run.result.history, history_header(spec));
+    if (!written.ok()) fmt::print(stderr, "wp-sim: {}\n", written.error().describe());
+  }
   for (const wal::sim::Anomaly& a : run.result.anomalies) {
     fmt::print("  ANOMALY {}: {}\n", a.name, a.detail);
   }
@@ -121,6 +129,7 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
     fmt::print("  NONDETERMINISM: the same seed gave two trace hashes; first divergence: {}\n",
                run.divergence);
   }
+  fmt::print("  {}\n", run.cross.describe());
   fmt::print("  {} appends, {} reads, {} writer opens, {} steps, {:.2f} s wall\n",
              run.result.history.appends.size(), run.result.history.reads.size(),
              run.result.history.opens.size(), run.result.steps, wall);
@@ -132,13 +141,13 @@ int run_one(const RunSpec& spec, bool check_determinism, const std::string& arti
     const std::string dir = fmt::format("{}/seed-{}", artifacts_root, spec.seed);
     auto written = write_artifacts(spec, run.result, dir);
     if (written.ok()) {
-      fmt::print("  artifacts: {}/{{nodes.log,events.log,timeline.html,trace.jsonl,replay.txt}}\n", dir);
+      fmt::print("  artifacts: {}/{{nodes.log,events.log,timeline.html,history.jsonl,"
+                 "trace.jsonl,replay.txt}}\n", dir);
     } else {
       fmt::print(stderr, "wp-sim: could not write artifacts: {}\n", written.error().describe());
     }
   }
-  fmt::print("{}\n", result_line(spec, run.result) +
-                         (run.deterministic ? "" : " nondeterministic=true"));
+  fmt::print("{}\n", result_line(spec, run));
   return code;
 }
 
@@ -217,8 +226,9 @@ int shrink_token(const RunSpec& spec, uint32_t runs_max, uint32_t seed_timeout_s
     still_fails = [&](const RunSpec& c, SimResult* result) {
       ChildOutcome outcome = run_in_a_child(c);
       if (!outcome.run) return false;
-      bool found = false;
-      for (const Anomaly& a : outcome.run->result.anomalies) found = found || a.name == what;
+      // The first anomaly, the one the result line names: a failure that only a later rule
+      // sees must not shrink into one an earlier rule sees too.
+      const bool found = outcome.run->result.first_anomaly_name() == what;
       if (found && result != nullptr) *result = std::move(outcome.run->result);
       return found;
     };
@@ -253,9 +263,14 @@ int main(int argc, char** argv) {
 
   uint64_t seed = 1;
   std::string trace_path;
+  std::string history_path;
+  const std::string history_help =
+      "also write the run's history (what clients invoked and saw) here as JSON lines, the "
+      "format of docs/history.md";
   auto* run = app.add_subcommand("run", "run one seed (twice, to check determinism)");
   run->add_option("--seed", seed, "the seed")->required();
   run->add_option("--trace", trace_path, "also write the run's JSONL trace here");
+  run->add_option("--history", history_path, history_help);
   add_common(run, common);
 
   std::string range;
@@ -276,9 +291,11 @@ int main(int argc, char** argv) {
   replay->add_option("--artifacts", common.artifacts_dir, "where to write artifacts");
   replay->add_flag("--keep-artifacts", common.keep_artifacts,
                    "write the artifacts also when the run passes (to read its logs)");
+  replay->add_option("--history", history_path, history_help);
 
   uint32_t runs_max = 400;
-  auto* shrink_cmd = app.add_subcommand("shrink", "minimise a failing run's schedule");
+  auto* shrink_cmd = app.add_subcommand(
+      "shrink", "minimise a failing run's schedule while its first anomaly stays the same");
   shrink_cmd->add_option("token", token, "the wpsim1.… token a failure printed")->required();
   shrink_cmd->add_option("--runs-max", runs_max, "simulation budget (default 400)");
   shrink_cmd->add_option("--seed-timeout-s", seed_timeout_s,
@@ -299,7 +316,7 @@ int main(int argc, char** argv) {
     auto spec = make_spec(common, seed);
     if (!spec.ok()) return usage_error(spec.error());
     return run_one(*spec, !common.no_determinism_check, common.artifacts_dir, trace_path,
-                   common.keep_artifacts);
+                   common.keep_artifacts, history_path);
   }
   if (sweep_cmd->parsed()) {
     uint64_t first = 0;
@@ -315,7 +332,8 @@ int main(int argc, char** argv) {
   if (!spec.ok()) return usage_error(spec.error());
   if (replay->parsed()) {
     const std::string expected = spec->expected_trace_hash;
-    const int code = run_one(*spec, true, common.artifacts_dir, "", common.keep_artifacts);
+    const int code = run_one(*spec, true, common.artifacts_dir, "", common.keep_artifacts,
+                             history_path);
     if (!expected.empty()) {
       const SimResult again = run_simulation(config_for(*spec));
       fmt::print("replay: trace hash {} {} the token's {}\n", again.trace_hash.hex(),

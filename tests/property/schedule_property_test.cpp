@@ -95,13 +95,17 @@ void check_generated_schedule(bool quorum) {
   if (std::getenv("WAL_PROPERTY_ECHO") != nullptr) {
     std::fprintf(stderr, "case: wp-sim replay %s\n", encode_token(spec).c_str());
   }
-  const SimResult result = run_simulation(config_for(spec));
-  RC_LOG() << result_line(spec, result) << "\n" << faults::to_json(spec.schedule) << "\n";
+  // Judged by both checkers (sim/cross_check.h): they must agree, as on every swept seed.
+  const CheckedRun run = run_checked(spec, /*check_determinism=*/false);
+  const SimResult& result = run.result;
+  RC_LOG() << result_line(spec, run) << "\n" << run.cross.describe() << "\n"
+           << faults::to_json(spec.schedule) << "\n";
   RunSpec replay = spec;
   replay.expected_trace_hash = result.trace_hash.hex();
   RC_LOG() << "replay: wp-sim replay " << encode_token(replay) << "\n";
   for (const Anomaly& a : result.anomalies) RC_LOG() << a.name << ": " << a.detail << "\n";
   RC_ASSERT(result.verdict == Verdict::pass);
+  RC_ASSERT(run.cross.agree);
 }
 
 RC_GTEST_PROP(generated_schedules, never_violate_safety_or_liveness, ()) {

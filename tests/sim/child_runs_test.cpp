@@ -95,10 +95,20 @@ TEST(child_runs, a_malformed_answer_is_not_a_result) {
   run.result.anomalies = {{"reader_stuck", "reader 3 at 17"}};
   run.deterministic = false;
   run.divergence = "record 5";
+  run.cross.simulator_flags = true;
+  run.cross.simulator_verdict = "lost_write: id 4";
+  run.cross.independent_verdict = "pass";
+  run.cross.agree = false;
   const auto decoded = decode_checked_run(encode_checked_run(run));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->result.verdict, Verdict::liveness_failure);
   EXPECT_EQ(decoded->divergence, "record 5");
+  // A disagreement of the two checkers found in a child must reach the sweep's verdict.
+  EXPECT_FALSE(decoded->cross.agree);
+  EXPECT_TRUE(decoded->cross.simulator_flags);
+  EXPECT_FALSE(decoded->cross.independent_flags);
+  EXPECT_EQ(decoded->cross.simulator_verdict, "lost_write: id 4");
+  EXPECT_EQ(exit_code(*decoded), 1);
 }
 
 // The sweep side: seed 3 of 1..6 aborts; the others pass. With 2 jobs the crash happens while
