@@ -72,8 +72,8 @@ add_subdirectory(examples)
 file(GLOB WAL_CLIENT_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/client/*_test.cpp)
 foreach(source ${WAL_CLIENT_TESTS})
   get_filename_component(name ${source} NAME_WE)
-  add_executable(${name} ${source} ${CMAKE_CURRENT_SOURCE_DIR}/tests/support/temp_dir.cpp)
-  target_link_libraries(${name} PRIVATE wal_client wal_test_support)
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE wal_client wal_test_helpers wal_test_support)
   target_compile_options(${name} PRIVATE ${WAL_WARNINGS})
   gtest_discover_tests(${name} PROPERTIES LABELS client DISCOVERY_TIMEOUT 60)
 endforeach()
@@ -92,3 +92,10 @@ add_test(NAME client.package
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/client/package_test.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(client.package PROPERTIES LABELS "integration;client" TIMEOUT 900
                      ${WAL_RGW_TEST_PROPERTIES})
+
+# The facade's tests under ThreadSanitizer, in a build of their own (scripts/tsan.sh). Labelled
+# slow: the extra build of the libraries with -fsanitize=thread takes longer than CI allows
+# (docs/api.md, "Testing" gives the times).
+add_test(NAME client.tsan
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scripts/tsan.sh ${CMAKE_BINARY_DIR}/tsan)
+set_tests_properties(client.tsan PROPERTIES LABELS "tsan;slow;client" TIMEOUT 3600)

@@ -6,7 +6,8 @@
 //    "writer": {"block_size_bytes_max": 4194304, "inflight_blocks_max": 4,
 //               "inflight_bytes_max": 67108864, "segment_size_bytes_max": 268435456,
 //               "segment_age_max_ms": 600000, "checkpoint_interval_blocks": 32,
-//               "tail_publish_interval_ms": 50, "fencing": "fence_object" | "meta_confirm"},
+//               "tail_publish_interval_ms": 50, "producers_max": 4096,
+//               "fencing": "fence_object" | "meta_confirm"},
 //    "reader": {"prefetch_blocks": 4},
 //    "object_store": {...},                         wal/real/s3_config.h
 //    "meta_store": {...}}                           wal/real/etcd_config.h

@@ -1,4 +1,5 @@
-// The JSON configuration of a WAL process (wal/include/wal/real/wal_config.h).
+// The JSON configuration of a WAL process (wal/include/wal/real/wal_config.h). Part of
+// wal_client: it reads the meta_store section with wal_etcd's parser, which wal_real cannot link.
 #include "wal/real/wal_config.h"
 
 #include <algorithm>
@@ -106,7 +107,7 @@ Status parse_writer_section(const json& section, WriterOptions& writer) {
                             {"block_size_bytes_max", "inflight_blocks_max", "inflight_bytes_max",
                              "segment_size_bytes_max", "segment_age_max_ms",
                              "checkpoint_interval_blocks", "tail_publish_interval_ms",
-                             "fencing"});
+                             "producers_max", "fencing"});
       !s.ok()) {
     return s;
   }
@@ -136,6 +137,10 @@ Status parse_writer_section(const json& section, WriterOptions& writer) {
   if (s.ok()) {
     s = read_ms(section, at, "tail_publish_interval_ms", 0, 60'000,
                 writer.tail_publish_interval_min);
+  }
+  if (s.ok()) {
+    s = read_u32(section, at, "producers_max", 1, limits::manifest_producer_count_max,
+                 writer.producers_max);
   }
   if (s.ok()) s = read_fencing(section, writer.fencing);
   if (!s.ok()) return s;
