@@ -6,7 +6,8 @@
 #  2. on etcd (its own, scripts/etcd.sh, stopped by PID) + S3 (Ceph RGW, the CTest fixture
 #     `rgw`: WAL_RGW_DIR names its directory) in a fresh bucket.
 # Also checks that the installed headers are the public ones only, each compiles on its own,
-# and that nothing installed points back into the source or build tree.
+# that no installed text file points back into the source or build tree, and that the program
+# printed in docs/api.md builds against the prefix and runs.
 #
 #   package_test.sh BUILD_DIR
 set -euo pipefail
@@ -65,6 +66,22 @@ grep -q "woodpecker_wal" "$work/consumer-build/CMakeCache.txt" || fail "package 
 ninja -C "$work/consumer-build" -j "${JOBS:-2}" > "$work/consumer-build.log" 2>&1 \
   || { cat "$work/consumer-build.log"; fail "building the consumer against the prefix"; }
 echo "ok: examples/ built out of tree with find_package(woodpecker_wal CONFIG)"
+
+# The twenty-line program of docs/api.md ("Embedding"), as printed there, with its data
+# directory moved into this test's.
+mkdir -p "$work/doc-app"
+sed -n '/^```cmake$/,/^```$/p' "$root/docs/api.md" | sed '1d;$d' > "$work/doc-app/CMakeLists.txt"
+sed -n '/^```cpp$/,/^```$/p' "$root/docs/api.md" | sed '1d;$d' \
+  | sed "s|/tmp/app-wal|$work/app-wal|" > "$work/doc-app/app.cpp"
+grep -q "woodpecker_wal::client" "$work/doc-app/CMakeLists.txt" || fail "no CMake snippet in api.md"
+cmake -S "$work/doc-app" -B "$work/doc-app/build" -G Ninja "${launcher[@]}" \
+  -DCMAKE_PREFIX_PATH="$prefix" > "$work/doc-app.log" 2>&1 \
+  && ninja -C "$work/doc-app/build" >> "$work/doc-app.log" 2>&1 \
+  || { cat "$work/doc-app.log"; fail "the program of docs/api.md does not build"; }
+"$work/doc-app/build/app" > /dev/null || fail "the program of docs/api.md failed"
+[[ $("$work/doc-app/build/app") == $'2 hello\n3 world' ]] \
+  || fail "the program of docs/api.md printed something else on its second run"
+echo "ok: the program of docs/api.md builds against the prefix and runs"
 
 # 1. Embedded stores.
 "$here/examples_test.sh" "$work/consumer-build" || fail "the examples on the embedded stores"
