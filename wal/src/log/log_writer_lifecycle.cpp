@@ -52,9 +52,9 @@ Task<Status> LogWriter::recover_and_open_segment() {
     SegmentMeta sealed = *segment;
     producers_recovered = false;
     if (segment->state == SegmentState::open) {
-      // Without a checkpoint, the segment's producer table starts as the previous footer's.
-      if (segment->checkpoint_block_count == 0 && previous) {
-        WAL_CO_TRY(co_await load_producers(*previous));
+      // Without a checkpoint, recovery starts from the table the segment started with.
+      if (segment->checkpoint_block_count == 0) {
+        WAL_CO_TRY(co_await load_producers_at_start(*segment, previous));
       }
       RecoveryContext context{env_, keys_, options_, epoch_, epoch_mod_revision_};
       Result<SealedSegment> recovered = co_await recover_and_seal(
@@ -89,6 +89,47 @@ Task<Status> LogWriter::load_producers(const SegmentMeta& sealed) {
   co_return Status{};
 }
 
+// The table an open segment without checkpoint started with: its base manifest m0 when its
+// metadata says it has one; otherwise (the table was empty, or the segment was created before
+// base manifests existed) the previous segment's footer, if that segment still exists.
+Task<Status> LogWriter::load_producers_at_start(const SegmentMeta& open,
+                                                const std::optional<SegmentMeta>& previous) {
+  WAL_ASSERT(open.state == SegmentState::open);
+  WAL_ASSERT_EQ(open.checkpoint_block_count, 0u);
+  if (!open.producer_table) {
+    if (previous) co_return co_await load_producers(*previous);
+    producers_.load({});
+    co_return Status{};
+  }
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  Result<SegmentManifest> base =
+      co_await read_manifest(env_, keys_, open.segment_id, /*block_count=*/0, backoff);
+  if (!base.ok()) co_return std::move(base).error();
+  producers_.load(base->producers);
+  co_return Status{};
+}
+
+// Before a segment is created with a non-empty producer table, that table is stored as the
+// segment's base manifest m0, and the segment's metadata says so (`producer_table`). Keeping
+// it only in the previous footer lost it when truncation let garbage collection delete that
+// segment while this one had no checkpoint yet: the next writer appended retried keys again
+// (wp-sim keyed seed 6000861). An empty table writes nothing.
+Task<Status> LogWriter::write_base_manifest(SegmentMeta& segment) {
+  WAL_ASSERT(segment.state == SegmentState::open);
+  std::vector<ManifestProducer> table = producers_.snapshot();
+  segment.producer_table = !table.empty();
+  if (table.empty()) co_return Status{};
+  SegmentManifest base;
+  base.log_id = keys_.log_id;
+  base.segment_id = segment.segment_id;
+  base.first_entry_id = segment.first_entry_id;
+  base.writer_epoch = epoch_;
+  base.updated_unix_ms = env_.clock.unix_time_ms();
+  base.producers = std::move(table);
+  co_return co_await write_manifest(
+      env_, keys_, base, {options_.retry_backoff_min, options_.retry_backoff_max});
+}
+
 Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry_id) {
   SegmentMeta segment;
   segment.segment_id = segment_id;
@@ -97,6 +138,7 @@ Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry
   segment.first_entry_id = first_entry_id;
   segment.checkpoint_end_entry_id = first_entry_id;
   segment.created_unix_ms = env_.clock.unix_time_ms();
+  WAL_CO_TRY(co_await write_base_manifest(segment));
   SegmentTxn txn;
   txn.create = segment;
   // Settled by reading (segment_txn.h): a create that landed is adopted only while its segment
@@ -178,6 +220,9 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
   next.first_entry_id = acknowledged_end_;
   next.checkpoint_end_entry_id = acknowledged_end_;
   next.created_unix_ms = env_.clock.unix_time_ms();
+  if (open_next) {
+    WAL_CO_TRY(co_await write_base_manifest(next));
+  }
   // One txn seals this segment and creates the next; settled by reading (segment_txn.h).
   SegmentTxn txn;
   txn.seal = sealed;
