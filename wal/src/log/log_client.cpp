@@ -69,6 +69,9 @@ Task<Result<LogInfo>> LogClient::create_log(std::string name) {
   if (!log_id.ok()) co_return std::move(log_id).error();
   LogInfo info{name, LogMeta{*log_id, env_.clock.unix_time_ms()}};
   const LogKeys keys = keys_for(info);
+  // Settled by reading after every failed attempt; an error reported after an attempt that may
+  // have landed (and may still land, with our log id) says its outcome is unknown.
+  MutationAttempts attempts;
   for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
     TxnRequest request;
     request.compares = {Compare::absent(keys.log_key())};
@@ -76,18 +79,22 @@ Task<Result<LogInfo>> LogClient::create_log(std::string name) {
                        PutOp{keys.truncation_key(), encode(TruncationRecord{}), 0}};
     Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
     if (response.ok() && response->succeeded) co_return info;
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
+    if (!response.ok()) {
+      if (!response.error().unknown() && !is_retryable(response.error())) {
+        co_return attempts.fail(response.error());
+      }
+      attempts.note_error();
     }
     Result<LogInfo> existing = co_await get_log(name);
     if (existing.ok()) {
       if (existing->meta.log_id == info.meta.log_id) co_return existing;  // our txn landed
+      // Another log holds the name: our compare (absent) can never pass any more.
       co_return make_error(Errc::already_exists, "log '" + name + "' already exists");
     }
-    if (existing.error().code != Errc::not_found) co_return std::move(existing).error();
+    if (existing.error().code != Errc::not_found) co_return attempts.fail(existing.error());
     co_await backoff_sleep(env_, {}, attempt);
   }
-  co_return make_error(Errc::unavailable, "could not create log '" + name + "'");
+  co_return attempts.fail(Errc::unavailable, "could not create log '" + name + "'");
 }
 
 Task<Result<LogInfo>> LogClient::get_log(std::string name) {
@@ -132,11 +139,18 @@ Task<Status> LogClient::delete_log(std::string name) {
                      DeleteOp{keys.log_prefix(), prefix_end(keys.log_prefix())}};
   Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
   if (!response.ok()) {
-    // Unknown: the next call settles it (a missing log is not_found, objects are re-deleted).
+    // Its own outcome (unknown after a timeout): the next call settles it (a missing log is
+    // not_found).
     co_return std::move(response).error();
   }
   Result<uint64_t> deleted = co_await delete_objects_with_prefix(keys.log_object_prefix(), {});
-  if (!deleted.ok()) co_return std::move(deleted).error();
+  if (!deleted.ok()) {
+    // The metadata is gone already (when the txn succeeded): the deletion did take effect, so
+    // the error must not read as "nothing happened".
+    const Error& error = deleted.error();
+    co_return make_unknown(error.code, "log '" + name + "': metadata deleted, but deleting its "
+                                           "objects failed: " + error.message);
+  }
   co_return Status{};
 }
 
@@ -160,31 +174,39 @@ Task<Status> LogClient::truncate(std::string name, EntryId first_kept_entry_id) 
   if (!info.ok()) co_return std::move(info).error();
   const LogKeys keys = keys_for(*info);
   MetaStore& meta = *env_.meta_store;
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
+  // Each attempt starts by reading the point, so an attempt that landed is settled as success;
+  // the read after the last attempt settles that one too. An attempt that may still land makes
+  // any error reported afterwards unknown.
+  MutationAttempts attempts;
+  for (uint32_t attempt = 0;; ++attempt) {
     Result<std::optional<KeyValue>> kv =
         co_await retry_read(env_, {}, [&] { return meta.get(keys.truncation_key()); });
-    if (!kv.ok()) co_return std::move(kv).error();
+    if (!kv.ok()) co_return attempts.fail(kv.error());
     TruncationRecord current;
     Compare unchanged = Compare::absent(keys.truncation_key());
     if (*kv) {
       Result<TruncationRecord> decoded = decode_truncation(keys.truncation_key(), (*kv)->value);
-      if (!decoded.ok()) co_return std::move(decoded).error();
+      if (!decoded.ok()) co_return attempts.fail(decoded.error());
       current = *decoded;
       unchanged = Compare::mod_revision_is(keys.truncation_key(), (*kv)->mod_revision);
     }
     if (current.first_kept_entry_id >= first_kept_entry_id) co_return Status{};
+    if (attempt >= limits::read_attempts_max) break;
     TxnRequest request;
     request.compares = {unchanged};
     request.success = {PutOp{keys.truncation_key(), encode(TruncationRecord{first_kept_entry_id}), 0}};
     Result<TxnResponse> response = co_await meta.txn(std::move(request));
     if (response.ok() && response->succeeded) co_return Status{};
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
+    if (!response.ok()) {
+      if (!response.error().unknown() && !is_retryable(response.error())) {
+        co_return attempts.fail(response.error());
+      }
+      attempts.note_error();
     }
     // Lost a race or unknown outcome: the loop re-reads; "already at or past" ends it.
     co_await backoff_sleep(env_, {}, attempt);
   }
-  co_return make_error(Errc::unavailable, "could not truncate '" + name + "'");
+  co_return attempts.fail(Errc::unavailable, "could not truncate '" + name + "'");
 }
 
 // Lists `prefix` page by page and deletes every key not in `keep`. Returns how many it deleted.

@@ -9,20 +9,12 @@ namespace wal {
 
 namespace {
 
-// One commit_segment_txn call: what it writes and what it has learnt so far.
-struct Settle {
+// One commit_segment_txn call: what it writes and what it has learnt so far (whether any
+// attempt may have landed: MutationAttempts, wal/log/retry.h).
+struct Settle : MutationAttempts {
+  Settle(SegmentTxnContext& context, SegmentTxn& segment_txn) : c(context), txn(segment_txn) {}
   SegmentTxnContext& c;
   SegmentTxn& txn;
-  // Whether any attempt so far returned an error instead of an answer: such an attempt may
-  // have landed, or may still land. Never reset: a later attempt's failed compare does not
-  // undo an earlier attempt that arrives late.
-  bool may_have_landed = false;
-
-  // An error whose outcome says whether a txn of ours may have landed.
-  [[nodiscard]] Error fail(Errc code, std::string message) const {
-    return Error{code, may_have_landed ? Outcome::unknown : Outcome::definite, std::move(message)};
-  }
-  [[nodiscard]] Error fail(const Error& error) const { return fail(error.code, error.message); }
 };
 
 enum class Next : uint8_t { done, retry_after_backoff, retry_at_once };
@@ -218,7 +210,7 @@ Task<Result<SegmentTxnResult>> commit_segment_txn(SegmentTxnContext context, Seg
     if (!response.ok()) {
       const Error& error = response.error();
       if (!error.unknown() && !is_retryable(error)) co_return s.fail(error);
-      s.may_have_landed = true;  // a MetaStore txn error leaves its outcome unknown
+      s.note_error();  // a MetaStore txn error leaves its outcome unknown
     }
     const bool compare_failed = response.ok();
     // Two statements, not one conditional expression: GCC 12 destroys a co_await's temporary
