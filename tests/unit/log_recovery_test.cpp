@@ -256,6 +256,34 @@ TEST(recovery, a_roll_whose_seal_lands_late_goes_on_in_the_next_segment) {
   EXPECT_EQ(to_string(entries[1].payload), "second");
 }
 
+// A checkpoint txn times out and lands only after the writer read the segment back and found it
+// unchanged. The next checkpoint's compare then fails on the revision the late one made: that is
+// the writer's own checkpoint, not a newer writer, so checkpoints and tail publication go on.
+TEST(recovery, a_checkpoint_that_lands_late_does_not_stop_checkpoints_or_the_tail) {
+  WalFixture f;
+  const LogKeys keys = create_log(f, "cp");
+  ScriptedMetaStore slow(f.meta);
+  Env env{f.loop, f.loop, f.random, f.faults, &f.slow_objects, &slow, nullptr, nullptr};
+  LogClient client(env);
+  WriterOptions options;
+  options.checkpoint_interval_blocks = 1;
+  auto writer = f.run(client.open_writer("cp", options));
+  ASSERT_TRUE(writer.ok());
+  slow.script(keys.segment_key(0), {ScriptedMetaStore::Fate::hold_then_timeout});
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(f.run((*writer)->append(to_bytes("e" + std::to_string(i)))).ok());
+    f.loop.run_for(200ms);  // the block's checkpoint (and the tail) settle
+  }
+  EXPECT_EQ(slow.held_landed_count, 1u);
+  EXPECT_EQ((*writer)->stats().checkpoints_written, 4u);
+  auto stored = f.run(f.meta.get(keys.segment_key(0)));
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  auto meta = decode_segment(keys.segment_key(0), (**stored).value);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->checkpoint_block_count, 4u);
+  EXPECT_EQ(f.read_all("cp").size(), 4u);  // the tail was published up to the last entry
+}
+
 // Regression (rapidcheck schedule property, seed 102): a writer's create-segment txn had an
 // unknown outcome, a newer writer recovered and sealed that segment meanwhile, and the settling
 // read found the segment with our epoch and adopted it although it was sealed (an assertion

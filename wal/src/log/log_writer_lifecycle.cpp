@@ -251,47 +251,30 @@ Task<void> LogWriter::write_checkpoint() {
   manifest.updated_unix_ms = env_.clock.unix_time_ms();
   Status written = co_await write_manifest(env_, keys_, manifest, backoff);
   if (written.ok() && !failure_ && !epoch_lost_ && segment_.segment_id == manifest.segment_id) {
-    SegmentMeta updated = segment_;
-    updated.checkpoint_block_count = manifest.blocks.size();
-    updated.checkpoint_end_entry_id = manifest.next_entry_id();
-    const std::string key = keys_.segment_key(updated.segment_id);
-    TxnRequest request;
-    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
-                        Compare::mod_revision_is(key, segment_mod_revision_)};
-    request.success = {PutOp{key, encode(updated), 0}};
-    Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
-    if (response.ok() && response->succeeded) {
-      segment_ = updated;
-      segment_mod_revision_ = response->revision;
+    // Settled by reading (segment_txn.h): a checkpoint txn of ours that lands late moves the
+    // segment key, and the next checkpoint goes on top of it instead of taking it for a newer
+    // writer (which stopped checkpoints and tail publication for good).
+    SegmentTxn txn;
+    txn.checkpoint = segment_;
+    txn.checkpoint->checkpoint_block_count = manifest.blocks.size();
+    txn.checkpoint->checkpoint_end_entry_id = manifest.next_entry_id();
+    txn.checkpoint_mod_revision = segment_mod_revision_;
+    Result<SegmentTxnResult> done = co_await commit_segment_txn(segment_txn_context(), txn);
+    if (done.ok()) {
+      WAL_ASSERT_EQ(segment_.segment_id, done->checkpointed->meta.segment_id);  // rolls wait
+      segment_ = done->checkpointed->meta;
+      segment_mod_revision_ = done->checkpointed->mod_revision;
       ++stats_.checkpoints_written;
-    } else if (response.ok()) {
+    } else if (done.error().code == Errc::fenced) {
       // A newer writer exists. Blocks in flight still resolve exactly through the data path
       // (below its fence: durable and visible; at the fence: fenced), so only stop here.
       epoch_lost_ = true;
     } else {
-      // Unknown: adopt whatever the key holds now (only the epoch holder changes it).
-      Status adopted = co_await adopt_current_segment_meta();
-      if (!adopted.ok()) fail_writer(adopted.error(), Outcome::unknown);
+      fail_writer(done.error(), Outcome::unknown);
     }
   }
   checkpoint_running_ = false;
   changed_.notify_all();
-}
-
-Task<Status> LogWriter::adopt_current_segment_meta() {
-  const std::string key = keys_.segment_key(segment_.segment_id);
-  Result<std::optional<KeyValue>> kv =
-      co_await retry_read(env_, {}, [&] { return env_.meta_store->get(key); });
-  if (!kv.ok()) co_return std::move(kv).error();
-  if (!*kv) co_return make_unknown(Errc::fenced, key + " vanished");
-  Result<SegmentMeta> stored = decode_segment(key, (*kv)->value);
-  if (!stored.ok()) co_return std::move(stored).error();
-  if (stored->epoch != epoch_ || stored->state != SegmentState::open) {
-    co_return make_unknown(Errc::fenced, key + " changed under the writer");
-  }
-  segment_ = *stored;
-  segment_mod_revision_ = (*kv)->mod_revision;
-  co_return Status{};
 }
 
 // Publishes the acknowledged end for readers in other processes; one publication in flight,

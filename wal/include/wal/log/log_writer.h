@@ -164,7 +164,6 @@ class LogWriter {
   // For commit_segment_txn (wal/log/segment_txn.h): the epoch and backoff of this writer.
   [[nodiscard]] SegmentTxnContext segment_txn_context();
   void start_segment(SegmentMeta meta, int64_t mod_revision);
-  Task<Status> adopt_current_segment_meta();
 
   [[nodiscard]] KeyCheck check_key(const AppendKey& key) const;
   Task<Result<EntryId>> answer_duplicate(AppendKey key, KeyCheck check);
