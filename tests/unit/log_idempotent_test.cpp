@@ -246,6 +246,39 @@ TEST(idempotent_append, forgotten_producers_lose_the_guarantee_as_documented) {
   EXPECT_EQ(*remembered, 2u);
 }
 
+// A segment's producer table must not live only in the previous segment's footer: truncation
+// lets garbage collection delete that segment while this one is open without a checkpoint, and
+// the next writer then forgot every key (wp-sim keyed seed 6000861 appended three keys twice).
+TEST(idempotent_append, keys_survive_gc_of_the_segment_before_an_open_one) {
+  WalFixture f;
+  ASSERT_TRUE(f.run(f.client.create_log("gc")).ok());
+  WriterOptions options;
+  options.checkpoint_interval_blocks = 1000;  // no checkpoint: the table is the segment's base
+  EntryId keyed_id = 0;
+  {
+    auto first = f.open_writer("gc", options);
+    for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
+      auto id = f.run(first->append(payload_for(sequence), key_for(sequence)));
+      ASSERT_TRUE(id.ok());
+      keyed_id = *id;
+    }
+  }  // crash: segment 0 open; the next writer seals it with the table in its footer
+  {
+    auto second = f.open_writer("gc", options);
+    ASSERT_EQ(second->segment_id(), 1u);
+    ASSERT_TRUE(f.run(second->append(to_bytes("unkeyed"))).ok());
+  }  // crash: segment 1 open, no checkpoint
+  ASSERT_TRUE(f.run(f.client.truncate("gc", keyed_id + 1)).ok());
+  auto gc = f.run(f.client.collect_garbage("gc"));
+  ASSERT_TRUE(gc.ok());
+  ASSERT_EQ(gc->segments_deleted, 1u);  // segment 0, footer included
+  auto third = f.open_writer("gc", options);
+  auto retried = f.run(third->append(payload_for(3), key_for(3)));
+  ASSERT_TRUE(retried.ok()) << retried.error().describe();
+  EXPECT_EQ(*retried, keyed_id);  // not appended again
+  EXPECT_EQ(third->next_entry_id(), keyed_id + 2);
+}
+
 // Kills the writer after every few scheduler steps of keyed appends that flush, checkpoint and
 // roll segments; a new writer retries every sequence in order, as a producer that never skips a
 // sequence after an unknown outcome would. Each key must end up in the log exactly once, and an

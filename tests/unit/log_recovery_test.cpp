@@ -232,28 +232,63 @@ LogKeys create_log(WalFixture& f, const std::string& name) {
   return f.client.keys_for(*info);
 }
 
+// A LogClient on the fixture's stores whose MetaStore txns meet scripted fates.
+struct SlowMetaClient {
+  explicit SlowMetaClient(WalFixture& f)
+      : meta(f.meta),
+        env{f.loop, f.loop, f.random, f.faults, &f.slow_objects, &meta, nullptr, nullptr},
+        client(env) {}
+  ScriptedMetaStore meta;
+  Env env;
+  LogClient client;
+};
+
 // A roll's seal txn times out and lands only after the writer read the segment back and found it
 // still open, so the retry's compare fails: the seal is the writer's own (segment_txn.h), and
 // it goes on in the next segment instead of failing as "sealed by a newer writer".
 TEST(recovery, a_roll_whose_seal_lands_late_goes_on_in_the_next_segment) {
   WalFixture f;
   const LogKeys keys = create_log(f, "late");
-  ScriptedMetaStore slow(f.meta);
-  Env env{f.loop, f.loop, f.random, f.faults, &f.slow_objects, &slow, nullptr, nullptr};
-  LogClient client(env);
+  SlowMetaClient slow(f);
   WriterOptions options;
   options.segment_age_max = 500ms;
-  auto writer = f.run(client.open_writer("late", options));
+  auto writer = f.run(slow.client.open_writer("late", options));
   ASSERT_TRUE(writer.ok());
   ASSERT_TRUE(f.run((*writer)->append(to_bytes("first"))).ok());
-  slow.script(keys.segment_key(0), {ScriptedMetaStore::Fate::hold_then_timeout});
+  slow.meta.script(keys.segment_key(0), {ScriptedMetaStore::Fate::hold_then_timeout});
   f.loop.run_for(3000ms);  // the age timer rolls; its seal lands late
-  EXPECT_EQ(slow.held_landed_count, 1u);
+  EXPECT_EQ(slow.meta.held_landed_count, 1u);
   EXPECT_EQ((*writer)->segment_id(), 1u);
   ASSERT_TRUE(f.run((*writer)->append(to_bytes("second"))).ok());
   auto entries = f.read_all("late");
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(to_string(entries[1].payload), "second");
+}
+
+// A checkpoint txn times out and lands only after the writer read the segment back and found it
+// unchanged. The next checkpoint's compare then fails on the revision the late one made: that is
+// the writer's own checkpoint, not a newer writer, so checkpoints and tail publication go on.
+TEST(recovery, a_checkpoint_that_lands_late_does_not_stop_checkpoints_or_the_tail) {
+  WalFixture f;
+  const LogKeys keys = create_log(f, "cp");
+  SlowMetaClient slow(f);
+  WriterOptions options;
+  options.checkpoint_interval_blocks = 1;
+  auto writer = f.run(slow.client.open_writer("cp", options));
+  ASSERT_TRUE(writer.ok());
+  slow.meta.script(keys.segment_key(0), {ScriptedMetaStore::Fate::hold_then_timeout});
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(f.run((*writer)->append(to_bytes("e" + std::to_string(i)))).ok());
+    f.loop.run_for(200ms);  // the block's checkpoint (and the tail) settle
+  }
+  EXPECT_EQ(slow.meta.held_landed_count, 1u);
+  EXPECT_EQ((*writer)->stats().checkpoints_written, 4u);
+  auto stored = f.run(f.meta.get(keys.segment_key(0)));
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  auto meta = decode_segment(keys.segment_key(0), (**stored).value);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->checkpoint_block_count, 4u);
+  EXPECT_EQ(f.read_all("cp").size(), 4u);  // the tail was published up to the last entry
 }
 
 // Regression (rapidcheck schedule property, seed 102): a writer's create-segment txn had an

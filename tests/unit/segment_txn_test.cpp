@@ -214,6 +214,46 @@ TEST(segment_txn, a_seal_goes_on_top_of_a_checkpoint_only_while_the_epoch_is_our
   }
 }
 
+// A writer's checkpoint at `blocks` blocks, ending at `end`, compared at `revision`.
+SegmentTxn checkpoint_of(const SegmentMeta& open, uint64_t blocks, EntryId end,
+                         int64_t revision) {
+  SegmentTxn txn;
+  txn.checkpoint = open;
+  txn.checkpoint->checkpoint_block_count = blocks;
+  txn.checkpoint->checkpoint_end_entry_id = end;
+  txn.checkpoint_mod_revision = revision;
+  return txn;
+}
+
+// Checkpoint 1 times out and lands late, under checkpoint 2's attempt, whose compare then
+// fails: checkpoint 2 goes on top of it while the epoch is ours; once the epoch moved, fenced.
+TEST(segment_txn, a_checkpoint_goes_on_top_of_our_late_checkpoint_only_while_the_epoch_is_ours) {
+  for (const bool epoch_moved : {false, true}) {
+    SCOPED_TRACE(epoch_moved ? "epoch moved" : "epoch ours");
+    SegmentTxnFixture f;
+    const SegmentMeta open = f.open_segment(0, 10);
+    const int64_t revision = f.put(open);
+    f.scripted.script(f.keys.segment_key(0), {Fate::hold_then_timeout, Fate::lose_then_timeout});
+    Result<SegmentTxnResult> first = f.commit(checkpoint_of(open, 1, 20, revision));
+    ASSERT_TRUE(first.ok()) << first.error().describe();  // settled when it landed, late
+    EXPECT_EQ(f.scripted.held_landed_count, 1u);
+    EXPECT_EQ(first->checkpointed->meta.checkpoint_block_count, 1u);
+    // Checkpoint 2 still compares the revision before checkpoint 1 (the writer's view if the
+    // first had been settled as not landed).
+    if (epoch_moved) (void)f.put(f.keys.epoch_key(), "epoch 2");
+    Result<SegmentTxnResult> second = f.commit(checkpoint_of(open, 2, 30, revision));
+    if (epoch_moved) {
+      ASSERT_FALSE(second.ok());
+      EXPECT_EQ(second.error().code, Errc::fenced);
+      EXPECT_EQ(f.stored(0)->checkpoint_block_count, 1u);
+      continue;
+    }
+    ASSERT_TRUE(second.ok()) << second.error().describe();
+    EXPECT_EQ(f.stored(0)->checkpoint_block_count, 2u);
+    EXPECT_EQ(second->checkpointed->meta.checkpoint_end_entry_id, 30u);
+  }
+}
+
 TEST(segment_txn, attempts_that_never_answer_end_unavailable_with_an_unknown_outcome) {
   SegmentTxnFixture f;
   f.scripted.script(f.keys.segment_key(0),

@@ -103,6 +103,9 @@ Task<Result<LogInfo>> LogClient::create_log(std::string name) {
   if (!log_id.ok()) co_return std::move(log_id).error();
   LogInfo info{name, LogMeta{*log_id, env_.clock.unix_time_ms()}};
   const LogKeys keys = keys_for(info);
+  // Settled by reading after every failed attempt; an error reported after an attempt that may
+  // have landed (and may still land, with our log id) says its outcome is unknown.
+  MutationAttempts attempts;
   for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
     TxnRequest request;
     request.compares = {Compare::absent(keys.log_key())};
@@ -110,21 +113,25 @@ Task<Result<LogInfo>> LogClient::create_log(std::string name) {
                        PutOp{keys.truncation_key(), encode(TruncationRecord{}), 0}};
     Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
     if (response.ok() && response->succeeded) co_return info;
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
+    if (!response.ok()) {
+      if (!response.error().unknown() && !is_retryable(response.error())) {
+        co_return attempts.fail(response.error());
+      }
+      attempts.note_error();
     }
     Result<LogInfo> existing = co_await get_log(name);
     if (existing.ok()) {
       if (existing->meta.log_id == info.meta.log_id) co_return existing;  // our txn landed
+      // Another log holds the name: our compare (absent) can never pass any more.
       co_return make_error(Errc::already_exists, "log '" + name + "' already exists");
     }
-    if (existing.error().code != Errc::not_found) co_return std::move(existing).error();
+    if (existing.error().code != Errc::not_found) co_return attempts.fail(existing.error());
     if (!response.ok() && response.error().code == Errc::no_space) {
-      co_return std::move(response).error();  // settled: not created; waiting frees no space
+      co_return attempts.fail(response.error());  // settled: not created; waiting frees no space
     }
     co_await backoff_sleep(env_, {}, attempt);
   }
-  co_return make_error(Errc::unavailable, "could not create log '" + name + "'");
+  co_return attempts.fail(Errc::unavailable, "could not create log '" + name + "'");
 }
 
 Task<Result<LogInfo>> LogClient::get_log(std::string name) {

@@ -48,7 +48,15 @@ Task<Status> LogClient::delete_log(std::string name) {
     co_return std::move(response).error();
   }
   if (!response->succeeded) co_return make_error(Errc::not_found, "no log named '" + name + "'");
-  co_return co_await finish_deletion(deletion);
+  Status finished = co_await finish_deletion(deletion);
+  if (!finished.ok()) {
+    // The metadata is gone already: the deletion did take effect, so the error must not read
+    // as "nothing happened". The marker keeps what is left; a repeated delete_log finishes it.
+    const Error& error = finished.error();
+    co_return make_unknown(error.code, "log '" + name + "': metadata deleted, but deleting its "
+                                           "objects failed: " + error.message);
+  }
+  co_return Status{};
 }
 
 Task<Result<std::vector<PendingDeletion>>> LogClient::finish_deletions(

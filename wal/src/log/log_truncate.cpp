@@ -110,16 +110,25 @@ Task<Status> LogClient::truncate(std::string name, EntryId first_kept_entry_id) 
   MetaStore& meta = *env_.meta_store;
   const std::string log_prefix = keys.log_prefix();  // no temporary in a co_await expression
   std::optional<EntryId> limit;  // probed at most once: the end only grows
-  for (uint32_t attempt = 0; attempt < limits::read_attempts_max; ++attempt) {
+  // Each attempt starts by reading the point, so an attempt that landed is settled as success;
+  // the read after the last attempt settles that one too. An attempt that may still land makes
+  // any error reported afterwards unknown (docs/protocol.md, I14).
+  MutationAttempts attempts;
+  for (uint32_t attempt = 0;; ++attempt) {
     Result<RangeResponse> all = co_await read_prefix(env_, log_prefix);
-    if (!all.ok()) co_return std::move(all).error();
-    WAL_CO_ASSIGN(const LogState state, parse_log_keys(keys, *all));
+    if (!all.ok()) co_return attempts.fail(all.error());
+    Result<LogState> parsed = parse_log_keys(keys, *all);
+    if (!parsed.ok()) co_return attempts.fail(parsed.error());
+    const LogState& state = *parsed;
     if (state.truncation.first_kept_entry_id >= first_kept_entry_id) co_return Status{};
+    if (attempt >= limits::read_attempts_max) break;
     if (!limit && first_kept_entry_id > metadata_end(state)) {
-      WAL_CO_ASSIGN(limit, co_await truncation_limit(keys, *all));
+      Result<EntryId> probed = co_await truncation_limit(keys, *all);
+      if (!probed.ok()) co_return attempts.fail(probed.error());
+      limit = *probed;
     }
     if (limit && first_kept_entry_id > *limit) {
-      co_return make_error(Errc::out_of_range,
+      co_return attempts.fail(Errc::out_of_range,
                            "cannot truncate '" + name + "' below " +
                                std::to_string(first_kept_entry_id) + ": the log ends at " +
                                std::to_string(*limit) + " (the next entry gets id " +
@@ -135,13 +144,16 @@ Task<Status> LogClient::truncate(std::string name, EntryId first_kept_entry_id) 
         PutOp{keys.truncation_key(), encode(TruncationRecord{first_kept_entry_id}), 0}};
     Result<TxnResponse> response = co_await meta.txn(std::move(txn));
     if (response.ok() && response->succeeded) co_return Status{};
-    if (!response.ok() && !response.error().unknown() && !is_retryable(response.error())) {
-      co_return std::move(response).error();
+    if (!response.ok()) {
+      if (!response.error().unknown() && !is_retryable(response.error())) {
+        co_return attempts.fail(response.error());
+      }
+      attempts.note_error();
     }
     // Lost a race or unknown outcome: the loop re-reads; "already at or past" ends it.
     co_await backoff_sleep(env_, {}, attempt);
   }
-  co_return make_error(Errc::unavailable, "could not truncate '" + name + "'");
+  co_return attempts.fail(Errc::unavailable, "could not truncate '" + name + "'");
 }
 
 }  // namespace wal

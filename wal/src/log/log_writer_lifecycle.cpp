@@ -52,9 +52,9 @@ Task<Status> LogWriter::recover_and_open_segment() {
     SegmentMeta sealed = *segment;
     producers_recovered = false;
     if (segment->state == SegmentState::open) {
-      // Without a checkpoint, the segment's producer table starts as the previous footer's.
-      if (segment->checkpoint_block_count == 0 && previous) {
-        WAL_CO_TRY(co_await load_producers(*previous));
+      // Without a checkpoint, recovery starts from the table the segment started with.
+      if (segment->checkpoint_block_count == 0) {
+        WAL_CO_TRY(co_await load_producers_at_start(*segment, previous));
       }
       RecoveryContext context{env_, keys_, options_, epoch_, epoch_mod_revision_};
       Result<SealedSegment> recovered = co_await recover_and_seal(
@@ -89,6 +89,47 @@ Task<Status> LogWriter::load_producers(const SegmentMeta& sealed) {
   co_return Status{};
 }
 
+// The table an open segment without checkpoint started with: its base manifest m0 when its
+// metadata says it has one; otherwise (the table was empty, or the segment was created before
+// base manifests existed) the previous segment's footer, if that segment still exists.
+Task<Status> LogWriter::load_producers_at_start(const SegmentMeta& open,
+                                                const std::optional<SegmentMeta>& previous) {
+  WAL_ASSERT(open.state == SegmentState::open);
+  WAL_ASSERT_EQ(open.checkpoint_block_count, 0u);
+  if (!open.producer_table) {
+    if (previous) co_return co_await load_producers(*previous);
+    producers_.load({});
+    co_return Status{};
+  }
+  const Backoff backoff{options_.retry_backoff_min, options_.retry_backoff_max};
+  Result<SegmentManifest> base =
+      co_await read_manifest(env_, keys_, open.segment_id, /*block_count=*/0, backoff);
+  if (!base.ok()) co_return std::move(base).error();
+  producers_.load(base->producers);
+  co_return Status{};
+}
+
+// Before a segment is created with a non-empty producer table, that table is stored as the
+// segment's base manifest m0, and the segment's metadata says so (`producer_table`). Keeping
+// it only in the previous footer lost it when truncation let garbage collection delete that
+// segment while this one had no checkpoint yet: the next writer appended retried keys again
+// (wp-sim keyed seed 6000861). An empty table writes nothing.
+Task<Status> LogWriter::write_base_manifest(SegmentMeta& segment) {
+  WAL_ASSERT(segment.state == SegmentState::open);
+  std::vector<ManifestProducer> table = producers_.snapshot();
+  segment.producer_table = !table.empty();
+  if (table.empty()) co_return Status{};
+  SegmentManifest base;
+  base.log_id = keys_.log_id;
+  base.segment_id = segment.segment_id;
+  base.first_entry_id = segment.first_entry_id;
+  base.writer_epoch = epoch_;
+  base.updated_unix_ms = env_.clock.unix_time_ms();
+  base.producers = std::move(table);
+  co_return co_await write_manifest(
+      env_, keys_, base, {options_.retry_backoff_min, options_.retry_backoff_max});
+}
+
 Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry_id) {
   SegmentMeta segment;
   segment.segment_id = segment_id;
@@ -97,6 +138,7 @@ Task<Status> LogWriter::create_segment(SegmentId segment_id, EntryId first_entry
   segment.first_entry_id = first_entry_id;
   segment.checkpoint_end_entry_id = first_entry_id;
   segment.created_unix_ms = env_.clock.unix_time_ms();
+  WAL_CO_TRY(co_await write_base_manifest(segment));
   SegmentTxn txn;
   txn.create = segment;
   // Settled by reading (segment_txn.h): a create that landed is adopted only while its segment
@@ -178,6 +220,9 @@ Task<Status> LogWriter::seal_and_open_next(bool open_next) {
   next.first_entry_id = acknowledged_end_;
   next.checkpoint_end_entry_id = acknowledged_end_;
   next.created_unix_ms = env_.clock.unix_time_ms();
+  if (open_next) {
+    WAL_CO_TRY(co_await write_base_manifest(next));
+  }
   // One txn seals this segment and creates the next; settled by reading (segment_txn.h).
   SegmentTxn txn;
   txn.seal = sealed;
@@ -206,47 +251,30 @@ Task<void> LogWriter::write_checkpoint() {
   manifest.updated_unix_ms = env_.clock.unix_time_ms();
   Status written = co_await write_manifest(env_, keys_, manifest, backoff);
   if (written.ok() && !failure_ && !epoch_lost_ && segment_.segment_id == manifest.segment_id) {
-    SegmentMeta updated = segment_;
-    updated.checkpoint_block_count = manifest.blocks.size();
-    updated.checkpoint_end_entry_id = manifest.next_entry_id();
-    const std::string key = keys_.segment_key(updated.segment_id);
-    TxnRequest request;
-    request.compares = {Compare::mod_revision_is(keys_.epoch_key(), epoch_mod_revision_),
-                        Compare::mod_revision_is(key, segment_mod_revision_)};
-    request.success = {PutOp{key, encode(updated), 0}};
-    Result<TxnResponse> response = co_await env_.meta_store->txn(std::move(request));
-    if (response.ok() && response->succeeded) {
-      segment_ = updated;
-      segment_mod_revision_ = response->revision;
+    // Settled by reading (segment_txn.h): a checkpoint txn of ours that lands late moves the
+    // segment key, and the next checkpoint goes on top of it instead of taking it for a newer
+    // writer (which stopped checkpoints and tail publication for good).
+    SegmentTxn txn;
+    txn.checkpoint = segment_;
+    txn.checkpoint->checkpoint_block_count = manifest.blocks.size();
+    txn.checkpoint->checkpoint_end_entry_id = manifest.next_entry_id();
+    txn.checkpoint_mod_revision = segment_mod_revision_;
+    Result<SegmentTxnResult> done = co_await commit_segment_txn(segment_txn_context(), txn);
+    if (done.ok()) {
+      WAL_ASSERT_EQ(segment_.segment_id, done->checkpointed->meta.segment_id);  // rolls wait
+      segment_ = done->checkpointed->meta;
+      segment_mod_revision_ = done->checkpointed->mod_revision;
       ++stats_.checkpoints_written;
-    } else if (response.ok()) {
+    } else if (done.error().code == Errc::fenced) {
       // A newer writer exists. Blocks in flight still resolve exactly through the data path
       // (below its fence: durable and visible; at the fence: fenced), so only stop here.
       epoch_lost_ = true;
     } else {
-      // Unknown: adopt whatever the key holds now (only the epoch holder changes it).
-      Status adopted = co_await adopt_current_segment_meta();
-      if (!adopted.ok()) fail_writer(adopted.error(), Outcome::unknown);
+      fail_writer(done.error(), Outcome::unknown);
     }
   }
   checkpoint_running_ = false;
   changed_.notify_all();
-}
-
-Task<Status> LogWriter::adopt_current_segment_meta() {
-  const std::string key = keys_.segment_key(segment_.segment_id);
-  Result<std::optional<KeyValue>> kv =
-      co_await retry_read(env_, {}, [&] { return env_.meta_store->get(key); });
-  if (!kv.ok()) co_return std::move(kv).error();
-  if (!*kv) co_return make_unknown(Errc::fenced, key + " vanished");
-  Result<SegmentMeta> stored = decode_segment(key, (*kv)->value);
-  if (!stored.ok()) co_return std::move(stored).error();
-  if (stored->epoch != epoch_ || stored->state != SegmentState::open) {
-    co_return make_unknown(Errc::fenced, key + " changed under the writer");
-  }
-  segment_ = *stored;
-  segment_mod_revision_ = (*kv)->mod_revision;
-  co_return Status{};
 }
 
 // Publishes the acknowledged end for readers in other processes; one publication in flight,

@@ -213,9 +213,6 @@ Result<SegmentMeta> decode_segment(std::string_view key, std::string_view value)
   meta.orphans_collected = in.boolean("orphans_collected");
   // Absent in values written without a producer table (and before the field existed).
   if (in.has("producer_table")) meta.producer_table = in.boolean("producer_table");
-  if (meta.producer_table && meta.state != SegmentState::sealed) {
-    in.fail("producer_table on an open segment");
-  }
   if (in.has("ensemble")) {
     meta.ensemble = in.strings("ensemble");
     meta.uploaded = in.boolean("uploaded");

@@ -9,20 +9,12 @@ namespace wal {
 
 namespace {
 
-// One commit_segment_txn call: what it writes and what it has learnt so far.
-struct Settle {
+// One commit_segment_txn call: what it writes and what it has learnt so far (whether any
+// attempt may have landed: MutationAttempts, wal/log/retry.h).
+struct Settle : MutationAttempts {
+  Settle(SegmentTxnContext& context, SegmentTxn& segment_txn) : c(context), txn(segment_txn) {}
   SegmentTxnContext& c;
   SegmentTxn& txn;
-  // Whether any attempt so far returned an error instead of an answer: such an attempt may
-  // have landed, or may still land. Never reset: a later attempt's failed compare does not
-  // undo an earlier attempt that arrives late.
-  bool may_have_landed = false;
-
-  // An error whose outcome says whether a txn of ours may have landed.
-  [[nodiscard]] Error fail(Errc code, std::string message) const {
-    return Error{code, may_have_landed ? Outcome::unknown : Outcome::definite, std::move(message)};
-  }
-  [[nodiscard]] Error fail(const Error& error) const { return fail(error.code, error.message); }
 };
 
 enum class Next : uint8_t { done, retry_after_backoff, retry_at_once };
@@ -46,6 +38,11 @@ TxnRequest request_for(const Settle& s) {
     request.compares.push_back(Compare::absent(key));
     request.success.push_back(PutOp{key, encode(*s.txn.create), 0});
   }
+  if (s.txn.checkpoint) {
+    const std::string key = keys.segment_key(s.txn.checkpoint->segment_id);
+    request.compares.push_back(Compare::mod_revision_is(key, s.txn.checkpoint_mod_revision));
+    request.success.push_back(PutOp{key, encode(*s.txn.checkpoint), 0});
+  }
   return request;
 }
 
@@ -57,6 +54,7 @@ SegmentTxnResult applied(const SegmentTxn& txn, int64_t revision) {
     result.created = StoredSegment{*txn.create, revision};
     result.created->meta.create_revision = revision;
   }
+  if (txn.checkpoint) result.checkpointed = StoredSegment{*txn.checkpoint, revision};
   return result;
 }
 
@@ -202,10 +200,53 @@ Task<Result<Step>> settle_seal(Settle& s, bool compare_failed) {
   co_return make_error(Errc::fenced, key + " changed under the writer before it was sealed");
 }
 
+// A checkpoint read back (see the header): ours, not landed yet, or on top of an earlier
+// checkpoint of ours that landed late.
+Task<Result<Step>> settle_checkpoint(Settle& s, bool compare_failed) {
+  const SegmentMeta& mine = *s.txn.checkpoint;
+  const std::string key = s.c.keys.segment_key(mine.segment_id);
+  Result<Read> read = co_await read_segment(s, key);
+  if (!read.ok()) co_return std::move(read).error();
+  if (!read->kv) co_return s.fail(Errc::fenced, key + " vanished while being checkpointed");
+  const SegmentMeta& stored = *read->meta;
+  if (stored.state != SegmentState::open || stored.epoch != mine.epoch ||
+      stored.first_entry_id != mine.first_entry_id) {
+    co_return s.fail(Errc::fenced, key + " was sealed or replaced under the writer");
+  }
+  if (stored.checkpoint_block_count == mine.checkpoint_block_count &&
+      stored.checkpoint_end_entry_id == mine.checkpoint_end_entry_id) {
+    Step step;
+    step.result.checkpointed = StoredSegment{stored, read->kv->mod_revision};
+    co_return step;
+  }
+  if (read->kv->mod_revision == s.txn.checkpoint_mod_revision) {
+    // Nothing landed yet. After a failed compare the epoch changed: no attempt can land now.
+    if (compare_failed) {
+      co_return make_error(Errc::fenced, "the epoch changed before " + key + " was checkpointed");
+    }
+    co_return Step{Next::retry_after_backoff, {}};
+  }
+  if (stored.checkpoint_block_count > mine.checkpoint_block_count) {
+    co_return s.fail(Errc::corrupt, key + " holds a later checkpoint than the writer's");
+  }
+  // An earlier checkpoint of ours landed late and moved the key: checkpoint on top of it while
+  // the epoch is ours (the next compare checks the epoch again).
+  Result<bool> ours = co_await epoch_is_ours(s);
+  if (!ours.ok()) co_return std::move(ours).error();
+  if (!*ours) {
+    co_return s.fail(Errc::fenced, "the epoch changed before " + key + " was checkpointed");
+  }
+  s.txn.checkpoint_mod_revision = read->kv->mod_revision;
+  co_return Step{Next::retry_at_once, {}};
+}
+
 }  // namespace
 
 Task<Result<SegmentTxnResult>> commit_segment_txn(SegmentTxnContext context, SegmentTxn txn) {
-  WAL_ASSERT(txn.seal.has_value() || txn.create.has_value());
+  WAL_ASSERT(txn.seal.has_value() || txn.create.has_value() || txn.checkpoint.has_value());
+  if (txn.checkpoint) WAL_ASSERT(!txn.seal.has_value() && !txn.create.has_value());
+  if (txn.checkpoint) WAL_ASSERT(txn.checkpoint->state == SegmentState::open);
+  if (txn.checkpoint) WAL_ASSERT_EQ(txn.checkpoint->epoch, context.epoch);
   if (txn.seal) WAL_ASSERT(txn.seal->state == SegmentState::sealed);
   if (txn.seal) WAL_ASSERT_EQ(txn.seal->sealed_by_epoch, context.epoch);
   if (txn.create) WAL_ASSERT(txn.create->state == SegmentState::open);
@@ -218,7 +259,7 @@ Task<Result<SegmentTxnResult>> commit_segment_txn(SegmentTxnContext context, Seg
     if (!response.ok()) {
       const Error& error = response.error();
       if (!error.unknown() && !is_retryable(error)) co_return s.fail(error);
-      s.may_have_landed = true;  // a MetaStore txn error leaves its outcome unknown
+      s.note_error();  // a MetaStore txn error leaves its outcome unknown
     }
     const bool compare_failed = response.ok();
     // Two statements, not one conditional expression: GCC 12 destroys a co_await's temporary
@@ -226,14 +267,17 @@ Task<Result<SegmentTxnResult>> commit_segment_txn(SegmentTxnContext context, Seg
     Result<Step> step = make_error(Errc::invalid_argument);
     if (txn.seal) {
       step = co_await settle_seal(s, compare_failed);
-    } else {
+    } else if (txn.create) {
       step = co_await settle_create(s, compare_failed);
+    } else {
+      step = co_await settle_checkpoint(s, compare_failed);
     }
     if (!step.ok()) co_return std::move(step).error();
     switch (step->next) {
       case Next::done:
         if (txn.seal) WAL_ASSERT(step->result.sealed.has_value());
         if (txn.create) WAL_ASSERT(step->result.created.has_value());
+        if (txn.checkpoint) WAL_ASSERT(step->result.checkpointed.has_value());
         co_return std::move(step->result);
       case Next::retry_at_once: break;
       case Next::retry_after_backoff:
@@ -241,9 +285,11 @@ Task<Result<SegmentTxnResult>> commit_segment_txn(SegmentTxnContext context, Seg
         break;
     }
   }
-  co_return s.fail(Errc::unavailable, "could not settle the txn on segment " +
-                                          std::to_string(txn.seal ? txn.seal->segment_id
-                                                                  : txn.create->segment_id));
+  const SegmentId segment_id = txn.seal     ? txn.seal->segment_id
+                               : txn.create ? txn.create->segment_id
+                                            : txn.checkpoint->segment_id;
+  co_return s.fail(Errc::unavailable,
+                   "could not settle the txn on segment " + std::to_string(segment_id));
 }
 
 }  // namespace wal

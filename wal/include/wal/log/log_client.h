@@ -6,7 +6,11 @@
 // Errors: invalid_argument (bad log name, bad options), already_exists (create of an existing
 // log), not_found (no such log), out_of_range (truncation beyond the end), corrupt (malformed
 // metadata), and the stores' errors after read retries. An unknown MetaStore outcome is settled
-// by reading before any of these returns.
+// by reading before any of these returns. When it cannot be settled (the retries give up, or
+// the settling read fails), the mutations (create_log, delete_log, truncate) report their error
+// with Outcome::unknown: an earlier attempt may have happened, or may still happen. A definite
+// error means nothing happened and nothing will. A delete_log whose metadata was deleted but
+// whose objects could not all be deleted is unknown too (a repeated delete_log finishes it).
 
 #include <memory>
 #include <string>

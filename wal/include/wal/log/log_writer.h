@@ -30,11 +30,11 @@
 //   - otherwise: a new entry, as for an append without key.
 // The key is stored with the entry (docs/format.md "Entry keys"); readers never see it. The
 // producer table travels in checkpoint and footer manifests, so the next writer rebuilds it in
-// O(1) reads (the last manifest plus the blocks its recovery probes anyway). Limits: at most
-// WriterOptions::producers_max producers are remembered (the one whose last entry is oldest is
-// forgotten first), and truncation that garbage-collects every sealed segment while the last
-// one is open and has no checkpoint yet loses the table of entries below it. A forgotten key is
-// appended again.
+// O(1) reads (the last manifest plus the blocks its recovery probes anyway); each segment
+// created with a non-empty table stores it as its base manifest, so truncation and garbage
+// collection of earlier segments never lose it. Limit: at most WriterOptions::producers_max
+// producers are remembered (the one whose last entry is oldest is forgotten first); a
+// forgotten key is appended again.
 //
 // append() errors:
 //   too_large    the entry exceeds limits::entry_size_bytes_max (definite; writer unaffected).
@@ -164,13 +164,15 @@ class LogWriter {
   // For commit_segment_txn (wal/log/segment_txn.h): the epoch and backoff of this writer.
   [[nodiscard]] SegmentTxnContext segment_txn_context();
   void start_segment(SegmentMeta meta, int64_t mod_revision);
-  Task<Status> adopt_current_segment_meta();
 
   [[nodiscard]] KeyCheck check_key(const AppendKey& key) const;
   Task<Result<EntryId>> answer_duplicate(AppendKey key, KeyCheck check);
   void settle_key(const AppendKey& key, const Result<EntryId>& result);
   void settle_keys(const InflightBlock& block, size_t entry_index, const Result<EntryId>& result);
   Task<Status> load_producers(const SegmentMeta& sealed);
+  Task<Status> load_producers_at_start(const SegmentMeta& open,
+                                       const std::optional<SegmentMeta>& previous);
+  Task<Status> write_base_manifest(SegmentMeta& segment);  // sets segment.producer_table
 
   // Encodes an accepted entry into the open block (opening one when it would not fit).
   // Returns the block's outcome and the entry's index in it, for the append to wait on.

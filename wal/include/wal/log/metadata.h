@@ -61,7 +61,10 @@ struct SegmentMeta {
   Epoch sealed_by_epoch = 0;       // the writer that sealed it: tells our seal from another's
   bool orphans_collected = false;  // objects past block_count were deleted after sealing
   // Sealed segments: the footer manifest carries a producer table (idempotent appends), so the
-  // next writer reads it on open. False for logs that never used keys: no extra read for them.
+  // next writer reads it on open. Open segments: the base manifest m0 carries the table the
+  // segment started with, which recovery starts from when there is no checkpoint yet (the
+  // previous segment, and its footer, may be garbage-collected by then). False for logs that
+  // never used keys: no extra read or write for them.
   bool producer_table = false;
   // QuorumBuffer segments only (docs/protocol.md): the three LogStore nodes holding its entries,
   // in ensemble order. Empty for MemoryBuffer segments, whose blocks go straight to the store.

@@ -2,11 +2,13 @@
 // Retrying reads. A read (GET, HEAD, LIST, etcd range) has no effect, so a timeout or an
 // unavailable store is simply tried again, with capped exponential backoff and jitter drawn from
 // env.random. Mutations are never retried through here: each settles its unknown outcome by
-// reading first (see the callers).
+// reading first (see the callers), and remembers across its attempts whether any of them may
+// have landed (MutationAttempts), so the error it finally reports says so.
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "wal/async/sleep.h"
 #include "wal/async/task.h"
@@ -38,6 +40,25 @@ inline Task<void> backoff_sleep(Env& env, Backoff backoff, uint32_t attempt) {
   const uint64_t jitter_ms = env.random.between(0, static_cast<uint64_t>(capped_ms));
   co_await sleep_for(env.clock, std::chrono::milliseconds(capped_ms / 2 + jitter_ms / 2 + 1));
 }
+
+// What the attempts of one mutation (a MetaStore txn, tried again after errors) have shown so
+// far about its outcome. An attempt answered with an error instead of a reply may have landed,
+// or may still land: an etcd request can be applied after its client gave up. That is never
+// undone by a later attempt's failed compare or by a read that does not show it yet, so
+// may_have_landed is never reset. Every error the mutation reports goes through fail().
+struct MutationAttempts {
+  bool may_have_landed = false;
+
+  // Records a failed attempt: an error reply leaves the attempt's outcome unknown.
+  void note_error() { may_have_landed = true; }
+  // An error whose outcome is unknown exactly when some attempt may have landed.
+  [[nodiscard]] Error fail(Errc code, std::string message) const {
+    return Error{code, may_have_landed ? Outcome::unknown : Outcome::definite,
+                 std::move(message)};
+  }
+  // `error` (a read's, or a definite refusal) with the mutation's outcome instead of its own.
+  [[nodiscard]] Error fail(const Error& error) const { return fail(error.code, error.message); }
+};
 
 // Runs `attempt()` (returning Task<Result<T>>) until it succeeds, fails with a non-retryable
 // error, or limits::read_attempts_max attempts have failed.

@@ -1,9 +1,10 @@
 #pragma once
-// Writing segment keys under the writer's epoch: create a segment, seal one, or seal one and
-// create the next in the same txn (a roll), and settling an unknown outcome by reading back.
-// Every seal and create of both writers (LogWriter, QuorumWriter) and of both recoveries goes
+// Writing segment keys under the writer's epoch: create a segment, seal one, seal one and
+// create the next in the same txn (a roll), or record a checkpoint of the writer's open segment,
+// and settling an unknown outcome by reading back. Every seal and create of both writers
+// (LogWriter, QuorumWriter) and of both recoveries, and every checkpoint of the LogWriter, goes
 // through commit_segment_txn, so there is one answer to "did my txn land?" (docs/protocol.md,
-// I8 and I13).
+// I8, I13 and I15).
 //
 // Each txn compares the epoch key's mod revision, so once a newer writer has taken the epoch
 // nothing this writer sent can land, however late it arrives. A seal also compares the segment
@@ -25,6 +26,11 @@
 //    it. The writer is fenced: it must never write into that segment, and never create another
 //    one in its place (the newer writer's log continues after it). Another epoch's segment, or
 //    the key absent after a failed compare: the epoch changed; fenced.
+//  - checkpoint: the key open with our epoch and our checkpoint is ours (adopted at its current
+//    revision). Still at the revision we compared: nothing landed yet; try again. Open with our
+//    epoch but an older checkpoint at another revision: an earlier checkpoint txn of ours landed
+//    late; if the epoch is still ours, checkpoint again on top of it. Sealed, absent, or another
+//    epoch's: fenced. So a checkpoint of ours that lands late never fences its own writer.
 //
 // Errors:
 //   fenced       a newer writer took the epoch or sealed the segment. Definite: the read-back
@@ -65,6 +71,10 @@ struct SegmentTxn {
   int64_t seal_mod_revision = 0;
   // The segment to create (state open, epoch = ours); its key must be absent.
   std::optional<SegmentMeta> create;
+  // A checkpoint: our open segment with new checkpoint_* fields, and the mod revision the
+  // segment key must still have. Never together with a seal or a create.
+  std::optional<SegmentMeta> checkpoint;
+  int64_t checkpoint_mod_revision = 0;
 };
 
 // A segment as the MetaStore holds it after the txn, with create_revision filled in.
@@ -73,13 +83,16 @@ struct StoredSegment {
   int64_t mod_revision = 0;
 };
 
-// `sealed` is set when the txn had a seal, `created` when it had a create.
+// `sealed` is set when the txn had a seal, `created` when it had a create, `checkpointed` when
+// it had a checkpoint.
 struct SegmentTxnResult {
   std::optional<StoredSegment> sealed;
   std::optional<StoredSegment> created;
+  std::optional<StoredSegment> checkpointed;
 };
 
-// Precondition: `txn` has a seal, a create, or both; their epochs are context.epoch.
+// Precondition: `txn` has a seal, a create, both, or a checkpoint alone; their epochs are
+// context.epoch.
 [[nodiscard]] Task<Result<SegmentTxnResult>> commit_segment_txn(SegmentTxnContext context,
                                                                 SegmentTxn txn);
 
