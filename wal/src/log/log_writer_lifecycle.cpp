@@ -225,6 +225,7 @@ Task<void> LogWriter::write_checkpoint() {
       epoch_lost_ = true;
     } else {
       // Unknown: adopt whatever the key holds now (only the epoch holder changes it).
+      env_.faults.reached(CoverageMark::checkpoint_settled_by_reading);
       Status adopted = co_await adopt_current_segment_meta();
       if (!adopted.ok()) fail_writer(adopted.error(), Outcome::unknown);
     }
