@@ -75,6 +75,7 @@ std::string encode_checked_run(const CheckedRun& run) {
       {"steps", run.result.steps},
       {"deterministic", run.deterministic},
       {"divergence", run.divergence},
+      {"marks", run.result.marks},
       {"cross",
        {run.cross.simulator_flags, run.cross.simulator_verdict, run.cross.independent_flags,
         run.cross.independent_verdict, run.cross.agree}}};
@@ -98,6 +99,7 @@ std::optional<CheckedRun> decode_checked_run(const std::string& text) {
     run.result.steps = body.at("steps").get<uint64_t>();
     run.deterministic = body.at("deterministic").get<bool>();
     run.divergence = body.at("divergence").get<std::string>();
+    run.result.marks = body.at("marks").get<MarkCounts>();
     const auto& cross = body.at("cross");
     run.cross.simulator_flags = cross.at(0).get<bool>();
     run.cross.simulator_verdict = cross.at(1).get<std::string>();

@@ -5,8 +5,9 @@
 // would have called in its own process (determinism checks included) and hands back the result.
 //
 // What crosses the process boundary: the verdict, the anomalies, the trace hash, the simulated
-// time, the step count, the determinism check's outcome and the two checkers' verdicts. The history, the trace log and the
-// node log stay in the child; a child that wants artifacts writes them itself before it answers.
+// time, the step count, the determinism check's outcome, the two checkers' verdicts and the
+// coverage marks reached. The history, the trace log and the node log stay in the child; a child
+// that wants artifacts writes them itself before it answers.
 //
 // Threading: a ChildPool is used from one thread, and the process must have no other threads
 // while it forks (fork() copies only the calling thread: a lock another thread held would stay

@@ -76,8 +76,9 @@ SweepReport run_sweep(
         write_crash_artifacts(fmt::format("{}/seed-{}", options.artifacts_dir, seed), *failure,
                               *outcome.crash);
       }
-    } else if (exit_code(*outcome.run) != 0) {
-      failure = failure_of_run(spec, *outcome.run);
+    } else {
+      report.marks.add_run(outcome.run->result.marks);
+      if (exit_code(*outcome.run) != 0) failure = failure_of_run(spec, *outcome.run);
     }
     ++counts.done_count;
     if (failure) {

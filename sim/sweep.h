@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/coverage.h"
 #include "sim/runner.h"
 
 namespace wal::sim {
@@ -53,6 +54,7 @@ struct SweepReport {
   std::vector<SweepFailure> failures;  // in seed order
   int exit_code = 0;                   // the highest of the failures' codes; 0 if none
   double wall_seconds = 0;
+  SweepMarks marks;  // the coverage marks of every run that finished (a crash reports none)
 };
 
 // Runs every seed of the range. `progress` is called after each seed, with the seed's failure

@@ -36,13 +36,17 @@ constexpr const char* log_name = "sim";
 
 int64_t ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
+// The run's FaultPoints: its planted bugs, and the counter of the coverage marks reached.
 class BugSwitches final : public FaultPoints {
  public:
-  explicit BugSwitches(const std::vector<SimBug>& bugs) : bugs_(bugs.begin(), bugs.end()) {}
+  BugSwitches(const std::vector<SimBug>& bugs, MarkCounter& marks)
+      : bugs_(bugs.begin(), bugs.end()), marks_(marks) {}
   [[nodiscard]] bool bug(SimBug bug) const override { return bugs_.count(bug) > 0; }
+  void reached(CoverageMark mark) const override { marks_.reached(mark); }
 
  private:
   std::set<SimBug> bugs_;
+  MarkCounter& marks_;
 };
 
 struct Node {
@@ -150,6 +154,7 @@ class World {
   Scheduler scheduler_;
   RandomStreams streams_;
   std::map<uint32_t, ProducerState> producers_;  // keyed mode, by writer node index
+  MarkCounter marks_;
   BugSwitches bugs_;
   WriterOptions writer_options_;
   WorldServices services_;
@@ -173,7 +178,7 @@ World::World(const SimConfig& config)
                             config.jsonl}),
       scheduler_(trace_),
       streams_(config.seed),
-      bugs_(config.bugs),
+      bugs_(config.bugs, marks_),
       writer_options_(sim_writer_options(config.fencing)),
       services_(scheduler_, streams_, trace_) {
   if (config_.quorum) {
@@ -1051,6 +1056,7 @@ SimResult World::run() {
   if (config_.record_digests) result_.trace_log = trace_.log();
   result_.sim_time = now() - TimePoint{};
   result_.steps = scheduler_.steps_total();
+  result_.marks = marks_.counts();
   // Tear down nodes before the services they hold clients of.
   for (auto& n : nodes_) n->runtime->crash();
   nodes_.clear();

@@ -19,6 +19,7 @@
 
 #include "faults/schedule.h"
 #include "faults/swarm.h"
+#include "sim/coverage.h"
 #include "sim/history.h"
 #include "sim/trace.h"
 #include "wal/env/fault_points.h"
@@ -61,6 +62,7 @@ struct SimResult {
   uint64_t steps = 0;
   History history;
   std::vector<NodeLogLine> node_log;
+  MarkCounts marks;  // coverage marks reached (sim/coverage.h)
   [[nodiscard]] std::string first_anomaly_name() const {
     return anomalies.empty() ? "none" : anomalies.front().name;
   }

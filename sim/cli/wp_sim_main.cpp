@@ -1,8 +1,8 @@
 // wp-sim: run, sweep, replay and shrink deterministic simulations of the WAL.
 //   wp-sim run --seed N [--mode memory] [--faults swarm|none|FILE] [--bug NAME] [--trace F.jsonl]
 //              [--history H.jsonl]
-//   wp-sim sweep --seeds A..B [--jobs J] [same options]
-//   wp-sim replay TOKEN ; wp-sim shrink TOKEN ; wp-sim bugs
+//   wp-sim sweep --seeds A..B [--jobs J] [--marks] [same options]
+//   wp-sim replay TOKEN ; wp-sim shrink TOKEN ; wp-sim bugs ; wp-sim marks
 // Exit codes: 0 pass, 1 safety failure (or nondeterminism), 2 liveness failure, 3 a sweep's run
 // crashed (aborted, asserted or died of a signal), 64 usage. `run` and `replay` run in this
 // process (a crash there is the process's own, visible to a debugger) and print the replay
@@ -164,7 +164,7 @@ bool parse_range(const std::string& text, uint64_t& first, uint64_t& last) {
 }
 
 int sweep(const CommonOptions& o, uint64_t first, uint64_t last, unsigned jobs,
-          uint32_t seed_timeout_s) {
+          uint32_t seed_timeout_s, bool marks) {
   SweepOptions options;
   options.first_seed = first;
   options.last_seed = last;
@@ -195,6 +195,7 @@ int sweep(const CommonOptions& o, uint64_t first, uint64_t last, unsigned jobs,
   for (const SweepFailure& f : report.failures) {
     fmt::print("  {}\n    replay: wp-sim replay {}\n", f.line, f.token);
   }
+  if (marks) fmt::print("{}", report.marks.report());
   return report.exit_code;
 }
 
@@ -283,6 +284,10 @@ int main(int argc, char** argv) {
                         "kill a seed's run after this many wall seconds and report it as a "
                         "crash (default 600)")
       ->check(CLI::PositiveNumber);
+  bool marks = false;
+  sweep_cmd->add_flag("--marks", marks,
+                      "after the summary, list every coverage mark: how many seeds reached it, "
+                      "how often, and the ones never reached (docs/simulation.md)");
   add_common(sweep_cmd, common);
 
   std::string token;
@@ -303,12 +308,21 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
 
   auto* bugs = app.add_subcommand("bugs", "list the planted bugs: name, mode, what it breaks");
+  auto* marks_cmd = app.add_subcommand(
+      "marks", "list the WAL's coverage marks (rare paths a sweep should reach) and their meaning");
 
   CLI11_PARSE(app, argc, argv);
 
   if (bugs->parsed()) {
     for (const BugInfo& info : planted_bugs()) {
       fmt::print("{}\t{}\t{}\n", wal::sim_bug_name(info.bug), info.mode, info.breaks);
+    }
+    return 0;
+  }
+  if (marks_cmd->parsed()) {
+    for (size_t index = 0; index < wal::coverage_mark_count; ++index) {
+      const auto mark = static_cast<wal::CoverageMark>(index);
+      fmt::print("{}\t{}\n", wal::coverage_mark_name(mark), wal::coverage_mark_meaning(mark));
     }
     return 0;
   }
@@ -326,7 +340,7 @@ int main(int argc, char** argv) {
     }
     auto probe = make_spec(common, first);
     if (!probe.ok()) return usage_error(probe.error());
-    return sweep(common, first, last, jobs, seed_timeout_s);
+    return sweep(common, first, last, jobs, seed_timeout_s, marks);
   }
   auto spec = decode_token(token);
   if (!spec.ok()) return usage_error(spec.error());

@@ -11,12 +11,12 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include <cstdlib>
 #include <iostream>
 
 #include <fmt/core.h>
 
 #include "sim/sweep.h"
+#include "tests/support/seed_count_env.h"
 
 namespace wal::sim {
 namespace {
@@ -25,14 +25,6 @@ constexpr uint64_t seeds_default = 50'000;
 constexpr uint64_t seeds_max = 10'000'000;  // a typo guard: 10M quorum seeds take weeks
 constexpr uint64_t jobs_max = 64;
 constexpr size_t failures_shown_max = 20;    // the rest are counted, not printed
-
-// The value of an environment variable as a count, `fallback` when unset. Test code may read the
-// environment; the WAL may not.
-Result<uint64_t> count_from_environment(const char* name, uint64_t fallback, uint64_t count_max) {
-  const char* text = std::getenv(name);
-  if (text == nullptr) return fallback;
-  return parse_seed_count(text, name, count_max);
-}
 
 // CPU seconds (user + system) used by this process's children that have been waited for.
 double children_cpu_seconds() {

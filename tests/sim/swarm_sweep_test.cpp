@@ -1,23 +1,23 @@
 // Swarm seeds of the WAL under faults, in both modes: every seed passes every checker, and runs
-// twice with the same trace hash. WAL_SIM_SEEDS overrides how many (the slow suite runs 10,000).
+// twice with the same trace hash. WAL_SIM_SEEDS overrides how many per test (a positive whole
+// number: 0, an empty value or garbage fail the test rather than sweep nothing); the slow suite
+// (swarm_sweep_slow_test.cpp) runs 50,000 per mode.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "sim/runner.h"
+#include "tests/support/seed_count_env.h"
 
 namespace wal::sim {
 namespace {
 
-uint64_t seed_count(uint64_t fallback) {
-  // Test code may read the environment; the WAL may not.
-  const char* text = std::getenv("WAL_SIM_SEEDS");
-  return text != nullptr ? std::strtoull(text, nullptr, 10) : fallback;
-}
+constexpr uint64_t seeds_max = 1'000'000;  // a typo guard: these run in the test's own process
 
-void sweep(uint64_t first, uint64_t count, FencingMode fencing, const char* mode = "memory") {
+void sweep(uint64_t first, uint64_t fallback_count, FencingMode fencing,
+           const char* mode = "memory") {
+  const Result<uint64_t> count = count_from_environment("WAL_SIM_SEEDS", fallback_count, seeds_max);
+  ASSERT_TRUE(count.ok()) << count.error().describe();
   uint64_t failures = 0;
-  for (uint64_t seed = first; seed < first + count; ++seed) {
+  for (uint64_t seed = first; seed < first + *count; ++seed) {
     RunSpec spec;
     spec.seed = seed;
     spec.mode = mode;
@@ -37,21 +37,21 @@ void sweep(uint64_t first, uint64_t count, FencingMode fencing, const char* mode
 }
 
 TEST(swarm, fence_object_seeds_pass_twice_with_equal_trace_hashes) {
-  sweep(1, seed_count(150), FencingMode::fence_object);
+  sweep(1, 150, FencingMode::fence_object);
 }
 
 TEST(swarm, meta_confirm_seeds_pass_twice_with_equal_trace_hashes) {
-  sweep(100'001, seed_count(150), FencingMode::meta_confirm);
+  sweep(100'001, 150, FencingMode::meta_confirm);
 }
 
 TEST(swarm, quorum_seeds_pass_twice_with_equal_trace_hashes) {
-  sweep(200'001, seed_count(150), FencingMode::fence_object, "quorum");
+  sweep(200'001, 150, FencingMode::fence_object, "quorum");
 }
 
 // MemoryBuffer with idempotent appends: appends with an unknown outcome are retried with their
 // key by the node's next writer; none may be applied twice.
 TEST(swarm, keyed_seeds_pass_twice_with_equal_trace_hashes) {
-  sweep(300'001, seed_count(100), FencingMode::fence_object, "keyed");
+  sweep(300'001, 100, FencingMode::fence_object, "keyed");
 }
 
 TEST(swarm, a_changed_seed_changes_the_trace) {

@@ -24,6 +24,8 @@ std::vector<std::filesystem::path> corpus() {
 
 TEST(traces_corpus, every_trace_replays_as_recorded) {
   const auto files = corpus();
+  // An empty or misplaced corpus would pass without replaying anything.
+  ASSERT_FALSE(files.empty()) << "no *.json trace in " WAL_SOURCE_DIR "/traces";
   for (const auto& path : files) {
     SCOPED_TRACE(path.filename().string());
     std::ifstream in(path);

@@ -25,6 +25,7 @@ class PlantedBug final : public FaultPoints {
  public:
   explicit PlantedBug(SimBug planted) : planted_(planted) {}
   [[nodiscard]] bool bug(SimBug bug) const override { return bug == planted_; }
+  void reached(CoverageMark) const override {}
 
  private:
   SimBug planted_;

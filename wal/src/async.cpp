@@ -21,10 +21,11 @@ struct RootTask {
     struct FinalAwaiter {
       bool await_ready() noexcept { return false; }
       void await_suspend(std::coroutine_handle<promise_type> self) noexcept {
-        Scope* scope = self.promise().scope;
-        const uint64_t task_id = self.promise().task_id;
+        // Copied out before the frame that holds them is destroyed.
+        Scope* owner = self.promise().scope;
+        const uint64_t root_task_id = self.promise().task_id;
         self.destroy();
-        scope->on_root_done(task_id);
+        owner->on_root_done(root_task_id);
       }
       void await_resume() noexcept {}
     };

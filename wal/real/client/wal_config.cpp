@@ -24,7 +24,9 @@ Error invalid(std::string message) {
 
 Status check_keys(const json& object, const std::string& where,
                   std::initializer_list<const char*> allowed) {
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    // A named reference, not a structured binding: clang 14 cannot capture a binding.
+    const std::string& key = item.key();
     const bool known = std::any_of(allowed.begin(), allowed.end(),
                                    [&key](const char* name) { return key == name; });
     if (!known) return invalid("unknown key '" + where + key + "'");

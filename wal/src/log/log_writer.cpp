@@ -279,7 +279,10 @@ Task<Status> LogWriter::settle_existing(uint64_t block_index) {
     }
     if (looks_like_fence(read->body)) {
       Result<Epoch> fencer = decode_fence(read->body);
-      if (!fencer.ok()) co_return std::move(fencer).error();
+      if (!fencer.ok()) {
+        env_.faults.reached(CoverageMark::fence_damaged_in_transit);  // read again (retry)
+        co_return std::move(fencer).error();
+      }
       co_return Found{false, true, *fencer, {}};
     }
     Result<DecodedBlock> block = decode_block_view(read->body, BlockExpectation{});
@@ -294,6 +297,7 @@ Task<Status> LogWriter::settle_existing(uint64_t block_index) {
     co_return make_unknown(Errc::fenced, key + " vanished while settling: taken over");
   }
   if (found->fence) {
+    env_.faults.reached(CoverageMark::block_put_met_fence);
     co_return make_error(Errc::fenced, "fenced at " + key + " by epoch " +
                                            std::to_string(found->fencer));
   }
@@ -353,6 +357,7 @@ Task<void> LogWriter::upload(uint64_t block_index) {
         co_return;
       }
       ++stats_.unknown_outcomes_settled;
+      env_.faults.reached(CoverageMark::block_put_settled_as_ours);
       on_block_done(block_index, Status{});
       co_return;
     }
@@ -469,6 +474,7 @@ Task<void> LogWriter::confirm_epoch_then_acknowledge() {
   if (failure_) co_return;
   if (!epoch_kv.ok() || !*epoch_kv || (*epoch_kv)->mod_revision != epoch_mod_revision_) {
     // The blocks landed, so a new writer's recovery may or may not include them.
+    env_.faults.reached(CoverageMark::meta_confirm_epoch_changed);
     Error error = epoch_kv.ok() ? make_unknown(Errc::fenced, "epoch changed before acknowledging")
                                 : make_unknown(Errc::fenced, "could not confirm epoch: " +
                                                                  epoch_kv.error().describe());

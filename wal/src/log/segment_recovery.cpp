@@ -16,8 +16,8 @@ struct Probe {
   Epoch fence_epoch = 0;
 };
 
-Result<Probe> check_probe(const LogKeys& keys, const std::string& key, SegmentId segment_id,
-                          EntryId expected_first, ByteView body);
+Result<Probe> check_probe(const FaultPoints& faults, const LogKeys& keys, const std::string& key,
+                          SegmentId segment_id, EntryId expected_first, ByteView body);
 
 // One ranged GET of the first bytes of block `block_index`: a data block's verified header, a
 // fence, or nothing. A block that is not the one expected here is corrupt, never skipped.
@@ -31,16 +31,19 @@ Task<Result<Probe>> probe_block(Env& env, const LogKeys& keys, SegmentId segment
       if (read.error().code == Errc::not_found) co_return Probe{};
       co_return std::move(read).error();
     }
-    co_return check_probe(keys, key, segment_id, expected_first, read->body);
+    co_return check_probe(env.faults, keys, key, segment_id, expected_first, read->body);
   });
 }
 
 // Classifies the first bytes of a block key (see probe_block).
-Result<Probe> check_probe(const LogKeys& keys, const std::string& key, SegmentId segment_id,
-                          EntryId expected_first, ByteView body) {
+Result<Probe> check_probe(const FaultPoints& faults, const LogKeys& keys, const std::string& key,
+                          SegmentId segment_id, EntryId expected_first, ByteView body) {
   if (looks_like_fence(body)) {
     Result<Epoch> epoch = decode_fence(body);
-    if (!epoch.ok()) return make_error(Errc::corrupt, key + ": " + epoch.error().message);
+    if (!epoch.ok()) {
+      faults.reached(CoverageMark::fence_damaged_in_transit);  // retry_verified_read reads again
+      return make_error(Errc::corrupt, key + ": " + epoch.error().message);
+    }
     return Probe{Probe::Kind::fence, {}, *epoch};
   }
   Result<BlockFrame> frame = decode_block_frame(body);
@@ -181,6 +184,7 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
   ProducerTable producers(context.options.producers_max);
   producers.load(producers_at_start);
   if (segment.checkpoint_block_count > 0) {
+    env.faults.reached(CoverageMark::recovery_from_checkpoint);
     Result<SegmentManifest> checkpoint = co_await read_manifest(
         env, context.keys, segment.segment_id, segment.checkpoint_block_count, backoff);
     if (!checkpoint.ok()) co_return std::move(checkpoint).error();
@@ -211,11 +215,14 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
     }
     if (probe->kind == Probe::Kind::fence) {
       if (probe->fence_epoch > context.epoch) {
+        env.faults.reached(CoverageMark::recovery_fenced_by_newer);
         co_return make_error(Errc::fenced, "a writer with epoch " +
                                                std::to_string(probe->fence_epoch) +
                                                " fenced this segment first");
       }
-      break;  // ours (an earlier attempt) or a recoverer's that died before sealing
+      // Ours (an earlier attempt) or a recoverer's that died before sealing.
+      env.faults.reached(CoverageMark::recovery_found_own_fence);
+      break;
     }
     // Absent: the first missing block key.
     if (context.options.fencing == FencingMode::meta_confirm ||
@@ -226,6 +233,7 @@ Task<Result<SealedSegment>> recover_and_seal(RecoveryContext context, SegmentMet
         env, context.keys.block_key(segment.segment_id, block_index), context.epoch);
     if (!fence.ok()) co_return std::move(fence).error();
     if (*fence == FenceResult::placed) break;
+    if (*fence == FenceResult::taken) env.faults.reached(CoverageMark::recovery_fence_race_lost);
     if (*fence == FenceResult::retry) co_await backoff_sleep(env, backoff, retries++);
     // taken or retry: probe the same key again.
   }

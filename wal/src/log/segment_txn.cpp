@@ -15,6 +15,7 @@ struct Settle : MutationAttempts {
   Settle(SegmentTxnContext& context, SegmentTxn& segment_txn) : c(context), txn(segment_txn) {}
   SegmentTxnContext& c;
   SegmentTxn& txn;
+  void reached(CoverageMark mark) const { c.env.faults.reached(mark); }
 };
 
 enum class Next : uint8_t { done, retry_after_backoff, retry_at_once };
@@ -102,6 +103,7 @@ Result<StoredSegment> adopt_created(const Settle& s, const std::string& key, con
                                        ", which never sealed it");
     }
     // Our txn did land, so the error cannot say "did not happen": its outcome is unknown.
+    s.reached(CoverageMark::create_refused_moved_on);
     return make_unknown(Errc::fenced, key + ", created by this writer, was sealed by epoch " +
                                           std::to_string(stored.sealed_by_epoch));
   }
@@ -124,6 +126,7 @@ Task<Result<Step>> settle_create(Settle& s, bool compare_failed) {
   }
   Result<StoredSegment> created = adopt_created(s, key, *read);
   if (!created.ok()) co_return std::move(created).error();
+  if (s.may_have_landed) s.reached(CoverageMark::create_settled_as_ours);
   Step step;
   step.result.created = std::move(created).value();
   co_return step;
@@ -161,6 +164,7 @@ Task<Result<Step>> settle_seal(Settle& s, bool compare_failed) {
   const SegmentMeta& stored = *read->meta;
   if (stored.state == SegmentState::sealed) {
     if (stored.sealed_by_epoch != s.c.epoch) {
+      if (s.may_have_landed) s.reached(CoverageMark::seal_settled_as_another);
       co_return make_error(Errc::fenced, key + " was sealed by epoch " +
                                              std::to_string(stored.sealed_by_epoch));
     }
@@ -173,6 +177,7 @@ Task<Result<Step>> settle_seal(Settle& s, bool compare_failed) {
     if (stored.end_entry_id != mine.end_entry_id) {
       co_return s.fail(Errc::corrupt, key + " is sealed by our epoch at another end");
     }
+    s.reached(CoverageMark::seal_settled_as_ours);
     co_return co_await settle_landed_seal(s, *read);
   }
   if (read->kv->mod_revision == s.txn.seal_mod_revision) {
@@ -181,6 +186,7 @@ Task<Result<Step>> settle_seal(Settle& s, bool compare_failed) {
     if (compare_failed) {
       co_return make_error(Errc::fenced, "the epoch changed before " + key + " was sealed");
     }
+    s.reached(CoverageMark::seal_retried_after_unknown);
     co_return Step{Next::retry_after_backoff, {}};
   }
   if (same_open_segment(mine, stored)) {
@@ -190,6 +196,7 @@ Task<Result<Step>> settle_seal(Settle& s, bool compare_failed) {
     Result<bool> ours = co_await epoch_is_ours(s);
     if (!ours.ok()) co_return std::move(ours).error();
     if (*ours) {
+      s.reached(CoverageMark::seal_on_top_of_checkpoint);
       s.txn.seal_mod_revision = read->kv->mod_revision;
       mine.checkpoint_block_count = stored.checkpoint_block_count;
       mine.checkpoint_end_entry_id = stored.checkpoint_end_entry_id;
@@ -205,6 +212,7 @@ Task<Result<Step>> settle_seal(Settle& s, bool compare_failed) {
 Task<Result<Step>> settle_checkpoint(Settle& s, bool compare_failed) {
   const SegmentMeta& mine = *s.txn.checkpoint;
   const std::string key = s.c.keys.segment_key(mine.segment_id);
+  if (s.may_have_landed) s.reached(CoverageMark::checkpoint_settled_by_reading);
   Result<Read> read = co_await read_segment(s, key);
   if (!read.ok()) co_return std::move(read).error();
   if (!read->kv) co_return s.fail(Errc::fenced, key + " vanished while being checkpointed");

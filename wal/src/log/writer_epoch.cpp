@@ -52,9 +52,11 @@ Task<Result<TakenEpoch>> take_writer_epoch(Env& env, const LogKeys& keys, Backof
     if (*after) {
       Result<EpochRecord> stored = decode_epoch(keys.epoch_key(), (*after)->value);
       if (stored.ok() && stored->writer_instance == instance) {
+        env.faults.reached(CoverageMark::epoch_settled_as_ours);
         co_return TakenEpoch{stored->epoch, (*after)->mod_revision};
       }
     }
+    env.faults.reached(CoverageMark::epoch_settled_as_lost);
     // Not ours (yet): a full disk does not empty itself by waiting; say so at once.
     if (response.error().code == Errc::no_space) co_return std::move(response).error();
     co_await backoff_sleep(env, backoff, attempt);

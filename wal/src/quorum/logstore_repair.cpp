@@ -60,10 +60,10 @@ Task<void> LogStoreNode::repair(std::shared_ptr<Segment> segment, const SegmentM
   Status durable = co_await segment->wait_durable(end, 0);
   if (!durable.ok() || segment->dropped()) co_return;
   Status repaired = co_await segment->mark_repaired(end, meta.sealed_by_epoch);
-  if (repaired.ok()) {
-    ++stats_.segments_repaired;
-    emit(LogStoreEventKind::segment_repaired, segment.get(), copied);
-  }
+  if (!repaired.ok()) co_return;
+  ++stats_.segments_repaired;
+  env_.faults.reached(CoverageMark::logstore_repaired);
+  emit(LogStoreEventKind::segment_repaired, segment.get(), copied);
 }
 
 }  // namespace wal::quorum

@@ -45,6 +45,7 @@ Task<Status> LogStoreNode::adopt_journal(const std::string& path) {
   if (replay.end == journal::JournalEnd::damaged) {
     WAL_CO_TRY(co_await rewrite_damaged(path, replay));
   } else if (replay.end == journal::JournalEnd::torn) {
+    env_.faults.reached(CoverageMark::logstore_torn_tail);
     WAL_CO_TRY(co_await disk.truncate(path, replay.valid_size_bytes));
     WAL_CO_TRY(co_await disk.sync(path));
   }

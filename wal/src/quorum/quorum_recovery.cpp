@@ -104,6 +104,7 @@ Task<Result<EntryId>> rereplicate(QuorumRecoveryContext& c, const SegmentRef& re
           co_return make_error(Errc::protocol, target + " acknowledged less than it was sent");
         }
         c.stats.entries_rereplicated += request.payloads.size();
+        c.env.faults.reached(CoverageMark::quorum_rereplicated);
         next = decoded->durable_end;
         break;
       case AddStatus::gap:
@@ -177,6 +178,9 @@ Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, Segmen
     std::vector<size_t> known;
     for (size_t i = 0; i < replicas.size(); ++i) {
       if (!replicas[i].replied) continue;
+      if (replicas[i].fence.knowledge == Knowledge::unknown) {
+        c.env.faults.reached(CoverageMark::quorum_fence_reply_unknown);
+      }
       if (replicas[i].fence.knowledge == Knowledge::known ||
           c.env.faults.bug(SimBug::quorum_unknown_as_absent)) {
         known.push_back(i);

@@ -180,6 +180,7 @@ Task<void> QuorumWriter::roll_segment() {
     const bool appends_waiting = next_entry_id_ > acknowledged_end_;
     if (appends_waiting && acknowledged_end_ == acknowledged_at_last_roll_) {
       ++fruitless_rolls_;
+      env_.faults.reached(CoverageMark::quorum_fruitless_roll);
     } else if (acknowledged_end_ != acknowledged_at_last_roll_) {
       fruitless_rolls_ = 0;
     }

@@ -1,12 +1,15 @@
 #pragma once
 // FaultPoints: the one way simulation reaches inside WAL logic. Production passes NoFaults,
-// whose hit() is always false, so a fault site costs one virtual call that returns false.
+// whose bug() is always false and whose reached() does nothing, so a fault site or a coverage
+// mark costs one virtual call.
 // Most faults are injected behind the seam instead (the simulated store times out, the
 // simulated disk tears writes); a FaultPoint is for what only the WAL itself can do: force a
 // rare branch, shrink a knob, or switch on a planted bug (SimBug) that the checkers must catch.
 
 #include <cstdint>
 #include <string_view>
+
+#include "wal/env/coverage_mark.h"
 
 namespace wal {
 
@@ -44,11 +47,15 @@ class FaultPoints {
   virtual ~FaultPoints() = default;
   // True if the planted bug `bug` is switched on for this run.
   [[nodiscard]] virtual bool bug(SimBug bug) const = 0;
+  // The code reached the rare path `mark` (wal/env/coverage_mark.h). Counted by the simulator,
+  // ignored in production; never changes what the code does.
+  virtual void reached(CoverageMark mark) const = 0;
 };
 
 class NoFaults final : public FaultPoints {
  public:
   [[nodiscard]] bool bug(SimBug) const override { return false; }
+  void reached(CoverageMark) const override {}
 };
 
 }  // namespace wal
