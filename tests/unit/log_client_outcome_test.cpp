@@ -4,6 +4,7 @@
 // ScriptedMetaStore; a held txn lands late, at the next txn on the same key.
 #include <gtest/gtest.h>
 
+#include "tests/support/forwarding_stores.h"
 #include "tests/support/scripted_meta_store.h"
 #include "tests/support/wal_fixture.h"
 #include "wal/log/retry.h"
@@ -73,26 +74,11 @@ TEST(log_client_outcome, a_truncate_that_may_still_land_is_reported_unknown) {
 // land make the outcome unknown.
 TEST(log_client_outcome, a_truncate_refused_before_any_doubt_is_definite) {
   ClientOutcomeFixture t;
-  struct Refuse final : MetaStore {
-    explicit Refuse(MetaStore& inner) : inner_(inner) {}
-    Task<Result<RangeResponse>> range(RangeRequest r) override {
-      co_return co_await inner_.range(std::move(r));
-    }
+  struct Refuse final : ForwardingMetaStore {
+    using ForwardingMetaStore::ForwardingMetaStore;
     Task<Result<TxnResponse>> txn(TxnRequest) override {
       co_return make_error(Errc::permission_denied, "not allowed");
     }
-    Task<Result<LeaseId>> lease_grant(int64_t ttl) override {
-      co_return co_await inner_.lease_grant(ttl);
-    }
-    Task<Result<int64_t>> lease_keep_alive(LeaseId l) override {
-      co_return co_await inner_.lease_keep_alive(l);
-    }
-    Task<Status> lease_revoke(LeaseId l) override { co_return co_await inner_.lease_revoke(l); }
-    Task<Result<std::unique_ptr<Watch>>> watch(std::string k, std::string e, int64_t r) override {
-      co_return co_await inner_.watch(std::move(k), std::move(e), r);
-    }
-    Task<Status> compact(int64_t r) override { co_return co_await inner_.compact(r); }
-    MetaStore& inner_;
   } refuse{t.f.meta};
   Env env{t.f.loop, t.f.loop, t.f.random, t.f.faults, &t.f.slow_objects, &refuse, nullptr,
           nullptr};

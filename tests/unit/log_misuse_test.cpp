@@ -3,6 +3,7 @@
 // deletions, and stores that do not belong together (store identity).
 #include <gtest/gtest.h>
 
+#include "tests/support/forwarding_stores.h"
 #include "tests/support/wal_fixture.h"
 #include "wal/async/scope.h"
 #include "wal/log/store_identity.h"
@@ -10,6 +11,7 @@
 namespace wal {
 namespace {
 
+using testing::ForwardingObjectStore;
 using testing::WalFixture;
 
 std::vector<std::string> keys_with_prefix(const MemObjectStore& objects,
@@ -131,30 +133,16 @@ TEST(writer_options, ones_a_writer_cannot_work_with_are_invalid_argument_not_an_
 // ---- deletion ----
 
 // Fails remove_many after `removals_allowed` calls, like a process killed mid-deletion.
-class FailingRemovals final : public ObjectStore {
+class FailingRemovals final : public ForwardingObjectStore {
  public:
-  explicit FailingRemovals(ObjectStore& inner) : inner_(inner) {}
+  using ForwardingObjectStore::ForwardingObjectStore;
   int removals_allowed = 1'000'000;
-  Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override {
-    return inner_.put(std::move(key), std::move(body), std::move(condition));
-  }
-  Task<Result<ObjectData>> get(std::string key, std::optional<ByteRange> range) override {
-    return inner_.get(std::move(key), range);
-  }
-  Task<Result<ObjectInfo>> head(std::string key) override { return inner_.head(std::move(key)); }
-  Task<Result<ListPage>> list(std::string prefix, std::string token, size_t max_keys) override {
-    return inner_.list(std::move(prefix), std::move(token), max_keys);
-  }
-  Task<Status> remove(std::string key) override { return inner_.remove(std::move(key)); }
   Task<Result<std::vector<Status>>> remove_many(std::vector<std::string> keys) override {
     if (removals_allowed-- <= 0) {
       co_return make_error(Errc::io_error, "injected: the process died here");
     }
     co_return co_await inner_.remove_many(std::move(keys));
   }
-
- private:
-  ObjectStore& inner_;
 };
 
 // Regression: a deletion killed after its metadata went left its objects for good (nothing
