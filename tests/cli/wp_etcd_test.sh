@@ -53,7 +53,8 @@ echo "ok: every command runs with etcd as the metadata store"
 
 # 2. tail -f in one process sees appends made by others.
 run log create live 2> /dev/null
-run tail -f -n 0 live > "$work/tail.out" 2> "$work/tail.err" &
+# "$wp" itself, not the run function: $! must be wp's PID for the cleanup to stop it.
+"$wp" --config "$work/etcd.json" tail -f -n 0 live > "$work/tail.out" 2> "$work/tail.err" &
 pids+=($!)
 sleep 0.5
 for batch in 1 2 3; do seq "${batch}01" "${batch}05" | run append live 2> /dev/null; done
@@ -65,7 +66,7 @@ echo "ok: tail -f in one process sees the appends of three others"
 
 # 3. A second writer fences the first; nothing the first acknowledged is lost.
 run log create fenced 2> /dev/null
-run append fenced --count 5000000 --size 100 2> "$work/first.err" &
+"$wp" --config "$work/etcd.json" append fenced --count 5000000 --size 100 2> "$work/first.err" &
 first=$!
 pids+=("$first")
 for _ in $(seq 1 200); do
