@@ -154,7 +154,7 @@ Task<int> cmd_quorum_verify(WpRuntime& runtime, std::string name) {
     }
     if (!*entry) {
       problems.push_back(fmt::format("entries {}..{} are acknowledged but not readable now (are "
-                                     "their LogStores down?)", next, end));
+                                     "their LogStores down?)", next, end - 1));
       break;
     }
     if ((*entry)->id != next) {
@@ -169,11 +169,12 @@ Task<int> cmd_quorum_verify(WpRuntime& runtime, std::string name) {
     std::fprintf(stderr, "verify '%s': FAILED with %zu problem(s)\n", name.c_str(), problems.size());
     co_return 1;
   }
-  std::fprintf(stderr, "verify '%s': ok: entries %llu..%llu (%.2f MiB) read back in order across "
-                       "%zu segments, from object storage and LogStores, every block checksum "
-                       "checked\n",
-               name.c_str(), static_cast<unsigned long long>(first),
-               static_cast<unsigned long long>(end), bytes / 1048576.0, state->segments.size());
+  // Ranges are inclusive, as in `wp verify` of MemoryBuffer logs.
+  const std::string range =
+      end > first ? fmt::format("entries {}..{}", first, end - 1) : std::string("no entries");
+  std::fprintf(stderr, "verify '%s': ok: %s (%.2f MiB) read back in order across %zu segments, "
+                       "from object storage and LogStores, every block checksum checked\n",
+               name.c_str(), range.c_str(), bytes / 1048576.0, state->segments.size());
   co_return 0;
 }
 
