@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "wal/log/log_state.h"
 #include "wal/log/retry.h"
 #include "wal/quorum/logstore.h"
 #include "wal/quorum/protocol.h"
@@ -14,36 +15,21 @@ namespace wal::cli {
 
 namespace {
 
-struct LogState {
+// The log's keys and its metadata at one revision.
+struct QuorumLogView {
   LogKeys keys;
-  std::optional<EpochRecord> epoch;
-  TruncationRecord truncation;
-  std::vector<SegmentMeta> segments;
+  LogState meta;
 };
 
-Task<Result<LogState>> load_log_state(WpRuntime& runtime, const std::string& name) {
+Task<Result<QuorumLogView>> load_log_state(WpRuntime& runtime, const std::string& name) {
   Result<LogInfo> info = co_await runtime.client().get_log(name);
   if (!info.ok()) co_return std::move(info).error();
-  LogState state{runtime.client().keys_for(*info), std::nullopt, {}, {}};
-  RangeRequest request;
-  request.key = state.keys.log_prefix();
-  request.range_end = prefix_end(request.key);
-  Env& env = runtime.env();
-  Result<RangeResponse> all =
-      co_await retry_read(env, {}, [&] { return env.meta_store->range(request); });
+  QuorumLogView view{runtime.client().keys_for(*info), {}};
+  const std::string prefix = view.keys.log_prefix();  // no temporary in a co_await expression
+  Result<RangeResponse> all = co_await read_prefix(runtime.env(), prefix);
   if (!all.ok()) co_return std::move(all).error();
-  for (const KeyValue& kv : all->kvs) {
-    if (kv.key == state.keys.epoch_key()) {
-      WAL_CO_ASSIGN(state.epoch, decode_epoch(kv.key, kv.value));
-    } else if (kv.key == state.keys.truncation_key()) {
-      WAL_CO_ASSIGN(state.truncation, decode_truncation(kv.key, kv.value));
-    } else if (parse_segment_key(state.keys.segment_prefix(), kv.key)) {
-      WAL_CO_ASSIGN(SegmentMeta segment, decode_segment(kv.key, kv.value));
-      segment.create_revision = kv.create_revision;
-      state.segments.push_back(std::move(segment));
-    }
-  }
-  co_return state;
+  WAL_CO_ASSIGN(view.meta, decode_log_state(view.keys, *all));
+  co_return view;
 }
 
 // One LogStore's view of a segment, as an ordinary read reports it.
@@ -94,18 +80,19 @@ Task<void> print_logstores(WpRuntime& runtime) {
 }  // namespace
 
 Task<int> cmd_quorum_inspect(WpRuntime& runtime, std::string name) {
-  Result<LogState> state = co_await load_log_state(runtime, name);
+  Result<QuorumLogView> state = co_await load_log_state(runtime, name);
   if (!state.ok()) co_return report_error(state.error());
   std::printf("log %s (id %llu), QuorumBuffer\n", name.c_str(),
               static_cast<unsigned long long>(state->keys.log_id));
   std::printf("  writer epoch   %s\n",
-              state->epoch ? std::to_string(state->epoch->epoch).c_str() : "none");
+              state->meta.epoch ? std::to_string(state->meta.epoch->epoch).c_str() : "none");
   std::printf("  truncated below %llu\n",
-              static_cast<unsigned long long>(state->truncation.first_kept_entry_id));
+              static_cast<unsigned long long>(state->meta.truncation.first_kept_entry_id));
   co_await print_logstores(runtime);
   std::printf("  %-8s %-7s %-6s %-22s %-8s %s\n", "segment", "state", "epoch", "entries",
               "uploaded", "ensemble / checkpoint");
-  for (const SegmentMeta& m : state->segments) {
+  for (const StoredSegment& stored : state->meta.segments) {
+    const SegmentMeta& m = stored.meta;
     const std::string ids =
         m.state == SegmentState::sealed ? fmt::format("[{}, {})", m.first_entry_id, m.end_entry_id)
                                         : fmt::format("[{}, ...)", m.first_entry_id);
@@ -128,18 +115,19 @@ Task<int> cmd_quorum_inspect(WpRuntime& runtime, std::string name) {
 }
 
 Task<int> cmd_quorum_verify(WpRuntime& runtime, std::string name) {
-  Result<LogState> state = co_await load_log_state(runtime, name);
+  Result<QuorumLogView> state = co_await load_log_state(runtime, name);
   if (!state.ok()) co_return report_error(state.error());
   std::vector<std::string> problems;
   std::optional<EntryId> expected_first;
-  for (const SegmentMeta& m : state->segments) {
+  for (const StoredSegment& stored : state->meta.segments) {
+    const SegmentMeta& m = stored.meta;
     if (expected_first && m.first_entry_id != *expected_first) {
       problems.push_back(fmt::format("segment {} starts at id {} but the previous one ends at {}",
                                      m.segment_id, m.first_entry_id, *expected_first));
     }
     if (m.state == SegmentState::sealed) expected_first = m.end_entry_id;
   }
-  const EntryId first = state->truncation.first_kept_entry_id;
+  const EntryId first = state->meta.truncation.first_kept_entry_id;
   Result<std::unique_ptr<LogReader>> reader =
       co_await runtime.client().open_reader(name, ReadPosition::at(first), runtime.config().reader);
   if (!reader.ok()) co_return report_error(reader.error());
@@ -174,7 +162,7 @@ Task<int> cmd_quorum_verify(WpRuntime& runtime, std::string name) {
       end > first ? fmt::format("entries {}..{}", first, end - 1) : std::string("no entries");
   std::fprintf(stderr, "verify '%s': ok: %s (%.2f MiB) read back in order across %zu segments, "
                        "from object storage and LogStores, every block checksum checked\n",
-               name.c_str(), range.c_str(), bytes / 1048576.0, state->segments.size());
+               name.c_str(), range.c_str(), bytes / 1048576.0, state->meta.segments.size());
   co_return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "wal/log/fence_object.h"
 #include "wal/log/log_client.h"
+#include "wal/log/log_state.h"
 #include "wal/log/object_sweep.h"
 #include "wal/log/retry.h"
 
@@ -17,45 +18,17 @@ namespace wal {
 
 namespace {
 
-struct SegmentEntry {
-  SegmentMeta meta;
-  int64_t mod_revision = 0;
-};
-
 // The log's metadata at one revision: the truncation point and every segment, in id order.
-struct GcSnapshot {
-  TruncationRecord truncation;
-  std::vector<SegmentEntry> segments;
-};
-
-Task<Result<GcSnapshot>> read_snapshot(Env& env, const LogKeys& keys) {
-  RangeRequest request;
-  request.key = keys.log_prefix();
-  request.range_end = prefix_end(keys.log_prefix());
-  Result<RangeResponse> all =
-      co_await retry_read(env, {}, [&] { return env.meta_store->range(request); });
+Task<Result<LogState>> read_snapshot(Env& env, const LogKeys& keys) {
+  const std::string prefix = keys.log_prefix();  // no temporary in a co_await expression
+  Result<RangeResponse> all = co_await read_prefix(env, prefix);
   if (!all.ok()) co_return std::move(all).error();
-  GcSnapshot snapshot;
-  for (const KeyValue& kv : all->kvs) {
-    if (kv.key == keys.truncation_key()) {
-      Result<TruncationRecord> decoded = decode_truncation(kv.key, kv.value);
-      if (!decoded.ok()) co_return std::move(decoded).error();
-      snapshot.truncation = *decoded;
-    } else if (parse_segment_key(keys.segment_prefix(), kv.key)) {
-      Result<SegmentMeta> decoded = decode_segment(kv.key, kv.value);
-      if (!decoded.ok()) co_return std::move(decoded).error();
-      snapshot.segments.push_back(SegmentEntry{*decoded, kv.mod_revision});
-    }
-  }
-  for (size_t i = 1; i < snapshot.segments.size(); ++i) {
-    WAL_ASSERT_LT(snapshot.segments[i - 1].meta.segment_id, snapshot.segments[i].meta.segment_id);
-  }
-  co_return snapshot;
+  co_return decode_log_state(keys, *all);
 }
 
 // Whether segment `i` of the snapshot is wholly below the truncation point and may go.
-bool below_truncation(const Env& env, const GcSnapshot& snapshot, size_t i) {
-  const std::vector<SegmentEntry>& segments = snapshot.segments;
+bool below_truncation(const Env& env, const LogState& snapshot, size_t i) {
+  const std::vector<StoredSegment>& segments = snapshot.segments;
   WAL_ASSERT_LT(i, segments.size());
   const EntryId first_kept = snapshot.truncation.first_kept_entry_id;
   // The last segment always stays, whatever the truncation point: it is where the next writer
@@ -129,9 +102,9 @@ Task<Result<uint64_t>> sweep_leftovers(Env& env, const LogKeys& keys,
 // or was deleted by this pass, and cannot come back: a writer creates segment ids strictly above
 // the last one it listed while holding the epoch, and the last segment is never deleted. So a
 // failed, skipped or unknown txn only ever keeps more.
-std::optional<SegmentId> first_kept_segment(const GcSnapshot& snapshot,
+std::optional<SegmentId> first_kept_segment(const LogState& snapshot,
                                             const std::set<SegmentId>& deleted) {
-  for (const SegmentEntry& entry : snapshot.segments) {
+  for (const StoredSegment& entry : snapshot.segments) {
     if (!deleted.contains(entry.meta.segment_id)) return entry.meta.segment_id;
   }
   WAL_ASSERT(snapshot.segments.empty());  // the last segment is never deleted
@@ -144,13 +117,13 @@ Task<Result<GcReport>> LogClient::collect_garbage(std::string name, bool full) {
   Result<LogInfo> info = co_await get_log(name);
   if (!info.ok()) co_return std::move(info).error();
   const LogKeys keys = keys_for(*info);
-  Result<GcSnapshot> snapshot = co_await read_snapshot(env_, keys);
+  Result<LogState> snapshot = co_await read_snapshot(env_, keys);
   if (!snapshot.ok()) co_return std::move(snapshot).error();
   GcReport report;
   std::set<SegmentId> deleted;                   // metadata deleted by this pass's own txns
   std::optional<SegmentId> first_found_live;     // for the planted bug only
   for (size_t i = 0; i < snapshot->segments.size(); ++i) {
-    const SegmentEntry& entry = snapshot->segments[i];
+    const StoredSegment& entry = snapshot->segments[i];
     if (!below_truncation(env_, *snapshot, i)) {
       if (!first_found_live) first_found_live = entry.meta.segment_id;
       Result<uint64_t> swept = co_await sweep_if_unswept(keys, entry.meta, entry.mod_revision,

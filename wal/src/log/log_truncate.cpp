@@ -4,6 +4,7 @@
 
 #include "wal/format/block_codec.h"
 #include "wal/log/log_client.h"
+#include "wal/log/log_state.h"
 #include "wal/log/retry.h"
 #include "wal/log/segment_recovery.h"
 
@@ -17,38 +18,10 @@ namespace {
 // stops a damaged store from keeping the probe going.
 constexpr uint64_t probe_blocks_max = 4096;
 
-struct LogState {
-  TruncationRecord truncation;
-  int64_t truncation_mod_revision = 0;  // 0: the key is absent
-  std::optional<TailRecord> tail;
-  std::vector<SegmentMeta> segments;    // by segment id
-};
-
-Result<LogState> parse_log_keys(const LogKeys& keys, const RangeResponse& all) {
-  LogState state;
-  for (const KeyValue& kv : all.kvs) {
-    if (kv.key == keys.truncation_key()) {
-      Result<TruncationRecord> decoded = decode_truncation(kv.key, kv.value);
-      if (!decoded.ok()) return std::move(decoded).error();
-      state.truncation = *decoded;
-      state.truncation_mod_revision = kv.mod_revision;
-    } else if (kv.key == keys.tail_key()) {
-      Result<TailRecord> decoded = decode_tail(kv.key, kv.value);
-      if (!decoded.ok()) return std::move(decoded).error();
-      state.tail = *decoded;
-    } else if (parse_segment_key(keys.segment_prefix(), kv.key)) {
-      Result<SegmentMeta> decoded = decode_segment(kv.key, kv.value);
-      if (!decoded.ok()) return std::move(decoded).error();
-      state.segments.push_back(*decoded);
-    }
-  }
-  return state;
-}
-
 // The end the metadata alone proves for the last segment.
 EntryId metadata_end(const LogState& state) {
   if (state.segments.empty()) return state.truncation.first_kept_entry_id;
-  const SegmentMeta& last = state.segments.back();
+  const SegmentMeta& last = state.segments.back().meta;
   if (last.state == SegmentState::sealed) return last.end_entry_id;
   EntryId end = std::max(last.first_entry_id, last.checkpoint_end_entry_id);
   if (state.tail && state.tail->segment_id == last.segment_id) {
@@ -63,12 +36,12 @@ EntryId metadata_end(const LogState& state) {
 // acknowledged entry. std::numeric_limits<EntryId>::max() when it cannot be known here.
 Task<Result<EntryId>> LogClient::truncation_limit(const LogKeys& keys,
                                                   const RangeResponse& log_keys) {
-  WAL_CO_ASSIGN(const LogState state, parse_log_keys(keys, log_keys));
+  WAL_CO_ASSIGN(const LogState state, decode_log_state(keys, log_keys));
   const EntryId known_end = metadata_end(state);
-  if (state.segments.empty() || state.segments.back().state == SegmentState::sealed) {
+  if (state.segments.empty() || state.segments.back().meta.state == SegmentState::sealed) {
     co_return known_end;
   }
-  const SegmentMeta& open = state.segments.back();
+  const SegmentMeta& open = state.segments.back().meta;
   if (open.quorum()) co_return std::numeric_limits<EntryId>::max();  // see the header
   co_return co_await stored_end(keys, open, known_end);
 }
@@ -117,7 +90,7 @@ Task<Status> LogClient::truncate(std::string name, EntryId first_kept_entry_id) 
   for (uint32_t attempt = 0;; ++attempt) {
     Result<RangeResponse> all = co_await read_prefix(env_, log_prefix);
     if (!all.ok()) co_return attempts.fail(all.error());
-    Result<LogState> parsed = parse_log_keys(keys, *all);
+    Result<LogState> parsed = decode_log_state(keys, *all);
     if (!parsed.ok()) co_return attempts.fail(parsed.error());
     const LogState& state = *parsed;
     if (state.truncation.first_kept_entry_id >= first_kept_entry_id) co_return Status{};

@@ -51,6 +51,7 @@
 #include "wal/core/result.h"
 #include "wal/env/env.h"
 #include "wal/log/keys.h"
+#include "wal/log/log_state.h"
 #include "wal/log/metadata.h"
 #include "wal/log/retry.h"
 
@@ -78,11 +79,6 @@ struct SegmentTxn {
 };
 
 // A segment as the MetaStore holds it after the txn, with create_revision filled in.
-struct StoredSegment {
-  SegmentMeta meta;
-  int64_t mod_revision = 0;
-};
-
 // `sealed` is set when the txn had a seal, `created` when it had a create, `checkpointed` when
 // it had a checkpoint.
 struct SegmentTxnResult {
