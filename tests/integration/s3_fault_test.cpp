@@ -158,30 +158,52 @@ TEST(s3_fault, gateway_killed_and_restarted_mid_appends_loses_no_acknowledged_en
   record.padding_bytes = 4096;
   ASSERT_TRUE(append_all(wal, **writer, record, 0, 500));
   // While the loop appends batch after batch, another thread crashes the gateway and brings it
-  // back; one more batch runs after that.
+  // back. A kill that falls between two PUTs finds nothing in flight (the next PUT is refused,
+  // a definite failure), so the loop asks for another crash, up to crash_cycles_max, until the
+  // store has reported an unknown outcome; one more batch runs after the last crash.
+  constexpr int crash_cycles_max = 5;
   std::string crash_log;
-  std::atomic<bool> crashed_and_back{false};
+  std::atomic<int> crashes_requested{1};
+  std::atomic<int> crashes_done{0};
+  std::atomic<bool> stop_crasher{false};
   std::thread crasher([&] {
-    std::this_thread::sleep_for(200ms);
-    crash_log += run_rgw_script("kill-gateway " + settings->dir + " " + gateway);
-    std::this_thread::sleep_for(1s);
-    crash_log += run_rgw_script("restart-gateway " + settings->dir + " " + gateway);
-    crashed_and_back = true;
+    for (int cycle = 0; cycle < crash_cycles_max; ++cycle) {
+      while (crashes_requested.load() <= cycle && !stop_crasher.load()) {
+        std::this_thread::sleep_for(10ms);
+      }
+      if (stop_crasher.load()) return;
+      std::this_thread::sleep_for(200ms + cycle * 70ms);  // vary the moment within a batch
+      crash_log += run_rgw_script("kill-gateway " + settings->dir + " " + gateway);
+      std::this_thread::sleep_for(1s);
+      crash_log += run_rgw_script("restart-gateway " + settings->dir + " " + gateway);
+      crashes_done = cycle + 1;
+    }
   });
   uint64_t next = 500;
   bool finished = true;
   for (bool last = false; finished && !last; next += 1000) {
-    last = crashed_and_back.load();
+    const int done = crashes_done.load();
+    if (done == crashes_requested.load()) {
+      // The last crash asked for is over (the gateway is back): was a PUT in flight?
+      if (wal.store().stats().unknown_outcomes > 0 || done == crash_cycles_max) {
+        last = true;
+      } else {
+        crashes_requested = done + 1;
+      }
+    }
     finished = append_all(wal, **writer, record, next, 1000, std::chrono::seconds(60));
   }
+  stop_crasher = true;
   crasher.join();
   ASSERT_TRUE(finished) << "appends did not finish after the gateway came back";
-  std::printf("%sunknown outcomes reported by the store: %llu, settled by the writer: %llu\n",
-              crash_log.c_str(),
+  std::printf("%s%d crashes; unknown outcomes reported by the store: %llu, settled by the "
+              "writer: %llu\n",
+              crash_log.c_str(), crashes_done.load(),
               static_cast<unsigned long long>(wal.store().stats().unknown_outcomes),
               static_cast<unsigned long long>((*writer)->stats().unknown_outcomes_settled));
   ASSERT_TRUE(wal.run((*writer)->close()).ok());
-  EXPECT_GT(wal.store().stats().unknown_outcomes, 0u) << "no PUT was in flight at the crash";
+  EXPECT_GT(wal.store().stats().unknown_outcomes, 0u)
+      << "no PUT was in flight at any of " << crashes_done.load() << " crashes";
   EXPECT_EQ(record.acknowledged(), next);
   const std::vector<std::string> problems = check_log(wal, "killed", record);
   EXPECT_TRUE(problems.empty()) << join(problems);
