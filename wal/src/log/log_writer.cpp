@@ -310,6 +310,11 @@ Task<Status> LogWriter::settle_existing(uint64_t block_index) {
 
 Task<void> LogWriter::upload(uint64_t block_index) {
   const std::string key = keys_.block_key(segment_.segment_id, block_index);
+  // Whether an earlier PUT of ours may have landed at `key` (its outcome was unknown). Then an
+  // object found there later proves nothing about our block: ours may have landed, been sealed
+  // into the segment by a recoverer, truncated and collected, and a stale recoverer's fence put
+  // at the freed key (swarm seed 1007025; docs/architecture.md, "Data flow of an append").
+  bool earlier_put_may_have_landed = false;
   for (uint32_t attempt = 0;; ++attempt) {
     InflightBlock* block = find_block(block_index);
     if (block == nullptr || block->state != BlockState::uploading) co_return;
@@ -351,8 +356,11 @@ Task<void> LogWriter::upload(uint64_t block_index) {
       Status ours = co_await settle_existing(block_index);
       if (!ours.ok()) {
         Error settled = ours.error();
-        // Only a fence or another writer's block at our key proves ours is not there.
-        if (settled.code != Errc::fenced) settled.outcome = Outcome::unknown;
+        // Only a fence or another writer's block at our key proves ours is not there, and only
+        // if no earlier PUT of ours may have landed at it before that object took the key.
+        if (settled.code != Errc::fenced || earlier_put_may_have_landed) {
+          settled.outcome = Outcome::unknown;
+        }
         on_block_done(block_index, std::move(settled));
         co_return;
       }
@@ -365,6 +373,7 @@ Task<void> LogWriter::upload(uint64_t block_index) {
       on_block_done(block_index, error);
       co_return;
     }
+    if (error.unknown()) earlier_put_may_have_landed = true;
     // Unknown outcome or a retryable failure: put again, create-only. If the first PUT landed,
     // the retry gets already_exists and settle_existing recognises our own block.
     co_await retry_pause(attempt);
