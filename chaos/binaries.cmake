@@ -40,3 +40,7 @@ add_chaos_test(planted_recovery_without_fence "chaos;integration" 400
                catch 3 20 writer_takeover quorum_recovery_without_fence)
 # The soak: ten minutes of every fault kind.
 add_chaos_test(soak "chaos;slow" 1800 pass 2 600 ${WAL_CHAOS_FAULTS} 10)
+# The merge of client events into a history, on hand-written events (no processes).
+add_test(NAME chaos.history_merge
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/chaos/tests/chaos_history_test.py)
+set_tests_properties(chaos.history_merge PROPERTIES LABELS "chaos;unit" TIMEOUT 60)
