@@ -34,15 +34,30 @@ class Cluster:
             raise RuntimeError("wp %s failed: %s" % (" ".join(args), result.stderr.strip()))
         return result.stdout
 
-    def up(self, logstores):
+    def up(self, logstores, etcd_members):
         self.logstores = logstores
         self.script("up", self.dir, "--logstores", str(logstores), "--objects", self.objects,
-                    "--owner-pid", str(os.getpid()))
+                    "--etcd-members", str(etcd_members), "--owner-pid", str(os.getpid()))
         self.wp("log", "create", self.log)
 
-    def pid(self, n):
-        with open(os.path.join(self.dir, "ls%d.pid" % n)) as f:
-            return int(f.read())
+    def etcd(self, *args):
+        """scripts/etcd.sh COMMAND DIR/etcd ARGS...: its output."""
+        result = subprocess.run([os.path.join(self.root, "scripts/etcd.sh"), args[0],
+                                 os.path.join(self.dir, "etcd"), *args[1:]],
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError("etcd.sh %s failed: %s" % (" ".join(args),
+                                                        result.stderr.strip()[-400:]))
+        return result.stdout.strip()
+
+    def signal_pid_file(self, path, sig):
+        with open(os.path.join(self.dir, path)) as f:
+            pid = int(f.read())
+        os.kill(pid, sig)
+        if sig == signal.SIGSTOP:
+            self.paused.add(pid)
+        else:
+            self.paused.discard(pid)
 
     def kill(self, n):
         self.script("kill", self.dir, str(n))
@@ -54,14 +69,10 @@ class Cluster:
         self.script("wipe", self.dir, str(n))
 
     def pause(self, n):
-        pid = self.pid(n)
-        os.kill(pid, signal.SIGSTOP)
-        self.paused.add(pid)
+        self.signal_pid_file("ls%d.pid" % n, signal.SIGSTOP)
 
     def resume(self, n):
-        pid = self.pid(n)
-        os.kill(pid, signal.SIGCONT)
-        self.paused.discard(pid)
+        self.signal_pid_file("ls%d.pid" % n, signal.SIGCONT)
 
     def segments(self):
         """[(segment id, state, uploaded)] of the log, from `wp inspect`."""

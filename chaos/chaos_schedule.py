@@ -21,7 +21,10 @@ FAULTS = {
     "writer_takeover": "start a new writer process while the old one still appends: the old "
                        "one must be fenced (its appends fail; none it acknowledges after the "
                        "takeover may be lost); it stops when fenced",
+    "etcd_leader_kill": "SIGKILL the etcd leader (of 3 members), restart it after hold_s",
+    "etcd_member_pause": "SIGSTOP an etcd member (of 3) for hold_s, then SIGCONT",
 }
+ETCD_FAULTS = ("etcd_leader_kill", "etcd_member_pause")
 
 # hold_s range per kind: long enough to matter, short enough for a few of each in a minute.
 HOLD_S = {
@@ -30,6 +33,8 @@ HOLD_S = {
     "logstore_wipe": (0.2, 1.0),
     "writer_kill": (0.0, 0.0),
     "writer_takeover": (0.0, 0.0),
+    "etcd_leader_kill": (0.5, 2.0),
+    "etcd_member_pause": (1.0, 3.0),
 }
 GAP_S = (1.0, 3.0)
 
@@ -46,6 +51,16 @@ def parse_faults(text):
     return sorted(set(names), key=list(FAULTS).index)
 
 
+def draw_target(rng, kind, logstores):
+    if kind.startswith("writer_"):
+        return "writer"
+    if kind == "etcd_leader_kill":
+        return "etcd-leader"  # which member leads is known only when the fault lands
+    if kind == "etcd_member_pause":
+        return "etcd-%d" % rng.randint(1, 3)
+    return "logstore-%d" % rng.randint(1, logstores)
+
+
 def draw_schedule(seed, faults, duration_s, logstores):
     """The steps of a run: enough to fill duration_s if every heal were instant."""
     rng = random.Random(seed)
@@ -60,8 +75,7 @@ def draw_schedule(seed, faults, duration_s, logstores):
                 "fault": kind,
                 "gap_s": round(rng.uniform(*GAP_S), 3),
                 "hold_s": round(rng.uniform(low, high), 3),
-                "target": "writer" if kind.startswith("writer_")
-                          else "logstore-%d" % rng.randint(1, logstores),
+                "target": draw_target(rng, kind, logstores),
             }
             steps.append(step)
             planned_s += step["gap_s"] + step["hold_s"]

@@ -19,6 +19,7 @@ after the previous heal, on which LogStore), not how the OS interleaves the proc
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -97,6 +98,8 @@ class Run:
                 self.clients.kill(self.writer)
             self.start_writer()
             record["new_process"] = self.writer
+        elif kind.startswith("etcd_"):
+            self.inject_etcd(step, record)
         else:
             n = int(step["target"].split("-")[1])
             if kind == "logstore_wipe" and self.wipe_fence is not None and \
@@ -118,6 +121,19 @@ class Run:
                 self.cluster.restart(n)
         record["healed_ns"] = self.clients.now_ns()
         return record
+
+    def inject_etcd(self, step, record):
+        if step["fault"] == "etcd_leader_kill":
+            member = self.cluster.etcd("leader")
+            record["member"] = int(member)
+            self.cluster.etcd("kill", member)
+            time.sleep(step["hold_s"])
+            self.cluster.etcd("restart", member)
+        else:
+            pid_file = os.path.join("etcd", "m%s.pid" % step["target"].split("-")[1])
+            self.cluster.signal_pid_file(pid_file, signal.SIGSTOP)
+            time.sleep(step["hold_s"])
+            self.cluster.signal_pid_file(pid_file, signal.SIGCONT)
 
     def fault_phase(self, schedule):
         end_s = self.args.duration_s - 1
@@ -201,7 +217,8 @@ class Run:
             print("wp-chaos: seed %d, %gs, faults %s; cluster in %s"
                   % (self.args.seed, self.args.duration_s, ",".join(self.faults),
                      self.cluster.dir), flush=True)
-            self.cluster.up(4)
+            etcd_members = 3 if set(self.faults) & set(chaos_schedule.ETCD_FAULTS) else 1
+            self.cluster.up(4, etcd_members)
             self.clients = Clients(self.build, self.out, self.cluster.config, LOG, time.time_ns())
             self.start_writer()
             for _ in range(self.args.readers):
