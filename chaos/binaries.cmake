@@ -28,8 +28,8 @@ function(add_chaos_test name labels timeout)
   set_tests_properties(chaos.${name} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout}
                        RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
 endfunction()
-set(WAL_CHAOS_FAULTS
-    logstore_kill,logstore_pause,logstore_wipe,writer_kill,writer_takeover,etcd_leader_kill,etcd_member_pause)
+string(JOIN "," WAL_CHAOS_FAULTS logstore_kill logstore_pause logstore_wipe writer_kill
+            writer_takeover etcd_leader_kill etcd_member_pause)
 # A short run: every fault kind at least twice in 80 s of appends.
 add_chaos_test(short "chaos;integration" 400 pass 1 80 ${WAL_CHAOS_FAULTS} 2)
 # Planted bugs switched on in the real binaries make a run fail; the same schedule without
