@@ -14,8 +14,9 @@ target_compile_options(wp-chaos-client PRIVATE ${WAL_WARNINGS})
 
 # wp-chaos itself is a Python program (process orchestration: start, signal, wait, merge
 # files); the build folder gets a launcher that knows where the binaries are.
+set(WAL_CHAOS_LAUNCH "exec python3 ${CMAKE_SOURCE_DIR}/chaos/wp_chaos.py")
 file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/wp-chaos
-     CONTENT "#!/bin/sh\nexec python3 ${CMAKE_SOURCE_DIR}/chaos/wp_chaos.py --build-dir ${CMAKE_BINARY_DIR} \"$@\"\n"
+     CONTENT "#!/bin/sh\n${WAL_CHAOS_LAUNCH} --build-dir ${CMAKE_BINARY_DIR} \"$@\"\n"
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
                       WORLD_EXECUTE)
 

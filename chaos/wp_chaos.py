@@ -3,8 +3,8 @@
 
   wp-chaos run --seed N [--duration-s S] [--faults a,b,...] --out DIR [options]
 
-Starts a QuorumBuffer cluster (scripts/cluster.sh: etcd, an object store, 4 wp-logstore
-daemons), a writer and tailing readers (wp-chaos-client), injects the faults of a schedule
+Starts a QuorumBuffer cluster (scripts/cluster.sh: etcd, 3 members when an etcd fault is
+enabled; an object store; 4 wp-logstore daemons), a writer and tailing readers (wp-chaos-client), injects the faults of a schedule
 drawn from the seed, heals, waits for the writer to finish and every segment to be sealed and
 uploaded, reads the whole log once more, merges every process's events into one history
 (docs/history.md) and runs wp-lincheck on it. DIR receives history.jsonl, schedule.json,
@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,15 +35,18 @@ LOG = "chaos"
 
 
 def parse_args(argv):
-    faults = "\n".join("  %-15s %s" % (k, v) for k, v in chaos_schedule.FAULTS.items())
+    faults = "\n".join("  %s\n%s" % (k, textwrap.fill(v, 90, initial_indent=" " * 6,
+                                                         subsequent_indent=" " * 6))
+                       for k, v in chaos_schedule.FAULTS.items())
     parser = argparse.ArgumentParser(
-        prog="wp-chaos", description=__doc__.split("\n\n")[1],
+        prog="wp-chaos", description=__doc__.split("\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="faults:\n" + faults)
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
                         help="where wp, wp-logstore, wp-chaos-client, wp-lincheck are")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="one run", epilog="faults:\n" + faults,
+    run = sub.add_parser("run", help="one run (wp-chaos run --help)",
+                         description=__doc__.split("\n", 1)[1], epilog="faults:\n" + faults,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--seed", type=int, required=True, help="draws the fault schedule")
     run.add_argument("--duration-s", type=float, default=60,
@@ -57,7 +61,14 @@ def parse_args(argv):
                      help="object store of the cluster (default local: a shared directory)")
     run.add_argument("--plant-bug", default="",
                      help="switch on this SimBug (wp-sim bugs) in every process: test builds")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name, value, low, high in (("--duration-s", args.duration_s, 5, 86400),
+                                   ("--readers", args.readers, 0, 16),
+                                   ("--pace-ms", args.pace_ms, 0, 10000),
+                                   ("--window", args.window, 1, 4096)):
+        if not low <= value <= high:
+            parser.error("%s must be in %g..%g, got %g" % (name, low, high, value))
+    return args
 
 
 def say(clients, text):

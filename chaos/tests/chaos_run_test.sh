@@ -13,7 +13,10 @@
 set -euo pipefail
 build=${1:?usage: chaos_run_test.sh BUILD_DIR pass|catch SEED DURATION_S FAULTS ARG}
 mode=${2:?} seed=${3:?} duration=${4:?} faults=${5:?} arg=${6:?}
-command -v etcd > /dev/null || { echo "SKIP: no etcd (scripts/install-deps.sh installs it)"; exit 77; }
+if ! command -v etcd > /dev/null; then
+  echo "SKIP: no etcd (scripts/install-deps.sh installs it)"
+  exit 77
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
