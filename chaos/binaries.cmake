@@ -1,12 +1,14 @@
 # wp-chaos (chaos/README.md): runs of real processes (scripts/cluster.sh's cluster, client
 # processes of wp-chaos-client) under injected faults, judged by wp-lincheck.
 #
-# wp-chaos-client opens the cluster through the runtime `wp` uses (wal/cli/wp_runtime.cpp), the
-# one that speaks QuorumBuffer; the client library (wal::client) is MemoryBuffer only.
+# wp-chaos-client opens the cluster through the runtime and writers `wp` uses
+# (wal/cli/wp_runtime.cpp, wp_append_target.cpp), which speak QuorumBuffer as well as
+# MemoryBuffer; the client library (wal::client) is MemoryBuffer only.
 file(GLOB CHAOS_CLIENT_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
 add_executable(wp-chaos-client ${CHAOS_CLIENT_SOURCES}
                ${CMAKE_SOURCE_DIR}/wal/cli/wp_runtime.cpp
-               ${CMAKE_SOURCE_DIR}/wal/cli/wp_quorum_runtime.cpp)
+               ${CMAKE_SOURCE_DIR}/wal/cli/wp_quorum_runtime.cpp
+               ${CMAKE_SOURCE_DIR}/wal/cli/wp_append_target.cpp)
 target_include_directories(wp-chaos-client PRIVATE ${CMAKE_SOURCE_DIR}/wal/cli)
 target_link_libraries(wp-chaos-client PRIVATE wal_core wal_real wal_etcd wal_grpc wal_cli_support
                       CLI11::CLI11 fmt::fmt nlohmann_json::nlohmann_json)

@@ -67,11 +67,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wp-chaos-client: %s\n", loaded.error().describe().c_str());
     return 2;
   }
-  if (!config.quorum.enabled) {
-    std::fprintf(stderr, "wp-chaos-client: %s is not a QuorumBuffer config (\"mode\": "
-                 "\"quorum\"); MemoryBuffer runs are not supported yet\n", common.config.c_str());
-    return 2;
-  }
   auto runtime = wal::cli::WpRuntime::open(config, wal::cli::StoreAccess::read_write);
   if (!runtime.ok()) {
     std::fprintf(stderr, "wp-chaos-client: %s\n", runtime.error().describe().c_str());

@@ -1,6 +1,7 @@
 """The real processes of a wp-chaos run: the cluster (scripts/cluster.sh), the client processes
 (wp-chaos-client) and the faults done to them. Every process is signalled by its PID, never by
 name; `close()` resumes what is paused and stops what is left."""
+import json
 import os
 import re
 import signal
@@ -34,10 +35,19 @@ class Cluster:
             raise RuntimeError("wp %s failed: %s" % (" ".join(args), result.stderr.strip()))
         return result.stdout
 
-    def up(self, logstores, etcd_members):
+    def up(self, logstores, etcd_members, mode):
+        """Starts the cluster and creates the log. mode "memory": the clients get a MemoryBuffer
+        config on the same etcd and object store (memory.json; the LogStores idle)."""
         self.logstores = logstores
         self.script("up", self.dir, "--logstores", str(logstores), "--objects", self.objects,
                     "--etcd-members", str(etcd_members), "--owner-pid", str(os.getpid()))
+        if mode == "memory":
+            with open(self.config) as f:
+                config = json.load(f)
+            del config["mode"], config["quorum"]
+            self.config = os.path.join(self.dir, "memory.json")
+            with open(self.config, "w") as f:
+                json.dump(config, f, indent=2)
         self.wp("log", "create", self.log)
 
     def etcd(self, *args):

@@ -25,6 +25,7 @@ FAULTS = {
     "etcd_member_pause": "SIGSTOP an etcd member (of 3) for hold_s, then SIGCONT",
 }
 ETCD_FAULTS = ("etcd_leader_kill", "etcd_member_pause")
+LOGSTORE_FAULTS = ("logstore_kill", "logstore_pause", "logstore_wipe")
 
 # hold_s range per kind: long enough to matter, short enough for a few of each in a minute.
 HOLD_S = {

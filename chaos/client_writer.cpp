@@ -1,4 +1,5 @@
-// The writer role: opens the log's QuorumWriter (retrying until --open-timeout-s), invokes
+// The writer role: opens the log's writer (retrying until --open-timeout-s): a QuorumWriter or a
+// MemoryBuffer LogWriter by the config's mode (wal/cli/wp_append_target.h); invokes
 // --count appends with unique payloads, at most --window outstanding, one every --pace-ms, and
 // records each invocation and answer. A failed writer (a replica error it could not roll past,
 // an unreachable etcd) is replaced by a new open in the same process, as an application would;
@@ -12,13 +13,13 @@
 #include "wal/async/notify.h"
 #include "wal/async/scope.h"
 #include "wal/async/sleep.h"
-#include "wal/quorum/quorum_writer.h"
+#include "wp_append_target.h"
 
 namespace wal::chaos {
 
 namespace {
 
-using quorum::QuorumWriter;
+using cli::AppendTarget;
 
 struct WriterRun {
   cli::WpRuntime& runtime;
@@ -48,13 +49,13 @@ void record_error(WriterRun& run, uint64_t index, const Error& error) {
   run.failed = true;
 }
 
-Task<void> append_one(WriterRun& run, QuorumWriter& writer, Notify& progress, uint64_t index) {
+Task<void> append_one(WriterRun& run, AppendTarget& writer, Notify& progress, uint64_t index) {
   const std::string text = payload_for(run.process, index, run.args.payload_bytes);
   run.events.record(fmt::format(R"("type":"invoke","writer":{},"index":{},"payload_hash":"{}",)"
                                 R"("payload_size":{},"at_ns":{})",
                                 run.opens, index, payload_hash(as_bytes(text)), text.size(),
                                 run.events.now_ns()));
-  Result<EntryId> id = co_await writer.append(to_bytes(text));
+  Result<EntryId> id = co_await writer.append(to_bytes(text), std::nullopt);
   if (id.ok()) {
     run.events.record(fmt::format(R"("type":"answer","writer":{},"index":{},"outcome":"ok",)"
                                   R"("id":{},"at_ns":{})",
@@ -71,19 +72,12 @@ void record_open_failure(WriterRun& run, const Error& error) {
                                 json_string(error.describe()), run.events.now_ns()));
 }
 
-Task<std::unique_ptr<QuorumWriter>> open_writer(WriterRun& run) {
+Task<std::unique_ptr<AppendTarget>> open_writer(WriterRun& run) {
   Env& env = run.runtime.env();
   const TimePoint deadline = env.clock.now() + std::chrono::seconds(run.args.open_timeout_s);
   while (env.clock.now() < deadline) {
-    Result<LogInfo> info = co_await run.runtime.client().get_log(run.args.log);
-    if (!info.ok()) {
-      record_open_failure(run, info.error());
-      co_await sleep_for(env.clock, std::chrono::milliseconds(200));
-      continue;
-    }
-    // No co_await inside a conditional expression: GCC 12 miscompiles those.
-    Result<std::unique_ptr<QuorumWriter>> writer = co_await QuorumWriter::open(
-        env, run.runtime.client().keys_for(*info), run.runtime.config().quorum.writer);
+    Result<std::unique_ptr<AppendTarget>> writer =
+        co_await cli::open_append_target(run.runtime, run.args.log, /*keyed=*/false);
     if (writer.ok()) {
       ++run.opens;
       run.events.record(fmt::format(R"("type":"open","writer":{},"epoch":{},"at_ns":{})",
@@ -97,7 +91,7 @@ Task<std::unique_ptr<QuorumWriter>> open_writer(WriterRun& run) {
 }
 
 // Appends with one writer until the count is reached or it fails; then waits for the rest.
-Task<void> pump(WriterRun& run, QuorumWriter& writer) {
+Task<void> pump(WriterRun& run, AppendTarget& writer) {
   Env& env = run.runtime.env();
   Scope scope(run.runtime.loop());
   Notify progress(run.runtime.loop());
@@ -116,7 +110,7 @@ Task<void> pump(WriterRun& run, QuorumWriter& writer) {
 
 Task<int> writer_main(WriterRun& run) {
   while (!run.fenced) {
-    std::unique_ptr<QuorumWriter> writer = co_await open_writer(run);
+    std::unique_ptr<AppendTarget> writer = co_await open_writer(run);
     if (!writer) co_return 1;
     run.failed = false;
     co_await pump(run, *writer);

@@ -51,12 +51,16 @@ def parse_args(argv):
     run.add_argument("--seed", type=int, required=True, help="draws the fault schedule")
     run.add_argument("--duration-s", type=float, default=60,
                      help="how long the writer appends and faults are injected (default 60)")
-    run.add_argument("--faults", default=",".join(chaos_schedule.FAULTS),
-                     help="comma-separated faults to draw from (default: all, listed below)")
+    run.add_argument("--faults", default="",
+                     help="comma-separated faults to draw from (default: all that apply to "
+                          "the mode, listed below)")
     run.add_argument("--out", required=True, help="folder for the run's files (must not exist)")
     run.add_argument("--readers", type=int, default=2, help="tailing reader processes")
     run.add_argument("--pace-ms", type=int, default=3, help="writer: pause between appends")
     run.add_argument("--window", type=int, default=16, help="writer: appends outstanding")
+    run.add_argument("--mode", choices=["quorum", "memory"], default="quorum",
+                     help="QuorumBuffer (default) or MemoryBuffer on the same etcd and object "
+                          "store (LogStore faults do not apply; the default faults omit them)")
     run.add_argument("--objects", choices=["local", "rgw"], default="local",
                      help="object store of the cluster (default local: a shared directory)")
     run.add_argument("--plant-bug", default="",
@@ -78,7 +82,13 @@ def say(clients, text):
 class Run:
     def __init__(self, args):
         self.args = args
+        memory = args.mode == "memory"
+        if not args.faults:
+            args.faults = ",".join(f for f in chaos_schedule.FAULTS
+                                   if not (memory and f in chaos_schedule.LOGSTORE_FAULTS))
         self.faults = chaos_schedule.parse_faults(args.faults)
+        if memory and set(self.faults) & set(chaos_schedule.LOGSTORE_FAULTS):
+            raise ValueError("--faults: LogStore faults do not apply to --mode memory")
         self.out = os.path.abspath(args.out)
         self.build = os.path.abspath(args.build_dir)
         self.injected = []
@@ -89,10 +99,10 @@ class Run:
     def repeat_command(self):
         a = self.args
         extra = " --plant-bug %s" % a.plant_bug if a.plant_bug else ""
-        return ("wp-chaos run --seed %d --duration-s %g --faults %s --readers %d --pace-ms %d "
-                "--window %d --objects %s%s --out NEW_DIR"
-                % (a.seed, a.duration_s, ",".join(self.faults), a.readers, a.pace_ms, a.window,
-                   a.objects, extra))
+        return ("wp-chaos run --seed %d --duration-s %g --mode %s --faults %s --readers %d "
+                "--pace-ms %d --window %d --objects %s%s --out NEW_DIR"
+                % (a.seed, a.duration_s, a.mode, ",".join(self.faults), a.readers, a.pace_ms,
+                   a.window, a.objects, extra))
 
     def start_writer(self):
         until_ns = int(self.args.duration_s * 1e9)
@@ -176,7 +186,7 @@ class Run:
         if not self.clients.wait(sealer, 90):
             self.anomalies.append("the sealing writer p%d did not finish in 90 s" % sealer)
         say(self.clients, "waiting for every segment to be sealed and uploaded")
-        if not self.cluster.wait_settled(None, 90):
+        if self.args.mode == "quorum" and not self.cluster.wait_settled(None, 90):
             self.anomalies.append("stuck upload: segments not sealed and uploaded after 90 s: %s"
                                   % self.cluster.segments())
         for number, proc in self.clients.procs.items():
@@ -191,7 +201,7 @@ class Run:
     def judge(self):
         procs = {n: {k: p[k] for k in ("role", "events", "end", "end_ns")}
                  for n, p in self.clients.procs.items()}
-        header = {"seed": self.args.seed, "mode": "quorum", "faults": self.faults,
+        header = {"seed": self.args.seed, "mode": self.args.mode, "faults": self.faults,
                   "duration_s": self.args.duration_s, "objects": self.args.objects,
                   "bugs": [self.args.plant_bug] if self.args.plant_bug else [],
                   "repeat": self.repeat_command()}
@@ -225,11 +235,11 @@ class Run:
         self.cluster = Cluster(ROOT, self.build, self.out, self.args.objects, LOG)
         self.clients = None
         try:
-            print("wp-chaos: seed %d, %gs, faults %s; cluster in %s"
-                  % (self.args.seed, self.args.duration_s, ",".join(self.faults),
+            print("wp-chaos: seed %d, %gs, %s mode, faults %s; cluster in %s"
+                  % (self.args.seed, self.args.duration_s, self.args.mode, ",".join(self.faults),
                      self.cluster.dir), flush=True)
             etcd_members = 3 if set(self.faults) & set(chaos_schedule.ETCD_FAULTS) else 1
-            self.cluster.up(4, etcd_members)
+            self.cluster.up(4, etcd_members, self.args.mode)
             self.clients = Clients(self.build, self.out, self.cluster.config, LOG, time.time_ns())
             self.start_writer()
             for _ in range(self.args.readers):
