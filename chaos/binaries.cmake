@@ -42,6 +42,9 @@ add_chaos_test(planted_stale_epoch_accepted "chaos;integration" 400
                catch 3 20 writer_takeover quorum_stale_epoch_accepted)
 add_chaos_test(planted_recovery_without_fence "chaos;integration" 400
                catch 3 20 writer_takeover quorum_recovery_without_fence)
+# MemoryBuffer on the same etcd and object store: a writer that does not fence on open.
+add_chaos_test(planted_skip_fence_on_open "chaos;integration" 400
+               catch 3 20 writer_takeover skip_fence_on_open --mode memory)
 # The soak: ten minutes of every fault kind.
 add_chaos_test(soak "chaos;slow" 1800 pass 2 600 ${WAL_CHAOS_FAULTS} 10)
 # The merge of client events into a history, on hand-written events (no processes).

@@ -3,9 +3,9 @@
 # and the run did what it claims (faults of every requested kind injected, acknowledged entries
 # checked, every one of them in the final read).
 #
-#   chaos_run_test.sh BUILD_DIR pass SEED DURATION_S FAULTS MIN_PER_KIND
+#   chaos_run_test.sh BUILD_DIR pass SEED DURATION_S FAULTS MIN_PER_KIND [WP_CHAOS_OPTION...]
 #       the run must pass, with at least MIN_PER_KIND faults injected of each kind in FAULTS
-#   chaos_run_test.sh BUILD_DIR catch SEED DURATION_S FAULTS BUG
+#   chaos_run_test.sh BUILD_DIR catch SEED DURATION_S FAULTS BUG [WP_CHAOS_OPTION...]
 #       with BUG planted the run must fail with a wp-lincheck violation (exit 1); the same
 #       schedule without it must pass
 #
@@ -13,6 +13,8 @@
 set -euo pipefail
 build=${1:?usage: chaos_run_test.sh BUILD_DIR pass|catch SEED DURATION_S FAULTS ARG}
 mode=${2:?} seed=${3:?} duration=${4:?} faults=${5:?} arg=${6:?}
+shift 6
+extra=("$@")  # further wp-chaos options (--mode memory)
 if ! command -v etcd > /dev/null; then
   echo "SKIP: no etcd (scripts/install-deps.sh installs it)"
   exit 77
@@ -25,7 +27,7 @@ run() {  # OUT [extra options]; prints wp-chaos's output, returns its exit statu
   local out=$1
   shift
   "$build/wp-chaos" run --seed "$seed" --duration-s "$duration" --faults "$faults" \
-    --out "$out" "$@"
+    --out "$out" ${extra[@]+"${extra[@]}"} "$@"
 }
 
 check_verdict() {  # OUT MIN_PER_KIND: faults by kind, acknowledged entries all read back
