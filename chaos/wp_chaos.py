@@ -4,11 +4,11 @@
   wp-chaos run --seed N [--duration-s S] [--faults a,b,...] --out DIR [options]
 
 Starts a QuorumBuffer cluster (scripts/cluster.sh: etcd, 3 members when an etcd fault is
-enabled; an object store; 4 wp-logstore daemons), a writer and tailing readers (wp-chaos-
-client), injects the faults of a schedule drawn from the seed, heals, waits for the writers to
-finish and every segment to be sealed and uploaded, reads the whole log once more, merges
-every process's events into one history (docs/history.md) and runs wp-lincheck on it. DIR
-receives history.jsonl, schedule.json, faults.jsonl (what was injected, when), processes/
+enabled; an object store; 4 wp-logstore daemons), a writer and tailing readers
+(wp-chaos-client), injects the faults of a schedule drawn from the seed, heals, waits for the
+writers to finish and every segment to be sealed and uploaded, reads the whole log once more,
+merges every process's events into one history (docs/history.md) and runs wp-lincheck on it.
+DIR receives history.jsonl, schedule.json, faults.jsonl (what was injected, when), processes/
 (each client's events and log), cluster/ (every server's log) and verdict.json. Exit: 0 the
 history passed, 1 it did not (the command that repeats the schedule is printed), 2 the run
 itself failed (bad arguments, a cluster that would not start).
