@@ -4,7 +4,7 @@
 # file. Processes are stopped by the PIDs recorded in the folder, never by name.
 #
 #   scripts/cluster.sh up [DIR] [--logstores 3|4] [--objects rgw|local] [--s3-env FILE]
-#                     [--bucket NAME] [--owner-pid PID] [--replace]
+#                     [--bucket NAME] [--owner-pid PID] [--replace] [--etcd-members 1|3]
 #       starts etcd (DIR/etcd, scripts/etcd.sh), the object store and the LogStores (DIR/lsN:
 #       journals, lsN.json config, lsN.log, lsN.pid), on free ports; waits until every LogStore
 #       is healthy (registered in etcd); writes DIR/cluster.json for `wp --config`.
@@ -16,6 +16,8 @@
 #                                  scripts/rgw.sh's env format; --bucket NAME: a bucket of its
 #                                  own there (created when missing)
 #       --owner-pid PID: stop everything once process PID is gone (for tests).
+#       --etcd-members 3: a 3-member etcd cluster (scripts/etcd.sh; DIR/etcd/mN.pid), so that
+#       its leader can be killed (`scripts/etcd.sh leader|kill|restart DIR/etcd N`).
 #       --replace: first stop and remove what an earlier run left in DIR (`up` refuses a DIR
 #       with an earlier cluster's files otherwise: etcd and RGW always start afresh).
 #   scripts/cluster.sh down [DIR]       SIGTERM to every LogStore (they drain for up to 5 s),
@@ -193,7 +195,7 @@ print("S3 %s bucket %s" % (o["endpoint"], o["bucket"]) if o["type"] == "s3" else
 }
 
 cmd_up() {
-  local count=4 owner="" replace=0 kind=rgw env_file="" bucket=""
+  local count=4 owner="" replace=0 kind=rgw env_file="" bucket="" etcd_members=1
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --logstores) count=${2:?}; shift 2 ;;
@@ -202,10 +204,12 @@ cmd_up() {
       --bucket) bucket=${2:?}; shift 2 ;;
       --owner-pid) owner=${2:?}; shift 2 ;;
       --replace) replace=1; shift ;;
+      --etcd-members) etcd_members=${2:?}; shift 2 ;;
       *) die "unknown option $1 (cluster.sh --help)" ;;
     esac
   done
   [[ "$count" == 3 || "$count" == 4 ]] || die "--logstores takes 3 or 4"
+  [[ "$etcd_members" == 1 || "$etcd_members" == 3 ]] || die "--etcd-members takes 1 or 3"
   [[ "$kind" == rgw || "$kind" == local || "$kind" == s3-env ]] ||
     die "--objects takes rgw or local (or --s3-env FILE)"
   [[ -z "$bucket" || "$kind" == s3-env ]] || die "--bucket goes with --s3-env"
@@ -220,7 +224,8 @@ cmd_up() {
     die "$dir holds the files of an earlier cluster (etcd and RGW start afresh, so its" \
         "journals would not match): use --replace or another folder"
   fi
-  "$root/scripts/etcd.sh" start "$dir/etcd" ${owner:+--owner-pid "$owner"} > /dev/null
+  "$root/scripts/etcd.sh" start "$dir/etcd" --members "$etcd_members" \
+    ${owner:+--owner-pid "$owner"} > /dev/null
   echo "$count" > "$dir/logstores"
   [[ -n "$owner" ]] && start_watchdog "$owner"
   setup_objects "$kind" "$env_file" "$bucket"

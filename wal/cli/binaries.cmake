@@ -11,6 +11,9 @@ target_include_directories(wal_cli_support PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(wal_cli_support PUBLIC wal_core wal_etcd nlohmann_json::nlohmann_json
                       fmt::fmt)
 target_compile_options(wal_cli_support PRIVATE ${WAL_WARNINGS})
+if(WAL_PLANTED_BUGS)
+  target_compile_definitions(wal_cli_support PRIVATE WAL_PLANTED_BUGS)
+endif()
 
 file(GLOB WP_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/wp_*.cpp)
 add_executable(wp ${WP_SOURCES})

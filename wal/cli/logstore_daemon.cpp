@@ -95,6 +95,8 @@ Task<Status> LogStoreDaemon::start_parts() {
   network_options.listen_address = c.listen;
   WAL_CO_ASSIGN(p.network, GrpcNetwork::start(loop_, loop_, c.node, p.directory, network_options));
   p.metered_network = std::make_unique<metrics::MeteredNetwork>(*p.network, registry_, loop_);
+  WAL_CO_ASSIGN(SimBug planted, planted_bug_from_environment("wp-logstore"));
+  p.faults.plant(planted);
   p.env = std::make_unique<Env>(Env{loop_, loop_, p.random, p.faults, p.metered_objects.get(),
                                     p.metered_meta.get(), p.metered_disk.get(),
                                     p.metered_network.get()});

@@ -2,6 +2,7 @@
 // The parts of a wp-logstore process (logstore_daemon.h), shared by its .cpp files.
 #include <memory>
 
+#include "config_planted_bug.h"
 #include "daemon_support.h"
 #include "logstore_daemon.h"
 #include "wal/env/fault_points.h"
@@ -23,7 +24,7 @@ struct LogStoreDaemon::Parts {
   std::unique_ptr<DirectoryLock> lock;
   std::unique_ptr<BlockingPool> pool;
   Xoshiro256 random{os_entropy_seed()};
-  NoFaults faults;
+  PlantedBugFaults faults;  // nothing planted but in test builds (config_planted_bug.h)
   std::unique_ptr<MetaStore> meta;
   std::unique_ptr<metrics::MeteredMetaStore> metered_meta;
   std::unique_ptr<ObjectStore> objects;

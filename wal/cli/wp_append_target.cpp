@@ -14,6 +14,7 @@ class MemoryTarget final : public AppendTarget {
   }
   Task<Status> close() override { return writer_->close(); }
   [[nodiscard]] EntryId next_entry_id() const override { return writer_->next_entry_id(); }
+  [[nodiscard]] Epoch epoch() const override { return writer_->epoch(); }
   [[nodiscard]] std::optional<ProducerTable::Last> last_of_producer(
       uint64_t producer_id) const override {
     return writer_->producers().find(producer_id);
@@ -33,6 +34,7 @@ class QuorumTarget final : public AppendTarget {
   }
   Task<Status> close() override { return writer_->close(); }
   [[nodiscard]] EntryId next_entry_id() const override { return writer_->next_entry_id(); }
+  [[nodiscard]] Epoch epoch() const override { return writer_->epoch(); }
   [[nodiscard]] std::optional<ProducerTable::Last> last_of_producer(uint64_t) const override {
     return std::nullopt;
   }

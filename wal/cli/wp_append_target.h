@@ -19,6 +19,8 @@ class AppendTarget {
   virtual Task<Result<EntryId>> append(Bytes payload, std::optional<AppendKey> key) = 0;
   virtual Task<Status> close() = 0;
   [[nodiscard]] virtual EntryId next_entry_id() const = 0;
+  // The fencing token the writer holds (wal/log/writer_epoch.h).
+  [[nodiscard]] virtual Epoch epoch() const = 0;
   // The producer's last key in the log as of the writer's open (MemoryBuffer; a quorum target
   // takes no keys and answers nullopt).
   [[nodiscard]] virtual std::optional<ProducerTable::Last> last_of_producer(

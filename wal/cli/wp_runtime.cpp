@@ -277,6 +277,9 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config, Store
     runtime->quorum_ = std::move(parts).value();
     network = runtime->quorum_->network.get();
   }
+  Result<SimBug> planted = planted_bug_from_environment("wp");
+  if (!planted.ok()) return std::move(planted).error();
+  runtime->faults_.plant(*planted);
   runtime->env_.emplace(Env{runtime->loop_, runtime->loop_, *runtime->random_, runtime->faults_,
                             runtime->objects_.get(), runtime->meta_.get(), nullptr, network});
   if (config.quorum.enabled) {

@@ -10,6 +10,7 @@
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
 #include "wal/real/s3_config.h"
+#include "config_planted_bug.h"
 #include "config_quorum.h"
 
 namespace wal::cli {
@@ -66,7 +67,7 @@ class WpRuntime {
   EventLoop loop_;
   std::unique_ptr<BlockingPool> pool_;
   std::unique_ptr<Random> random_;
-  NoFaults faults_;
+  PlantedBugFaults faults_;  // nothing planted but in test builds (config_planted_bug.h)
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<MetaStore> meta_;
   std::optional<Env> env_;
