@@ -146,7 +146,7 @@ print(max(1, round(w.get('warmup_seconds', 1) + w.get('duration_seconds', 5))))"
   while read -r entry_bytes block_bytes jobs; do
     fio --name=seqwrite --directory="$work/ceilings" --rw=write --bs="$block_bytes" \
         --numjobs="$jobs" --fdatasync=1 --size=1G --time_based --runtime="$seconds" \
-        --ioengine=psync --group_reporting --output-format=json \
+        --fallocate=none --ioengine=psync --group_reporting --output-format=json \
         --output="$out/fio-$entry_bytes.json" > /dev/null
     rm -f "$work/ceilings"/seqwrite.*
     echo "fio for $entry_bytes B: $(python3 -c "import json,sys; j=json.load(open(sys.argv[1]))['jobs'][0]['write']; \
