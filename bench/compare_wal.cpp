@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "wal/async/notify.h"
@@ -19,7 +21,66 @@ Duration to_duration(double seconds) {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
 }
 
-// The appends and the reader of one case, on the runtime's loop.
+// The tailing reader of one case: a LogReader on a runtime of its own (its own event loop, on a
+// thread of its own), as a consumer in another process would have, so reading does not take
+// the writer's loop thread.
+class ReaderThread {
+ public:
+  ReaderThread(cli::WpRuntime& runtime, std::string name, CaseRecorder& recorder)
+      : runtime_(runtime), name_(std::move(name)), recorder_(recorder),
+        thread_([this] { runtime_.run(read_all()); }) {}
+  ~ReaderThread() {
+    // close() must run on the reader's loop; the reader ends its next() with `closed`. The
+    // callback holds only the shared state: if the reader ended first, it runs in a later
+    // case's loop and finds no reader.
+    runtime_.loop().post([shared = shared_] {
+      shared->closing = true;
+      if (shared->reader != nullptr) shared->reader->close();
+    });
+    thread_.join();
+  }
+  ReaderThread(const ReaderThread&) = delete;
+  ReaderThread& operator=(const ReaderThread&) = delete;
+
+  [[nodiscard]] bool stopped() const { return stopped_; }
+  // After stopped(): why it stopped early, if it did.
+  [[nodiscard]] std::string error() const { return stopped_ ? error_ : std::string(); }
+
+ private:
+  Task<void> read_all() {
+    Result<std::unique_ptr<LogReader>> opened = co_await runtime_.client().open_reader(
+        name_, ReadPosition::earliest(), runtime_.config().reader);
+    if (!opened.ok()) error_ = "open: " + opened.error().describe();
+    std::unique_ptr<LogReader> reader = opened.ok() ? std::move(opened).value() : nullptr;
+    shared_->reader = reader.get();
+    while (reader && !shared_->closing) {
+      Result<LogEntry> entry = co_await reader->next();
+      if (!entry.ok()) {
+        if (entry.error().code != Errc::closed) error_ = entry.error().describe();
+        break;
+      }
+      const std::optional<Steady::time_point> due = CaseRecorder::read_stamp(entry->payload);
+      if (due) recorder_.received(*due, Steady::now());
+    }
+    shared_->reader = nullptr;
+    stopped_ = true;
+  }
+
+  cli::WpRuntime& runtime_;
+  const std::string name_;
+  CaseRecorder& recorder_;
+  // Used on the reader's loop thread only.
+  struct Shared {
+    bool closing = false;
+    LogReader* reader = nullptr;
+  };
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
+  std::string error_;                  // written before stopped_
+  std::atomic<bool> stopped_ = false;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
+// The appends of one case, on the writer runtime's loop.
 class WalCase {
  public:
   WalCase(EventLoop& loop, cli::AppendTarget& target, CaseRecorder& recorder,
@@ -38,26 +99,15 @@ class WalCase {
   Task<void> wait_below(uint64_t outstanding_max) {
     while (outstanding_ >= outstanding_max) co_await changed_.wait();
   }
-  void start_reader(LogReader& reader) {
-    reading_ = true;
-    scope_.spawn(read_loop(reader));
-  }
   // Waits until the reader has every acknowledged entry or `seconds` passed; false on timeout.
-  Task<bool> wait_for_reader(double seconds) {
+  Task<bool> wait_for_reader(const ReaderThread& reader, double seconds) {
     const TimePoint give_up = loop_.now() + to_duration(seconds);
-    while (reading_ && recorder_.received_total() < recorder_.acknowledged_total()) {
+    while (!reader.stopped() && recorder_.received_total() < recorder_.acknowledged_total()) {
       if (loop_.now() >= give_up) co_return false;
-      co_await sleep_for(loop_, std::chrono::milliseconds(2));
+      co_await sleep_for(loop_, std::chrono::milliseconds(1));
     }
     co_return recorder_.received_total() >= recorder_.acknowledged_total();
   }
-  Task<void> wait_reader_stopped(double seconds) {
-    const TimePoint give_up = loop_.now() + to_duration(seconds);
-    while (reading_ && loop_.now() < give_up) {
-      co_await sleep_for(loop_, std::chrono::milliseconds(2));
-    }
-  }
-  [[nodiscard]] const std::string& reader_error() const { return reader_error_; }
 
  private:
   Task<void> one(Bytes payload, Steady::time_point due) {
@@ -70,27 +120,11 @@ class WalCase {
     --outstanding_;
     changed_.notify_all();
   }
-  // Reads until close() ends it (the error `closed`) or another error stops it.
-  Task<void> read_loop(LogReader& reader) {
-    while (true) {
-      Result<LogEntry> entry = co_await reader.next();
-      if (!entry.ok()) {
-        if (entry.error().code != Errc::closed) reader_error_ = entry.error().describe();
-        break;
-      }
-      const std::optional<Steady::time_point> due = CaseRecorder::read_stamp(entry->payload);
-      if (due) recorder_.received(*due, Steady::now());
-    }
-    reading_ = false;
-  }
-
   EventLoop& loop_;
   cli::AppendTarget& target_;
   CaseRecorder& recorder_;
   Bytes payload_;
   uint64_t outstanding_ = 0;
-  bool reading_ = false;
-  std::string reader_error_;
   Notify changed_;
   Scope scope_;  // last: its tasks die before the members they use
 };
@@ -120,7 +154,8 @@ Task<void> drive(EventLoop& loop, WalCase& wal_case, const CaseRecorder& recorde
 
 class WpSystem final : public WalSystem {
  public:
-  explicit WpSystem(std::unique_ptr<cli::WpRuntime> runtime) : runtime_(std::move(runtime)) {}
+  WpSystem(std::unique_ptr<cli::WpRuntime> runtime, std::unique_ptr<cli::WpRuntime> reader)
+      : runtime_(std::move(runtime)), reader_runtime_(std::move(reader)) {}
 
   Result<CaseResult> run_case(const Workload& workload, uint64_t entry_bytes,
                               double rate) override {
@@ -130,6 +165,7 @@ class WpSystem final : public WalSystem {
  private:
   Task<Result<CaseResult>> one_case(Workload workload, uint64_t entry_bytes, double rate);
   std::unique_ptr<cli::WpRuntime> runtime_;
+  std::unique_ptr<cli::WpRuntime> reader_runtime_;
   uint64_t cases_count_ = 0;
 };
 
@@ -141,11 +177,6 @@ Task<Result<CaseResult>> WpSystem::one_case(Workload workload, uint64_t entry_by
   WAL_CO_TRY(co_await runtime.client().create_log(name));
   std::unique_ptr<cli::AppendTarget> target;
   WAL_CO_ASSIGN(target, co_await cli::open_append_target(runtime, name, false));
-  std::unique_ptr<LogReader> reader;
-  if (workload.consumers > 0) {
-    WAL_CO_ASSIGN(reader, co_await runtime.client().open_reader(
-                              name, ReadPosition::earliest(), runtime.config().reader));
-  }
   CaseResult result;
   result.entry_bytes = entry_bytes;
   result.window = rate == 0 ? workload.saturation_window(entry_bytes) : 0;
@@ -157,23 +188,23 @@ Task<Result<CaseResult>> WpSystem::one_case(Workload workload, uint64_t entry_by
       std::chrono::duration<double>(workload.duration_seconds));
   CaseRecorder recorder(start + warmup, start + warmup + duration);
   {
+    std::optional<ReaderThread> reader;
+    if (workload.consumers > 0) reader.emplace(*reader_runtime_, name, recorder);
     WalCase wal_case(runtime.loop(), *target, recorder, entry_bytes);
-    if (reader) wal_case.start_reader(*reader);
     co_await drive(runtime.loop(), wal_case, recorder, result.window,
                    result.offered_rate_per_second);
-    if (reader && !co_await wal_case.wait_for_reader(reader_wait_seconds_max)) {
+    if (reader && !co_await wal_case.wait_for_reader(*reader, reader_wait_seconds_max)) {
       result.note = "the reader had not received every entry after " +
                     std::to_string(static_cast<int>(reader_wait_seconds_max)) + " s";
     }
-    if (reader) reader->close();
-    co_await wal_case.wait_reader_stopped(10);
-    if (!wal_case.reader_error().empty()) result.note = "reader: " + wal_case.reader_error();
+    if (reader && reader->stopped() && !reader->error().empty()) {
+      result.note = "reader: " + reader->error();
+    }
   }
   Status closed = co_await target->close();
   if (!closed.ok()) recorder.failed("close: " + closed.error().describe());
   recorder.finish(result);
   target.reset();
-  reader.reset();
   Status deleted = co_await runtime.client().delete_log(name);
   if (!deleted.ok() && result.note.empty()) {
     result.note = "log not deleted: " + deleted.error().describe();
@@ -190,7 +221,11 @@ Result<std::unique_ptr<WalSystem>> WalSystem::open(const std::string& config_pat
   Result<std::unique_ptr<cli::WpRuntime>> runtime =
       cli::WpRuntime::open(config, cli::StoreAccess::create);
   if (!runtime.ok()) return std::move(runtime).error();
-  return std::unique_ptr<WalSystem>(new WpSystem(std::move(runtime).value()));
+  Result<std::unique_ptr<cli::WpRuntime>> reader =
+      cli::WpRuntime::open(config, cli::StoreAccess::read_write);
+  if (!reader.ok()) return std::move(reader).error();
+  return std::unique_ptr<WalSystem>(
+      new WpSystem(std::move(runtime).value(), std::move(reader).value()));
 }
 
 }  // namespace wal::bench
