@@ -24,6 +24,13 @@ namespace wal::bench {
 
 using Steady = std::chrono::steady_clock;
 
+// CPU time over one case (set up, appends, reader, tear down) and its wall-clock length.
+struct CaseCpu {
+  double client_seconds = 0;   // this process: writer, reader, their threads
+  double servers_seconds = 0;  // the system's server processes (--server-pids)
+  double wall_seconds = 0;
+};
+
 struct CaseResult {
   std::string system;
   uint64_t entry_bytes = 0;
@@ -37,6 +44,12 @@ struct CaseResult {
   LatencyHistogram append_latency;
   LatencyHistogram end_to_end_latency;
   std::string note;  // anything the reader of the table must know about this case
+  CaseCpu cpu;
+  // The WAL's tailing reader: where its time goes (a GET or a read per block, manifest reads,
+  // metadata reloads after watch events). Zero for NATS.
+  uint64_t reader_blocks_read = 0;
+  uint64_t reader_manifest_reads = 0;
+  uint64_t reader_metadata_reloads = 0;
 
   [[nodiscard]] double entries_per_second() const;
   [[nodiscard]] double mib_per_second() const;

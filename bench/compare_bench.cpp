@@ -4,6 +4,9 @@
 // Exit status: 0 when every case ran (failed appends are reported, not fatal: a benchmark
 // reports), 1 when a system or ceiling could not be run at all, 2 on a usage error.
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -18,6 +21,7 @@
 #include "compare_nats.h"
 #include "compare_output.h"
 #include "compare_wal.h"
+#include "process_cpu.h"
 #include "wp_runtime.h"
 
 namespace wal::bench {
@@ -46,6 +50,7 @@ struct Options {
   int replicas = 3;
   std::string dir;
   std::string out_dir;
+  std::string server_pids;  // the system's server processes, for their CPU time per case
 };
 
 std::vector<std::string> split(const std::string& text) {
@@ -58,25 +63,46 @@ std::vector<std::string> split(const std::string& text) {
   return parts;
 }
 
+// CPU seconds of this process and of the servers, and the wall clock, at one instant.
+CaseCpu cpu_now(const std::vector<pid_t>& servers) {
+  CaseCpu now;
+  now.client_seconds = cpu_seconds_of(::getpid());
+  for (pid_t pid : servers) now.servers_seconds += cpu_seconds_of(pid);
+  now.wall_seconds = std::chrono::duration<double>(Steady::now().time_since_epoch()).count();
+  return now;
+}
+
+// Prints an error that ends the run; the exit status.
+int failed(const std::string& what, const Error& error) {
+  std::fprintf(stderr, "compare_bench: %s: %s\n", what.c_str(), error.describe().c_str());
+  return 1;
+}
+
+// Prints one finished measurement; 0, or 1 when it could not be written to the results.
+int reported(const std::string& line, const Status& written) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+  return written.ok() ? 0 : failed("results", written.error());
+}
+
 // Runs `one` for every workload point of a system and writes each result.
 int run_points(const Options& options, const Workload& workload,
                const std::function<Result<CaseResult>(uint64_t, double)>& one) {
+  std::vector<pid_t> servers;
+  for (const std::string& pid : split(options.server_pids)) servers.push_back(std::stoi(pid));
   for (uint64_t entry_bytes : workload.entry_sizes_bytes) {
     for (double rate : workload.rates_per_second) {
+      const CaseCpu before = cpu_now(servers);
       Result<CaseResult> result = one(entry_bytes, rate);
+      const CaseCpu after = cpu_now(servers);
       if (!result.ok()) {
-        std::fprintf(stderr, "compare_bench: %s %llu B: %s\n", options.name.c_str(),
-                     static_cast<unsigned long long>(entry_bytes),
-                     result.error().describe().c_str());
-        return 1;
+        return failed(options.name + " " + std::to_string(entry_bytes) + " B", result.error());
       }
+      result->cpu.client_seconds = after.client_seconds - before.client_seconds;
+      result->cpu.servers_seconds = after.servers_seconds - before.servers_seconds;
+      result->cpu.wall_seconds = after.wall_seconds - before.wall_seconds;
       result->system = options.name;
-      std::printf("%s\n", describe_case(*result).c_str());
-      std::fflush(stdout);
-      if (Status s = write_case(options.out_dir, *result); !s.ok()) {
-        std::fprintf(stderr, "compare_bench: %s\n", s.error().describe().c_str());
-        return 1;
-      }
+      if (reported(describe_case(*result), write_case(options.out_dir, *result)) != 0) return 1;
     }
   }
   return 0;
@@ -94,16 +120,9 @@ int run_ceiling(const Options& options, const Workload& workload, const cli::WpC
       result = measure_s3_put(options.dir, workload, entry_bytes, config.writer,
                               config.object_store.s3);
     }
-    if (!result.ok()) {
-      std::fprintf(stderr, "compare_bench: %s: %s\n", options.system.c_str(),
-                   result.error().describe().c_str());
-      return 1;
-    }
+    if (!result.ok()) return failed(options.system, result.error());
     if (options.name != options.system) result->system = options.name;
-    std::printf("%s\n", describe_ceiling(*result).c_str());
-    std::fflush(stdout);
-    if (Status s = write_ceiling(options.out_dir, *result); !s.ok()) {
-      std::fprintf(stderr, "compare_bench: %s\n", s.error().describe().c_str());
+    if (reported(describe_ceiling(*result), write_ceiling(options.out_dir, *result)) != 0) {
       return 1;
     }
   }
@@ -172,6 +191,15 @@ int main(int argc, char** argv) {
   app.add_option("--replicas", options.replicas, "nats: stream replicas")
       ->check(CLI::Range(1, 5));
   app.add_option("--dir", options.dir, "ceilings: where to write (and remove) their files");
+  app.add_option("--server-pids", options.server_pids,
+                 "comma-separated PIDs of the system's servers: their CPU time per case is "
+                 "reported beside this process's")
+      ->check([](const std::string& text) {
+        for (char c : text) {
+          if (c != ',' && (c < '0' || c > '9')) return std::string("PIDs are numbers");
+        }
+        return std::string();
+      });
   CLI11_PARSE(app, argc, argv);
   const std::string& s = options.system;
   if ((s == "memorybuffer" || s == "quorum" || s == "s3-put") && options.config_path.empty()) {

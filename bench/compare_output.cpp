@@ -62,6 +62,12 @@ Status write_case(const std::string& out_dir, const CaseResult& r) {
             {"e2e", latency_json(r.end_to_end_latency)},
             {"cdf_append", "cdf/" + stem + "-append.dat"},
             {"cdf_e2e", "cdf/" + stem + "-e2e.dat"},
+            {"cpu", {{"client_seconds", r.cpu.client_seconds},
+                     {"servers_seconds", r.cpu.servers_seconds},
+                     {"wall_seconds", r.cpu.wall_seconds}}},
+            {"reader", {{"blocks_read", r.reader_blocks_read},
+                        {"manifest_reads", r.reader_manifest_reads},
+                        {"metadata_reloads", r.reader_metadata_reloads}}},
             {"note", r.note}};
   if (Status s = write_cdf(out_dir, stem + "-append", r.append_latency); !s.ok()) return s;
   if (Status s = write_cdf(out_dir, stem + "-e2e", r.end_to_end_latency); !s.ok()) return s;

@@ -40,6 +40,16 @@ def ms(us):
     return f"{us / 1000:.2f}"
 
 
+def cores(r):
+    """CPU of the client and of the servers over the case, in cores (seconds per second)."""
+    cpu = r.get("cpu")
+    if not cpu or not cpu["wall_seconds"]:
+        return "–"
+    servers = f"{cpu['servers_seconds'] / cpu['wall_seconds']:.2f}" \
+        if cpu["servers_seconds"] else "–"
+    return f"{cpu['client_seconds'] / cpu['wall_seconds']:.2f} / {servers}"
+
+
 def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "–"
 
@@ -80,57 +90,59 @@ def find(systems, name, size, saturated):
     return None
 
 
+def points(systems, sizes, saturated):
+    """(entry size, system, its result, the peer's result) in table order."""
+    for size in sizes:
+        peer = find(systems, PEER, size, saturated)
+        for name in ORDER:
+            r = find(systems, name, size, saturated)
+            if r is not None:
+                yield size, name, r, peer
+
+
 def saturation_table(systems, ceilings, sizes):
     rows = ["| entry | system | entries/s | MiB/s | ceiling: MiB/s | ratio to ceiling | "
-            "ratio to NATS | append p50 / p99 / p99.9 / max ms | e2e p50 / p99 / p99.9 ms |",
-            "|---|---|---|---|---|---|---|---|---|"]
-    for size in sizes:
-        peer = find(systems, PEER, size, True)
-        for name in ORDER:
-            r = find(systems, name, size, True)
-            if r is None:
-                continue
-            parts = []
-            for c in CEILINGS[name]:
-                ceiling = ceilings.get((c, size))
-                if ceiling:
-                    parts.append((c, ceiling["mib_per_second"],
-                                  ratio(r["mib_per_second"], ceiling["mib_per_second"])))
-            a, e = r["append"], r["e2e"]
-            flag = f" ({r['failed']} failed)" if r["failed"] else ""
-            rows.append(
-                f"| {size_name(size)} | {name}{flag} | {r['entries_per_second']:,.0f} | "
-                f"{r['mib_per_second']:.1f} | "
-                + "; ".join(f"{c} {m:.1f}" for c, m, _ in parts) + " | "
-                + "; ".join(f"{q} ({c})" for c, _, q in parts) + " | "
-                f"{ratio(r['entries_per_second'], peer and peer['entries_per_second'])} | "
-                f"{ms(a['p50_us'])} / {ms(a['p99_us'])} / {ms(a['p999_us'])} / "
-                f"{ms(a['max_us'])} | {ms(e['p50_us'])} / {ms(e['p99_us'])} / "
-                f"{ms(e['p999_us'])} |")
+            "ratio to NATS | append p50 / p99 / p99.9 / max ms | e2e p50 / p99 / p99.9 ms | "
+            "CPU cores: client / servers |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for size, name, r, peer in points(systems, sizes, True):
+        parts = []
+        for c in CEILINGS[name]:
+            ceiling = ceilings.get((c, size))
+            if ceiling:
+                parts.append((c, ceiling["mib_per_second"],
+                              ratio(r["mib_per_second"], ceiling["mib_per_second"])))
+        a, e = r["append"], r["e2e"]
+        flag = f" ({r['failed']} failed)" if r["failed"] else ""
+        rows.append(
+            f"| {size_name(size)} | {name}{flag} | {r['entries_per_second']:,.0f} | "
+            f"{r['mib_per_second']:.1f} | "
+            + "; ".join(f"{c} {m:.1f}" for c, m, _ in parts) + " | "
+            + "; ".join(f"{q} ({c})" for c, _, q in parts) + " | "
+            f"{ratio(r['entries_per_second'], peer and peer['entries_per_second'])} | "
+            f"{ms(a['p50_us'])} / {ms(a['p99_us'])} / {ms(a['p999_us'])} / "
+            f"{ms(a['max_us'])} | {ms(e['p50_us'])} / {ms(e['p99_us'])} / "
+            f"{ms(e['p999_us'])} | {cores(r)} |")
     return rows
 
 
 def paced_table(systems, ceilings, sizes):
     rows = ["| entry | system | offered /s | acked /s | append p50 / p99 / p99.9 / max ms | "
-            "p99 to floor | p99 to NATS | e2e p50 / p99 / p99.9 / max ms |",
-            "|---|---|---|---|---|---|---|---|"]
-    for size in sizes:
-        peer = find(systems, PEER, size, False)
-        for name in ORDER:
-            r = find(systems, name, size, False)
-            if r is None:
-                continue
-            a, e = r["append"], r["e2e"]
-            floor = ceilings.get((LATENCY_FLOOR[name], size))
-            floor_p99 = floor["latency"]["p99_us"] if floor and floor["latency"] else None
-            rows.append(
-                f"| {size_name(size)} | {name} | {r['rate_per_second']:.0f} | "
-                f"{r['entries_per_second']:.0f} | {ms(a['p50_us'])} / {ms(a['p99_us'])} / "
-                f"{ms(a['p999_us'])} / {ms(a['max_us'])} | "
-                f"{ratio(a['p99_us'], floor_p99)} ({LATENCY_FLOOR[name]}) | "
-                f"{ratio(a['p99_us'], peer and peer['append']['p99_us'])} | "
-                f"{ms(e['p50_us'])} / {ms(e['p99_us'])} / {ms(e['p999_us'])} / "
-                f"{ms(e['max_us'])} |")
+            "p99 to floor | p99 to NATS | e2e p50 / p99 / p99.9 / max ms | "
+            "CPU cores: client / servers |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for size, name, r, peer in points(systems, sizes, False):
+        a, e = r["append"], r["e2e"]
+        floor = ceilings.get((LATENCY_FLOOR[name], size))
+        floor_p99 = floor["latency"]["p99_us"] if floor and floor["latency"] else None
+        rows.append(
+            f"| {size_name(size)} | {name} | {r['rate_per_second']:.0f} | "
+            f"{r['entries_per_second']:.0f} | {ms(a['p50_us'])} / {ms(a['p99_us'])} / "
+            f"{ms(a['p999_us'])} / {ms(a['max_us'])} | "
+            f"{ratio(a['p99_us'], floor_p99)} ({LATENCY_FLOOR[name]}) | "
+            f"{ratio(a['p99_us'], peer and peer['append']['p99_us'])} | "
+            f"{ms(e['p50_us'])} / {ms(e['p99_us'])} / {ms(e['p999_us'])} / "
+            f"{ms(e['max_us'])} | {cores(r)} |")
     return rows
 
 
@@ -195,6 +207,22 @@ def notes(systems):
                          f"{r['note']} {r['failed']} failed {r['first_error']}".strip())
         elif r["received"] < r["acknowledged"] and r["e2e"]["count"] == 0:
             lines.append(f"- {r['system']} {size_name(r['entry_bytes'])}: no entry read back")
+    return lines
+
+
+def reader_counters(systems):
+    """Where the WAL readers' time went: fetches per entry received."""
+    lines = []
+    for r in systems:
+        counters = r.get("reader")
+        if not counters or r["system"] == PEER:
+            continue
+        per_entry = counters["blocks_read"] / r["received"] if r["received"] else 0
+        lines.append(f"- {r['system']} {size_name(r['entry_bytes'])} "
+                     f"{'saturated' if r['rate_per_second'] == 0 else 'paced'}: "
+                     f"{counters['blocks_read']:,} blocks read ({per_entry:.3f} per entry of "
+                     f"the window), {counters['manifest_reads']} manifest reads, "
+                     f"{counters['metadata_reloads']} metadata reloads")
     return lines
 
 
@@ -270,6 +298,10 @@ def main():
         "", "### Paced (an open loop; latency from each entry's scheduled time)", ""] + \
         paced_table(systems, ceilings, sizes) + ["", "### Ceilings", ""] + \
         ceiling_table(ceilings, sizes) + ["", "### Targets", ""] + targets(systems, ceilings)
+    counters = reader_counters(systems)
+    if counters:
+        text += ["", "### The WAL readers' fetches (QuorumBuffer reads open segments from the "
+                 "LogStores: no blocks)", ""] + counters
     extra = notes(systems)
     if extra:
         text += ["", "### Notes", ""] + extra

@@ -29,7 +29,10 @@ class ReaderThread {
   ReaderThread(cli::WpRuntime& runtime, std::string name, CaseRecorder& recorder)
       : runtime_(runtime), name_(std::move(name)), recorder_(recorder),
         thread_([this] { runtime_.run(read_all()); }) {}
-  ~ReaderThread() {
+  ~ReaderThread() { stop(); }
+  // Closes the reader and joins its thread; idempotent.
+  void stop() {
+    if (!thread_.joinable()) return;
     // close() must run on the reader's loop; the reader ends its next() with `closed`. The
     // callback holds only the shared state: if the reader ended first, it runs in a later
     // case's loop and finds no reader.
@@ -43,6 +46,8 @@ class ReaderThread {
   ReaderThread& operator=(const ReaderThread&) = delete;
 
   [[nodiscard]] bool stopped() const { return stopped_; }
+  // After stopped(): what the reader fetched (blocks, manifests, metadata reloads).
+  [[nodiscard]] ReaderStats stats() const { return stopped_ ? stats_ : ReaderStats{}; }
   // After stopped(): why it stopped early, if it did.
   [[nodiscard]] std::string error() const { return stopped_ ? error_ : std::string(); }
 
@@ -62,6 +67,7 @@ class ReaderThread {
       const std::optional<Steady::time_point> due = CaseRecorder::read_stamp(entry->payload);
       if (due) recorder_.received(*due, Steady::now());
     }
+    if (reader) stats_ = reader->stats();
     shared_->reader = nullptr;
     stopped_ = true;
   }
@@ -76,6 +82,7 @@ class ReaderThread {
   };
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::string error_;                  // written before stopped_
+  ReaderStats stats_;                  // written before stopped_
   std::atomic<bool> stopped_ = false;
   std::thread thread_;  // last: starts once the members it uses exist
 };
@@ -199,6 +206,13 @@ Task<Result<CaseResult>> WpSystem::one_case(Workload workload, uint64_t entry_by
     }
     if (reader && reader->stopped() && !reader->error().empty()) {
       result.note = "reader: " + reader->error();
+    }
+    if (reader) {
+      reader->stop();  // its counters are final now
+      const ReaderStats stats = reader->stats();
+      result.reader_blocks_read = stats.blocks_read;
+      result.reader_manifest_reads = stats.manifest_reads;
+      result.reader_metadata_reloads = stats.metadata_reloads;
     }
   }
   Status closed = co_await target->close();

@@ -74,6 +74,11 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 run_bench() { "$bench" "$@" --workload "$workload" --out "$out"; }
+pids_of() {  # PID files -> "pid,pid,..." (their CPU time is reported per case)
+  local file pids=""
+  for file in "$@"; do [[ -f "$file" ]] && pids+="$(cat "$file"),"; done
+  echo "${pids%,}"
+}
 
 # ---- NATS JetStream: three servers clustered on loopback -------------------------------------
 start_nats() {
@@ -172,7 +177,8 @@ if wants memorybuffer-s3; then
   step "ceiling: the S3 server's raw PUT rate"
   run_bench s3-put --dir "$work/s3-put" --config "$work/mb-s3.json"
   step "MemoryBuffer on the S3 server (RGW)"
-  run_bench memorybuffer --name memorybuffer-s3 --config "$work/mb-s3.json"
+  run_bench memorybuffer --name memorybuffer-s3 --config "$work/mb-s3.json" \
+    --server-pids "$(pids_of "$rgw_dir"/run/*.pid)"
   if [[ -n "$own_rgw" ]]; then "$root/scripts/rgw.sh" stop "$own_rgw" > /dev/null 2>&1; fi
   own_rgw=""  # stopped: its CPU is not taken from the systems after it
 fi
@@ -183,7 +189,8 @@ if wants quorum; then
     --logstores 3 > "$work/cluster-up.log" 2>&1 ||
     { cat "$work/cluster-up.log" >&2; die "the LogStore cluster did not start"; }
   step "QuorumBuffer, 3 LogStores over gRPC on loopback"
-  run_bench quorum --name quorumbuffer --config "$work/cluster/cluster.json"
+  run_bench quorum --name quorumbuffer --config "$work/cluster/cluster.json" \
+    --server-pids "$(pids_of "$work"/cluster/ls*.pid "$work"/cluster/etcd/m*.pid)"
   BUILD_DIR=$build "$root/scripts/cluster.sh" down "$work/cluster" > /dev/null 2>&1 || true
 fi
 
@@ -191,7 +198,8 @@ if wants nats; then
   step "starting 3 nats-server (JetStream, file storage) on loopback"
   start_nats
   step "NATS JetStream R3"
-  run_bench nats --name nats-jetstream-r3 --nats "$nats_urls" --replicas 3
+  run_bench nats --name nats-jetstream-r3 --nats "$nats_urls" --replicas 3 \
+    --server-pids "$(IFS=,; echo "${nats_pids[*]}")"
 fi
 
 step "table and plots"
