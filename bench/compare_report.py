@@ -217,11 +217,10 @@ def reader_counters(systems):
         counters = r.get("reader")
         if not counters or r["system"] == PEER:
             continue
-        per_entry = counters["blocks_read"] / r["received"] if r["received"] else 0
         lines.append(f"- {r['system']} {size_name(r['entry_bytes'])} "
                      f"{'saturated' if r['rate_per_second'] == 0 else 'paced'}: "
-                     f"{counters['blocks_read']:,} blocks read ({per_entry:.3f} per entry of "
-                     f"the window), {counters['manifest_reads']} manifest reads, "
+                     f"{counters['blocks_read']:,} blocks read over the case (warm-up and "
+                     f"drain included), {counters['manifest_reads']} manifest reads, "
                      f"{counters['metadata_reloads']} metadata reloads")
     return lines
 
