@@ -154,9 +154,13 @@ print(max(1, round(w.get('warmup_seconds', 1) + w.get('duration_seconds', 5))))"
         --fallocate=none --ioengine=psync --group_reporting --output-format=json \
         --output="$out/fio-$entry_bytes.json" > /dev/null
     rm -f "$work/ceilings"/seqwrite.*
-    echo "fio for $entry_bytes B: $(python3 -c "import json,sys; j=json.load(open(sys.argv[1]))['jobs'][0]['write']; \
-print(f\"{j['bw_bytes']/2**20:.1f} MiB/s, {j['iops']:.0f} writes/s of $block_bytes B, $jobs jobs\")" \
-      "$out/fio-$entry_bytes.json")"
+    python3 - "$out/fio-$entry_bytes.json" "$entry_bytes" "$block_bytes" "$jobs" << 'PY'
+import json, sys
+path, entry_bytes, block_bytes, jobs = sys.argv[1:]
+write = json.load(open(path))["jobs"][0]["write"]
+print(f"fio for {entry_bytes} B: {write['bw_bytes'] / 2**20:.1f} MiB/s, "
+      f"{write['iops']:.0f} writes/s of {block_bytes} B, {jobs} jobs")
+PY
   done < "$work/fio-jobs"
 fi
 
