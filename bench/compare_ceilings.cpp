@@ -24,11 +24,30 @@ LatencyHistogram histogram_of(const std::vector<uint64_t>& samples_us) {
   return histogram;
 }
 
-void fill_rates(CeilingResult& result, double entries_per_write) {
-  WAL_ASSERT_GT(entries_per_write, 0.0);
-  result.entries_per_second = result.writes_per_second * entries_per_write;
+// What one ceiling measured: `writes_per_second` writes of `write_bytes`, `concurrency` at
+// once, each carrying `entries_per_write` entries of `entry_bytes`.
+struct Measured {
+  uint64_t write_bytes = 0;
+  uint32_t concurrency = 0;
+  double writes_per_second = 0;
+  double entries_per_write = 0;
+  const std::vector<uint64_t>* latencies_us = nullptr;
+};
+
+CeilingResult ceiling(std::string system, uint64_t entry_bytes, const Measured& measured) {
+  WAL_ASSERT_GT(measured.entries_per_write, 0.0);
+  WAL_ASSERT(measured.latencies_us != nullptr);
+  CeilingResult result;
+  result.system = std::move(system);
+  result.entry_bytes = entry_bytes;
+  result.write_bytes = measured.write_bytes;
+  result.concurrency = measured.concurrency;
+  result.writes_per_second = measured.writes_per_second;
+  result.latency = histogram_of(*measured.latencies_us);
+  result.entries_per_second = result.writes_per_second * measured.entries_per_write;
   result.mib_per_second =
       result.entries_per_second * static_cast<double>(result.entry_bytes) / (1 << 20);
+  return result;
 }
 
 std::chrono::nanoseconds as_duration(double seconds) {
@@ -45,15 +64,10 @@ Result<CeilingResult> measure_fdatasync_loop(const std::string& dir, const Workl
       measure_fdatasync(dir, writer.inflight_blocks_max, shape.object_file_bytes,
                         workload.warmup_seconds + workload.duration_seconds);
   if (!measured.ok()) return std::move(measured).error();
-  CeilingResult result;
-  result.system = "fdatasync-loop";
-  result.entry_bytes = entry_bytes;
-  result.write_bytes = shape.object_file_bytes;
-  result.concurrency = writer.inflight_blocks_max;
-  result.writes_per_second = measured->fsyncs_per_second;
-  result.latency = histogram_of(measured->samples_us);
-  fill_rates(result, static_cast<double>(shape.entries_per_block));
-  return result;
+  return ceiling("fdatasync-loop", entry_bytes,
+                 {shape.object_file_bytes, writer.inflight_blocks_max,
+                  measured->fsyncs_per_second, static_cast<double>(shape.entries_per_block),
+                  &measured->samples_us});
 }
 
 Result<CeilingResult> measure_journal(const std::string& dir, const Workload& workload,
@@ -70,16 +84,12 @@ Result<CeilingResult> measure_journal(const std::string& dir, const Workload& wo
       measure_fdatasync(dir, ensemble_journals_count, group_count * record_bytes,
                         workload.warmup_seconds + workload.duration_seconds);
   if (!measured.ok()) return std::move(measured).error();
-  CeilingResult result;
-  result.system = grouped ? "journal-group" : "journal-single";
-  result.entry_bytes = entry_bytes;
-  result.write_bytes = group_count * record_bytes;
-  result.concurrency = ensemble_journals_count;
   // Every entry is written by all 3 journals: the ensemble stores writes/3 groups per second.
-  result.writes_per_second = measured->fsyncs_per_second;
-  result.latency = histogram_of(measured->samples_us);
-  fill_rates(result, static_cast<double>(group_count) / ensemble_journals_count);
-  return result;
+  return ceiling(grouped ? "journal-group" : "journal-single", entry_bytes,
+                 {group_count * record_bytes, ensemble_journals_count,
+                  measured->fsyncs_per_second,
+                  static_cast<double>(group_count) / ensemble_journals_count,
+                  &measured->samples_us});
 }
 
 Result<CeilingResult> measure_s3_put(const std::string& dir, const Workload& workload,
@@ -100,15 +110,10 @@ Result<CeilingResult> measure_s3_put(const std::string& dir, const Workload& wor
   config.duration = as_duration(workload.duration_seconds);
   Result<StoreCaseResult> measured = run_store_case(**runtime, config);
   if (!measured.ok()) return std::move(measured).error();
-  CeilingResult result;
-  result.system = "s3-put";
-  result.entry_bytes = entry_bytes;
-  result.write_bytes = shape.block_bytes;
-  result.concurrency = writer.inflight_blocks_max;
-  result.writes_per_second = static_cast<double>(measured->puts_count) / measured->seconds;
-  result.latency = histogram_of(measured->put_latencies_us);
-  fill_rates(result, static_cast<double>(shape.entries_per_block));
-  return result;
+  return ceiling("s3-put", entry_bytes,
+                 {shape.block_bytes, writer.inflight_blocks_max,
+                  static_cast<double>(measured->puts_count) / measured->seconds,
+                  static_cast<double>(shape.entries_per_block), &measured->put_latencies_us});
 }
 
 }  // namespace wal::bench

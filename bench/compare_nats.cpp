@@ -16,6 +16,9 @@ namespace {
 // How long a publish may wait for its acknowledgement, and PublishAsync for a free slot, before
 // libnats calls it failed. Far above any latency a case should see: a failure here is a finding.
 constexpr int64_t publish_wait_ms = 60000;
+// Time the consumer gets to catch up after the last acknowledgement, as the WAL's reader gets
+// (compare_wal.h, reader_wait_seconds_max).
+constexpr std::chrono::seconds consumer_wait_max{30};
 
 Error nats_error(const std::string& what, natsStatus status, jsErrCode code = jsErrCode(0)) {
   return make_error(Errc::io_error, "nats: " + what + ": " + natsStatus_GetText(status) +
@@ -96,8 +99,9 @@ class Nats final : public NatsSystem {
                               double rate) override;
 
  private:
-  Result<CaseResult> run_on_stream(jsCtx* js, const std::string& subject,
-                                   const Workload& workload, uint64_t entry_bytes, double rate);
+  // The case on a stream that exists, through a JetStream context of its own.
+  Result<CaseResult> run_on_stream(const std::string& subject, const Workload& workload,
+                                   uint64_t entry_bytes, double rate);
 
   natsOptions* options_;
   natsConnection* connection_;
@@ -153,17 +157,15 @@ Result<CaseResult> Nats::run_case(const Workload& workload, uint64_t entry_bytes
     jsCtx_Destroy(js);
     return nats_error("create stream " + name, status, code);
   }
-  Result<CaseResult> result = run_on_stream(js, subject, workload, entry_bytes, rate);
+  Result<CaseResult> result = run_on_stream(subject, workload, entry_bytes, rate);
   status = js_DeleteStream(js, name.c_str(), nullptr, &code);
   jsCtx_Destroy(js);
   if (status != NATS_OK && result.ok()) return nats_error("delete stream " + name, status, code);
   return result;
 }
 
-Result<CaseResult> Nats::run_on_stream(jsCtx* stream_js, const std::string& subject,
-                                       const Workload& workload, uint64_t entry_bytes,
-                                       double rate) {
-  (void)stream_js;
+Result<CaseResult> Nats::run_on_stream(const std::string& subject, const Workload& workload,
+                                       uint64_t entry_bytes, double rate) {
   CaseResult result;
   result.entry_bytes = entry_bytes;
   result.window = rate == 0 ? workload.saturation_window(entry_bytes) : 0;
@@ -204,14 +206,14 @@ Result<CaseResult> Nats::run_on_stream(jsCtx* stream_js, const std::string& subj
   }
   publish_all(js, subject, nats_case, recorder, entry_bytes, result.offered_rate_per_second);
   nats_case.wait_all_acknowledged();
-  const Steady::time_point give_up =
-      Steady::now() + std::chrono::seconds(static_cast<int>(30));
+  const Steady::time_point give_up = Steady::now() + consumer_wait_max;
   while (subscription != nullptr && recorder.received_total() < recorder.acknowledged_total() &&
          Steady::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (recorder.received_total() < recorder.acknowledged_total() && subscription != nullptr) {
     result.note = "the consumer had not received every message after 30 s";
+    static_assert(consumer_wait_max == std::chrono::seconds(30));
   }
   if (subscription != nullptr) {
     (void)natsSubscription_Unsubscribe(subscription);
