@@ -281,11 +281,35 @@ def has_cairo():
     return "pngcairo" in probe.stdout + probe.stderr
 
 
+def check(systems, ceilings, expected):
+    """What makes a smoke run fail: failures, readers that fell short, missing results."""
+    problems = []
+    for r in systems:
+        what = f"{r['system']} {size_name(r['entry_bytes'])} at {r['rate_per_second']:.0f}/s"
+        if r["failed"]:
+            problems.append(f"{what}: {r['failed']} appends failed ({r['first_error']})")
+        if r["note"]:
+            problems.append(f"{what}: {r['note']}")
+        if r["acknowledged"] == 0:
+            problems.append(f"{what}: nothing acknowledged in the window")
+        if r["e2e"]["count"] == 0:
+            problems.append(f"{what}: the reader received nothing of the window")
+    present = {r["system"] for r in systems} | {name for name, _ in ceilings}
+    problems += [f"no results for {name}" for name in expected if name not in present]
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out")
     parser.add_argument("--workload", default="")
     parser.add_argument("--commit", default="unknown")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if an append failed, a reader fell short or a system or "
+                             "ceiling is missing (the smoke test)")
+    parser.add_argument("--expect", default="",
+                        help="with --check: comma-separated systems and ceilings that must "
+                             "have results")
     args = parser.parse_args()
     systems, ceilings = load(args.out)
     if not systems:
@@ -308,6 +332,10 @@ def main():
         f.write("\n".join(text) + "\n")
     gnuplot(args.out, systems, ceilings, sizes)
     print("\n".join(text))
+    if args.check:
+        problems = check(systems, ceilings, [x for x in args.expect.split(",") if x])
+        if problems:
+            sys.exit("compare_report.py: " + "; ".join(problems))
 
 
 if __name__ == "__main__":

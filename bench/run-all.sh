@@ -8,7 +8,8 @@
 #   --out DIR        results: results.jsonl, fio-*.json, cdf/, table.md, *.png
 #                    (default: bench/results in the source tree)
 #   --workload FILE  default bench/workloads/default.json (--smoke: bench/workloads/smoke.json)
-#   --smoke          seconds, 1 KiB only: proves everything works (the `bench` test label)
+#   --smoke          seconds, 1 KiB only: proves everything works (the `bench` test label);
+#                    fails on a failed append, a reader that fell short or a missing system
 #   --build DIR      where compare_bench and wp-logstore are (default: build/ or $BUILD_DIR)
 #   --rgw DIR        use the running Ceph RGW of `scripts/rgw.sh start DIR` instead of starting
 #                    one (a fresh one uses a bluestore OSD: durable, as a real S3 server is)
@@ -207,6 +208,16 @@ if wants nats; then
 fi
 
 step "table and plots"
-python3 "$root/bench/compare_report.py" "$out" --workload "$workload" \
+check=()
+if $smoke; then  # the smoke test fails on a failed append, a short reader, a missing system
+  expect=fdatasync-loop,journal-group,journal-single
+  wants fio && expect+=,fio
+  wants memorybuffer-local && expect+=,memorybuffer-local
+  wants memorybuffer-s3 && expect+=,memorybuffer-s3,s3-put
+  wants quorum && expect+=,quorumbuffer
+  wants nats && expect+=,nats-jetstream-r3
+  check=(--check --expect "$expect")
+fi
+python3 "$root/bench/compare_report.py" "$out" --workload "$workload" "${check[@]}" \
   --commit "$(git -C "$root" rev-parse --short HEAD 2> /dev/null || echo unknown)"
 step "done: $out/table.md, $out/throughput.png, $out/latency-cdf.png"
