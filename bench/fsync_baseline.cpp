@@ -73,6 +73,7 @@ Result<FsyncBaseline> measure_fdatasync(const std::string& dir, uint32_t threads
   FsyncBaseline baseline;
   baseline.fsyncs_per_second = static_cast<double>(samples_us.size()) / elapsed_s;
   baseline.latency = summarize_latencies(samples_us);
+  baseline.samples_us = std::move(samples_us);
   return baseline;
 }
 

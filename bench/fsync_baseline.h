@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "latency_summary.h"
 #include "wal/core/result.h"
@@ -18,6 +19,7 @@ namespace wal::bench {
 
 struct FsyncBaseline {
   LatencySummary latency;  // one sample per write + fdatasync
+  std::vector<uint64_t> samples_us;  // the samples behind it
   double fsyncs_per_second = 0;
 };
 

@@ -23,6 +23,7 @@
 
 #include "bench_options.h"
 #include "block_shape.h"
+#include "process_cpu.h"
 #include "ratio_targets.h"
 #include "store_put_case.h"
 #include "wal_append_case.h"
@@ -122,21 +123,6 @@ bool load_cluster(Cluster& cluster) {
     if (pid_file >> pid) cluster.pids[name] = pid;
   }
   return true;
-}
-
-// CPU seconds (user + system) a process has used so far; 0 if it cannot be read.
-double cpu_seconds_of(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const size_t end_of_name = text.rfind(')');
-  if (end_of_name == std::string::npos) return 0;
-  std::istringstream fields(text.substr(end_of_name + 2));
-  std::string field;
-  double ticks = 0;
-  for (int index = 3; fields >> field && index <= 15; ++index) {
-    if (index == 14 || index == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // CPU seconds of this process, radosgw and the OSD, and the wall time, over one phase.

@@ -30,6 +30,10 @@
 #                                  the test that parses deploy/ (docker-compose.yml)
 #   python3-boto3 python3-crc32c   an independent S3 client and CRC32C that cross-check what the
 #                                  WAL wrote (tests/cli/s3_boto3_check.py)
+#   nats-server libnats-dev        the peer in bench/run-all.sh: NATS JetStream R3 (three
+#                                  servers on loopback) driven through libnats's C API
+#   fio gnuplot-nox                bench/run-all.sh: the device's write+fdatasync ceiling as fio
+#                                  measures it; the PNG plots of each run
 # Then it unpacks etcd's .proto files into .deps/etcd-proto (scripts/fetch-etcd-protos.sh; a
 # no-op when present): the etcd MetaStore's gRPC stubs are generated from them.
 set -euo pipefail
@@ -42,6 +46,7 @@ packages=(g++ clang cmake ninja-build pkg-config libgtest-dev libgmock-dev libra
           python3 curl)
 packages+=(libexpat1-dev ceph-mon ceph-osd radosgw ceph-common uuid-runtime iproute2
            python3-boto3 python3-crc32c libcpp-httplib-dev python3-yaml)
+packages+=(nats-server libnats-dev fio gnuplot-nox)
 
 missing=()
 for package in "${packages[@]}"; do
