@@ -127,7 +127,7 @@ uint64_t LogStoreNode::upload_block_bytes_max(const SegmentMeta& meta) const {
   return std::min(chosen, limits::block_size_bytes_max);
 }
 
-Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& meta,
+Task<Status> LogStoreNode::upload(Segment& segment, const SegmentMeta& meta,
                                   int64_t mod_revision) {
   const SegmentRef& ref = segment.ref();
   const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
@@ -152,7 +152,8 @@ Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& met
   }
   for (size_t index = 0; index < starts.size(); ++index) {
     const EntryId block_end = index + 1 < starts.size() ? starts[index + 1] : end;
-    Bytes block = encode_segment_block(segment, meta, starts[index], block_end);
+    WAL_CO_ASSIGN(Bytes block,
+                  co_await encode_segment_block(segment, meta, starts[index], block_end));
     Result<BlockFrame> frame = decode_block_frame(block);
     WAL_ASSERT(frame.ok());
     manifest.blocks.push_back(manifest_block_for(static_cast<uint32_t>(index), *frame));
