@@ -254,6 +254,42 @@ TEST(logstore_upload, an_open_segment_checkpoints_its_full_confirmed_blocks) {
   EXPECT_TRUE(report->problems.empty()) << report->problems.front();
 }
 
+// The upload removes every checkpoint manifest but the footer, also one whose writer no longer
+// remembers writing it (a restart forgets that).
+TEST(logstore_upload, the_upload_removes_every_checkpoint_manifest_but_the_footer) {
+  UploadFixture f;
+  f.start("a");
+  f.start("b");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
+    ASSERT_EQ(f.add(node, add_request(ref, 20, 21, 1, /*confirmed_end=*/15))->status,
+              AddStatus::ok);
+  }
+  f.loop.run_for(300ms);
+  const LogKeys keys = f.keys("orders", log_id);
+  auto open = f.segment_meta(ref);
+  ASSERT_GT(open->checkpoint_block_count, 0u);
+  const std::string checkpoint = keys.manifest_key(0, open->checkpoint_block_count);
+  ASSERT_TRUE(f.objects.find(checkpoint).has_value());
+  f.restart("a");
+  f.restart("b");
+  f.seal_segment(ref, 21);
+  f.loop.run_for(600ms);
+  auto sealed = f.segment_meta(ref);
+  ASSERT_TRUE(sealed->uploaded);
+  ASSERT_NE(sealed->block_count, open->checkpoint_block_count);
+  EXPECT_EQ(f.store("a").gauges().segments_held + f.store("b").gauges().segments_held, 0u);
+  std::vector<std::string> manifests;
+  for (const std::string& key : f.objects.keys()) {
+    auto parts = parse_object_key(keys.log_object_prefix(), key);
+    if (parts && parts->kind == ObjectKeyParts::Kind::manifest) manifests.push_back(key);
+  }
+  EXPECT_EQ(manifests, std::vector<std::string>{keys.manifest_key(0, sealed->block_count)});
+  EXPECT_EQ(f.read_all("orders").size(), 21u);
+}
+
 // Block boundaries come from the segment's record, not the node: two nodes configured with
 // different sizes still write the same objects.
 TEST(logstore_upload, nodes_with_different_block_sizes_cut_the_blocks_the_segment_records) {
