@@ -4,7 +4,7 @@
 # file. Processes are stopped by the PIDs recorded in the folder, never by name.
 #
 #   scripts/cluster.sh up [DIR] [--logstores 3|4] [--objects rgw|local] [--s3-env FILE]
-#                     [--bucket NAME] [--owner-pid PID] [--replace]
+#                     [--bucket NAME] [--owner-pid PID] [--replace] [--cache-bytes N]
 #       starts etcd (DIR/etcd, scripts/etcd.sh), the object store and the LogStores (DIR/lsN:
 #       journals, lsN.json config, lsN.log, lsN.pid), on free ports; waits until every LogStore
 #       is healthy (registered in etcd); writes DIR/cluster.json for `wp --config`.
@@ -18,6 +18,8 @@
 #       --owner-pid PID: stop everything once process PID is gone (for tests).
 #       --replace: first stop and remove what an earlier run left in DIR (`up` refuses a DIR
 #       with an earlier cluster's files otherwise: etcd and RGW always start afresh).
+#       --cache-bytes N: the LogStores' entry cache budget (logstore.entry_cache_bytes_max;
+#       default: wp-logstore's, 64 MiB).
 #   scripts/cluster.sh down [DIR]       SIGTERM to every LogStore (they drain for up to 5 s),
 #                                       SIGKILL to what is left, then etcd and RGW; leaves the
 #                                       files (logs, journals) for a look
@@ -62,15 +64,15 @@ health() {  # LogStore number -> the /health body, or nothing
     true
 }
 
-write_logstore_config() {  # N
-  local n=$1 listen metrics
+write_logstore_config() {  # N [cache bytes]
+  local n=$1 cache=${2:-} listen metrics
   listen=$(free_port)
   metrics=$(free_port)
   echo "$listen" > "$dir/ls$n.listen_port"
   echo "$metrics" > "$dir/ls$n.metrics_port"
-  python3 - "$dir" "$n" "$listen" "$metrics" "$(cat "$dir/etcd/endpoints")" << 'EOF'
+  python3 - "$dir" "$n" "$listen" "$metrics" "$(cat "$dir/etcd/endpoints")" "$cache" << 'EOF'
 import json, sys
-d, n, listen, metrics, endpoints = sys.argv[1:]
+d, n, listen, metrics, endpoints, cache = sys.argv[1:]
 objects = json.load(open(f"{d}/objects.json"))
 config = {
     "node": f"logstore-{n}", "zone": f"zone-{(int(n) - 1) % 3 + 1}",
@@ -81,6 +83,8 @@ config = {
     # A killed node leaves the registry within 5 s, so writers soon stop choosing it.
     "logstore": {"registration_ttl_ms": 5000, "upload_scan_interval_ms": 500},
 }
+if cache:
+    config["logstore"]["entry_cache_bytes_max"] = int(cache)
 json.dump(config, open(f"{d}/ls{n}.json", "w"), indent=2)
 EOF
 }
@@ -193,7 +197,7 @@ print("S3 %s bucket %s" % (o["endpoint"], o["bucket"]) if o["type"] == "s3" else
 }
 
 cmd_up() {
-  local count=4 owner="" replace=0 kind=rgw env_file="" bucket=""
+  local count=4 owner="" replace=0 kind=rgw env_file="" bucket="" cache=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --logstores) count=${2:?}; shift 2 ;;
@@ -202,6 +206,7 @@ cmd_up() {
       --bucket) bucket=${2:?}; shift 2 ;;
       --owner-pid) owner=${2:?}; shift 2 ;;
       --replace) replace=1; shift ;;
+      --cache-bytes) cache=${2:?}; shift 2 ;;
       *) die "unknown option $1 (cluster.sh --help)" ;;
     esac
   done
@@ -209,6 +214,7 @@ cmd_up() {
   [[ "$kind" == rgw || "$kind" == local || "$kind" == s3-env ]] ||
     die "--objects takes rgw or local (or --s3-env FILE)"
   [[ -z "$bucket" || "$kind" == s3-env ]] || die "--bucket goes with --s3-env"
+  [[ -z "$cache" || "$cache" =~ ^[0-9]+$ ]] || die "--cache-bytes takes a number of bytes"
   [[ -x "$bin/wp-logstore" ]] || die "no $bin/wp-logstore: build first (scripts/build.sh)"
   if [[ -f "$dir/logstores" ]]; then
     [[ $replace == 1 ]] || die "a cluster is up in $dir (down first, or --replace)"
@@ -226,7 +232,7 @@ cmd_up() {
   setup_objects "$kind" "$env_file" "$bucket"
   local n
   for n in $(seq 1 "$count"); do
-    [[ -f "$dir/ls$n.json" ]] || write_logstore_config "$n"
+    [[ -f "$dir/ls$n.json" ]] || write_logstore_config "$n" "$cache"
     start_logstore "$n"
   done
   wait_healthy $(seq 1 "$count")
