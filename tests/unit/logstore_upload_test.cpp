@@ -290,6 +290,31 @@ TEST(logstore_upload, the_upload_removes_every_checkpoint_manifest_but_the_foote
   EXPECT_EQ(f.read_all("orders").size(), 21u);
 }
 
+// A journal kept aside because its header was damaged goes once its segment is uploaded.
+TEST(logstore_upload, a_damaged_journal_kept_aside_goes_with_the_upload) {
+  UploadFixture f;
+  f.start("a");
+  f.start("b");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 0, 10))->status, AddStatus::ok);
+  }
+  const std::string path = journal::journal_path(ref.log_id, ref.segment_id);
+  f.node("a").disk.corrupt_bit(path, 20 * 8);  // inside the header record's body
+  f.restart("a");
+  const std::string damaged = path + std::string(".damaged");
+  ASSERT_TRUE(f.node("a").disk.contents(damaged).has_value());
+  EXPECT_EQ(f.fence("a", ref, 2)->knowledge, Knowledge::unknown);
+  ASSERT_TRUE(f.fence("b", ref, 2)->fenced);
+  f.seal_segment(ref, 10, 2);
+  f.loop.run_for(1s);
+  ASSERT_TRUE(f.segment_meta(ref)->uploaded);
+  EXPECT_EQ(f.store("a").gauges().segments_held, 0u);
+  EXPECT_FALSE(f.node("a").disk.contents(damaged).has_value()) << "kept after the upload";
+  EXPECT_FALSE(f.node("a").disk.contents(path).has_value());
+}
+
 // Block boundaries come from the segment's record, not the node: two nodes configured with
 // different sizes still write the same objects.
 TEST(logstore_upload, nodes_with_different_block_sizes_cut_the_blocks_the_segment_records) {

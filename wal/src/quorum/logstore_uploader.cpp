@@ -221,6 +221,11 @@ Task<void> LogStoreNode::drop_journal(std::shared_ptr<Segment> segment) {
   segment->drop();
   dropped_.insert(key);
   Status removed = co_await env_.disk->remove(segment->path());
+  // A journal whose header was damaged was kept for inspection under another name; once the
+  // segment is uploaded or gone, nothing in it can matter any more.
+  if (removed.ok() && lost_.contains(key)) {
+    removed = co_await env_.disk->remove(segment->path() + std::string(".damaged"));
+  }
   if (!removed.ok()) co_return;  // retried at the next scan
   if (auto it = segments_.find(key); it != segments_.end() && it->second == segment) {
     segments_.erase(it);
