@@ -25,6 +25,13 @@ struct UploadFixture : LogStoreFixture {
     WAL_ASSERT(info.ok());
     return info->meta.log_id;
   }
+  // Nodes "a" and "b", a log "orders" made as LogClient makes it, and its first segment (open).
+  SegmentRef start_two_with_segment() {
+    start("a");
+    start("b");
+    const uint64_t log_id = create_client_log("orders");
+    return create_segment("orders", log_id, 0, 0);
+  }
   std::vector<LogEntry> read_all(const std::string& log_name) {
     LogClient log_client(reader_env);
     auto reader = run(log_client.open_reader(log_name, ReadPosition::earliest()));
@@ -43,10 +50,8 @@ struct UploadFixture : LogStoreFixture {
 
 TEST(logstore_upload, a_sealed_segment_uploads_to_blocks_the_log_reader_reads) {
   UploadFixture f;
-  f.start("a");
-  f.start("b");
-  const uint64_t log_id = f.create_client_log("orders");
-  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const SegmentRef ref = f.start_two_with_segment();
+  const uint64_t log_id = ref.log_id;
   for (const char* node : {"a", "b"}) {
     ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
   }
@@ -201,10 +206,8 @@ TEST(logstore_upload, the_journal_of_a_deleted_segment_is_dropped) {
 // Long-open segments: full blocks of confirmed entries go to object storage before the seal.
 TEST(logstore_upload, an_open_segment_checkpoints_its_full_confirmed_blocks) {
   UploadFixture f;
-  f.start("a");
-  f.start("b");
-  const uint64_t log_id = f.create_client_log("orders");
-  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const SegmentRef ref = f.start_two_with_segment();
+  const uint64_t log_id = ref.log_id;
   for (const char* node : {"a", "b"}) {
     ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
   }
@@ -258,10 +261,8 @@ TEST(logstore_upload, an_open_segment_checkpoints_its_full_confirmed_blocks) {
 // remembers writing it (a restart forgets that).
 TEST(logstore_upload, the_upload_removes_every_checkpoint_manifest_but_the_footer) {
   UploadFixture f;
-  f.start("a");
-  f.start("b");
-  const uint64_t log_id = f.create_client_log("orders");
-  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const SegmentRef ref = f.start_two_with_segment();
+  const uint64_t log_id = ref.log_id;
   for (const char* node : {"a", "b"}) {
     ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
     ASSERT_EQ(f.add(node, add_request(ref, 20, 21, 1, /*confirmed_end=*/15))->status,
@@ -293,10 +294,7 @@ TEST(logstore_upload, the_upload_removes_every_checkpoint_manifest_but_the_foote
 // A journal kept aside because its header was damaged goes once its segment is uploaded.
 TEST(logstore_upload, a_damaged_journal_kept_aside_goes_with_the_upload) {
   UploadFixture f;
-  f.start("a");
-  f.start("b");
-  const uint64_t log_id = f.create_client_log("orders");
-  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const SegmentRef ref = f.start_two_with_segment();
   for (const char* node : {"a", "b"}) {
     ASSERT_EQ(f.add(node, add_request(ref, 0, 10))->status, AddStatus::ok);
   }
