@@ -142,6 +142,8 @@ Task<Result<std::optional<Bytes>>> LogStoreNode::admit_add(Segment& segment,
     const EntryId held_end = std::min(end, segment.appended_end());
     if (checked_end >= held_end) co_return std::nullopt;
     Result<bool> same = co_await held_entries_match(segment, request, checked_end, held_end);
+    // Dropped while being read (uploaded meanwhile): answer as for a dropped segment.
+    if (!same.ok() && segment.dropped()) co_return reply(AddStatus::sealed);
     if (!same.ok()) co_return std::move(same).error();
     if (!*same) {
       ++stats_.requests_rejected;
