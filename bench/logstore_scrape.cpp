@@ -1,5 +1,6 @@
 #include "logstore_scrape.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -54,6 +55,14 @@ LogStoreTotals scrape_logstores(const std::string& cluster_dir) {
     add_series(text, "woodpecker_file_flush_latency_seconds_sum", totals.fsync_seconds_sum);
     add_series(text, "woodpecker_file_flush_latency_seconds_count", totals.fsync_count);
     add_series(text, "woodpecker_flush_block_bytes_sum", totals.fsync_bytes_sum);
+    auto keep_max = [&](const std::string& series, double& max) {
+      double value = 0;
+      add_series(text, series, value);
+      max = std::max(max, value);
+    };
+    keep_max("process_resident_memory_bytes", totals.resident_bytes_max);
+    keep_max("woodpecker_logstore_entry_cache_bytes", totals.cache_bytes_max);
+    keep_max("woodpecker_logstore_entry_bytes_in_memory", totals.unsynced_bytes_max);
   }
   return totals;
 }

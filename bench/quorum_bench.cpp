@@ -34,18 +34,27 @@ struct Options {
   double rate_per_second = 500;  // the paced case's offered rate, at most...
   double paced_mib_per_second_max = 4;  // ...this many MiB/s of entries (64 KiB: 64/s)
   uint64_t window = 64;     // appends in flight in the saturated case
+  // The memory cases: one log per segment size, filled to 75% of it with 64 KiB entries (so the
+  // segment stays open and every LogStore holds it all), LogStores' RSS before and after.
+  std::vector<uint64_t> memory_segment_bytes = {16ull << 20, 64ull << 20};
+  uint64_t cache_bytes = 4ull << 20;  // the entry cache of a cluster the bench starts
+  bool memory_only = false;           // skip the latency cases
 };
+
+constexpr uint64_t memory_entry_bytes = 64 << 10;
+constexpr uint64_t memory_window = 16;
 
 // A cluster of 3 LogStores started by scripts/cluster.sh. Objects go to a local directory: an
 // RGW would take CPU from the 2 cores the appends run on, and uploads are off the append path.
 class OwnCluster {
  public:
-  static std::unique_ptr<OwnCluster> start() {
+  static std::unique_ptr<OwnCluster> start(uint64_t cache_bytes) {
     char pattern[] = "/tmp/quorum-bench-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) return nullptr;
     auto cluster = std::unique_ptr<OwnCluster>(new OwnCluster(pattern));
     const std::string command = "BUILD_DIR=" + std::string(WAL_BINARY_DIR) + " " + script() +
-                                " up " + cluster->dir_ + " --objects local --logstores 3 > " +
+                                " up " + cluster->dir_ + " --objects local --logstores 3" +
+                                " --cache-bytes " + std::to_string(cache_bytes) + " > " +
                                 cluster->dir_ + "/up.log 2>&1";
     if (std::system(command.c_str()) != 0) {
       std::fprintf(stderr, "quorum_bench: cluster.sh up failed (%s/up.log)\n",
@@ -96,10 +105,10 @@ void print_judgement(const LatencySummary& paced, const LatencySummary& disk, ui
   std::printf("\n");
 }
 
-// A fresh log per size, so each starts on a new segment.
+// A fresh log per case, so each starts on a new segment.
 Task<Result<std::unique_ptr<cli::AppendTarget>>> open_log(cli::WpRuntime& runtime,
-                                                          uint64_t size) {
-  const std::string name = "bench-" + std::to_string(size) + "-" + std::to_string(::getpid());
+                                                          const std::string& label) {
+  const std::string name = "bench-" + label + "-" + std::to_string(::getpid());
   Result<LogInfo> created = co_await runtime.client().create_log(name);
   if (!created.ok()) co_return std::move(created).error();
   co_return co_await cli::open_append_target(runtime, name, false);
@@ -123,7 +132,7 @@ bool run_size(cli::WpRuntime& runtime, const Options& options, const std::string
     return false;
   }
   print_row(size_name(size), "fdatasync x3 (baseline)", disk->fsyncs_per_second, disk->latency);
-  auto target = runtime.run(open_log(runtime, size));
+  auto target = runtime.run(open_log(runtime, std::to_string(size)));
   if (!target.ok()) {
     std::fprintf(stderr, "quorum_bench: %s\n", target.error().describe().c_str());
     return false;
@@ -155,11 +164,69 @@ bool run_size(cli::WpRuntime& runtime, const Options& options, const std::string
   return report_failures(paced) && report_failures(saturated) && closed.ok();
 }
 
+double mib(double bytes) { return bytes / double(1 << 20); }
+
+// One memory case: a writer whose segments roll at `segment_bytes` fills one to 75%, 0.2 s of
+// saturated appends at a time, and the LogStores' RSS is read before and after. Before the entry
+// cache, each LogStore held the whole open segment in memory, so the growth followed the
+// segment size; now it is bounded by the cache and what is in flight.
+bool run_memory_case(const cli::WpConfig& base, const std::string& cluster_dir,
+                     uint64_t segment_bytes) {
+  cli::WpConfig config = base;
+  config.quorum.writer.segment_bytes_max = segment_bytes;
+  auto runtime = cli::WpRuntime::open(config, cli::StoreAccess::create);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "quorum_bench: %s\n", runtime.error().describe().c_str());
+    return false;
+  }
+  auto target = (*runtime)->run(open_log(**runtime, "memory-" + std::to_string(segment_bytes)));
+  if (!target.ok()) {
+    std::fprintf(stderr, "quorum_bench: %s\n", target.error().describe().c_str());
+    return false;
+  }
+  const LogStoreTotals before = scrape_logstores(cluster_dir);
+  const uint64_t goal_bytes = segment_bytes / 4 * 3;
+  uint64_t written_bytes = 0;
+  bool ok = true;
+  while (ok && written_bytes < goal_bytes) {
+    // Short stretches, so the last one overshoots the goal by little and the segment stays open.
+    QuorumCaseResult chunk = (*runtime)->run(
+        run_saturated_appends(**runtime, **target, memory_entry_bytes, memory_window, 0.2));
+    ok = report_failures(chunk);
+    written_bytes += chunk.acknowledged_count * memory_entry_bytes;
+    std::fprintf(stderr, "quorum_bench: memory, %.0f MiB segment: %.1f of %.1f MiB written\n",
+                 mib(double(segment_bytes)), mib(double(written_bytes)), mib(double(goal_bytes)));
+  }
+  const LogStoreTotals after = scrape_logstores(cluster_dir);
+  std::printf("| %.0f MiB | %.1f MiB | %.1f | %.1f | %+.1f | %.1f | %.2f |\n",
+              mib(double(segment_bytes)), mib(double(written_bytes)),
+              mib(before.resident_bytes_max), mib(after.resident_bytes_max),
+              mib(after.resident_bytes_max - before.resident_bytes_max),
+              mib(after.cache_bytes_max), mib(after.unsynced_bytes_max));
+  std::fflush(stdout);
+  const Status closed = (*runtime)->run((*target)->close());
+  return ok && closed.ok();
+}
+
+bool run_memory_cases(const cli::WpConfig& config, const Options& options,
+                      const std::string& cluster_dir) {
+  std::printf("\nLogStore memory under a sustained load (64 KiB entries, %llu in flight) filling "
+              "one open segment of each size to 75%%; RSS of the largest LogStore, MiB\n\n",
+              static_cast<unsigned long long>(memory_window));
+  std::printf("| segment | written | RSS before | RSS after | growth | entry cache | "
+              "unsynced |\n|---|---|---|---|---|---|---|\n");
+  bool ok = true;
+  for (uint64_t bytes : options.memory_segment_bytes) {
+    ok = run_memory_case(config, cluster_dir, bytes) && ok;
+  }
+  return ok;
+}
+
 int run(const Options& options) {
   std::unique_ptr<OwnCluster> own;
   std::string cluster_dir = options.cluster_dir;
   if (cluster_dir.empty()) {
-    own = OwnCluster::start();
+    own = OwnCluster::start(options.cache_bytes);
     if (!own) return 1;
     cluster_dir = own->dir();
   }
@@ -175,10 +242,15 @@ int run(const Options& options) {
   }
   std::printf("QuorumBuffer, 3 LogStores on loopback sharing this disk (%s); %.1f s per case\n\n",
               cluster_dir.c_str(), options.seconds);
-  std::printf("| entry | case | appends/s (fsyncs/s) | p50 ms | p99 ms | p99.9 ms | max ms |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
   bool ok = true;
-  for (uint64_t size : options.sizes) ok = run_size(**runtime, options, cluster_dir, size) && ok;
+  if (!options.memory_only) {
+    std::printf("| entry | case | appends/s (fsyncs/s) | p50 ms | p99 ms | p99.9 ms | max ms |\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
+    for (uint64_t size : options.sizes) ok = run_size(**runtime, options, cluster_dir, size) && ok;
+  }
+  if (!options.memory_segment_bytes.empty()) {
+    ok = run_memory_cases(config, options, cluster_dir) && ok;
+  }
   return ok ? 0 : 1;
 }
 
@@ -202,8 +274,20 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--window", options.window, "saturated case: appends in flight (64)")
       ->check(CLI::PositiveNumber);
-  app.add_flag("--quick", quick, "1 s per case (a smoke run)");
+  app.add_option("--memory-segments", options.memory_segment_bytes,
+                 "memory cases: segment sizes in bytes (default 16 MiB and 64 MiB); 0 skips them");
+  app.add_option("--cache-bytes", options.cache_bytes,
+                 "the LogStores' entry cache when the bench starts the cluster (default 4 MiB, "
+                 "below the segment sizes so the cases show what the cache bounds)");
+  app.add_flag("--memory-only", options.memory_only, "run the memory cases only");
+  app.add_flag("--quick", quick, "1 s per case, memory cases of 8 and 32 MiB (a smoke run)");
   CLI11_PARSE(app, argc, argv);
-  if (quick) options.seconds = 1.0;
+  if (quick) {
+    options.seconds = 1.0;
+    if (app.count("--memory-segments") == 0) {
+      options.memory_segment_bytes = {8ull << 20, 32ull << 20};
+    }
+  }
+  std::erase(options.memory_segment_bytes, 0u);
   return wal::bench::run(options);
 }

@@ -5,6 +5,7 @@
 #
 #   scripts/cluster.sh up [DIR] [--logstores 3|4] [--objects rgw|local] [--s3-env FILE]
 #                     [--bucket NAME] [--owner-pid PID] [--replace] [--etcd-members 1|3]
+#                     [--cache-bytes N]
 #       starts etcd (DIR/etcd, scripts/etcd.sh), the object store and the LogStores (DIR/lsN:
 #       journals, lsN.json config, lsN.log, lsN.pid), on free ports; waits until every LogStore
 #       is healthy (registered in etcd); writes DIR/cluster.json for `wp --config`.
@@ -20,6 +21,8 @@
 #       its leader can be killed (`scripts/etcd.sh leader|kill|restart DIR/etcd N`).
 #       --replace: first stop and remove what an earlier run left in DIR (`up` refuses a DIR
 #       with an earlier cluster's files otherwise: etcd and RGW always start afresh).
+#       --cache-bytes N: the LogStores' entry cache budget (logstore.entry_cache_bytes_max;
+#       default: wp-logstore's, 64 MiB).
 #   scripts/cluster.sh down [DIR]       SIGTERM to every LogStore (they drain for up to 5 s),
 #                                       SIGKILL to what is left, then etcd and RGW; leaves the
 #                                       files (logs, journals) for a look
@@ -64,15 +67,15 @@ health() {  # LogStore number -> the /health body, or nothing
     true
 }
 
-write_logstore_config() {  # N
-  local n=$1 listen metrics
+write_logstore_config() {  # N [cache bytes]
+  local n=$1 cache=${2:-} listen metrics
   listen=$(free_port)
   metrics=$(free_port)
   echo "$listen" > "$dir/ls$n.listen_port"
   echo "$metrics" > "$dir/ls$n.metrics_port"
-  python3 - "$dir" "$n" "$listen" "$metrics" "$(cat "$dir/etcd/endpoints")" << 'EOF'
+  python3 - "$dir" "$n" "$listen" "$metrics" "$(cat "$dir/etcd/endpoints")" "$cache" << 'EOF'
 import json, sys
-d, n, listen, metrics, endpoints = sys.argv[1:]
+d, n, listen, metrics, endpoints, cache = sys.argv[1:]
 objects = json.load(open(f"{d}/objects.json"))
 config = {
     "node": f"logstore-{n}", "zone": f"zone-{(int(n) - 1) % 3 + 1}",
@@ -83,6 +86,8 @@ config = {
     # A killed node leaves the registry within 5 s, so writers soon stop choosing it.
     "logstore": {"registration_ttl_ms": 5000, "upload_scan_interval_ms": 500},
 }
+if cache:
+    config["logstore"]["entry_cache_bytes_max"] = int(cache)
 json.dump(config, open(f"{d}/ls{n}.json", "w"), indent=2)
 EOF
 }
@@ -195,7 +200,7 @@ print("S3 %s bucket %s" % (o["endpoint"], o["bucket"]) if o["type"] == "s3" else
 }
 
 cmd_up() {
-  local count=4 owner="" replace=0 kind=rgw env_file="" bucket="" etcd_members=1
+  local count=4 owner="" replace=0 kind=rgw env_file="" bucket="" etcd_members=1 cache=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --logstores) count=${2:?}; shift 2 ;;
@@ -205,6 +210,7 @@ cmd_up() {
       --owner-pid) owner=${2:?}; shift 2 ;;
       --replace) replace=1; shift ;;
       --etcd-members) etcd_members=${2:?}; shift 2 ;;
+      --cache-bytes) cache=${2:?}; shift 2 ;;
       *) die "unknown option $1 (cluster.sh --help)" ;;
     esac
   done
@@ -213,6 +219,7 @@ cmd_up() {
   [[ "$kind" == rgw || "$kind" == local || "$kind" == s3-env ]] ||
     die "--objects takes rgw or local (or --s3-env FILE)"
   [[ -z "$bucket" || "$kind" == s3-env ]] || die "--bucket goes with --s3-env"
+  [[ -z "$cache" || "$cache" =~ ^[0-9]+$ ]] || die "--cache-bytes takes a number of bytes"
   [[ -x "$bin/wp-logstore" ]] || die "no $bin/wp-logstore: build first (scripts/build.sh)"
   if [[ -f "$dir/logstores" ]]; then
     [[ $replace == 1 ]] || die "a cluster is up in $dir (down first, or --replace)"
@@ -231,7 +238,7 @@ cmd_up() {
   setup_objects "$kind" "$env_file" "$bucket"
   local n
   for n in $(seq 1 "$count"); do
-    [[ -f "$dir/ls$n.json" ]] || write_logstore_config "$n"
+    [[ -f "$dir/ls$n.json" ]] || write_logstore_config "$n" "$cache"
     start_logstore "$n"
   done
   wait_healthy $(seq 1 "$count")

@@ -29,6 +29,17 @@ Bytes sample_journal(std::vector<size_t>* record_ends = nullptr) {
   return out;
 }
 
+// The payload of replayed entry `index`, read back through its location.
+Bytes payload_at(ByteView bytes, const JournalReplay& replay, size_t index) {
+  const EntryLocation at = replay.entries.at(index);
+  const ByteView record =
+      bytes.subspan(at.record_offset, entry_record_size_bytes(at.payload_size_bytes));
+  Result<ByteView> payload =
+      decode_entry_record(record, replay.segment->first_entry_id + index, at.payload_size_bytes);
+  WAL_ASSERT(payload.ok());
+  return Bytes(payload->begin(), payload->end());
+}
+
 TEST(logstore_journal, a_clean_journal_replays_every_record) {
   const Bytes bytes = sample_journal();
   const JournalReplay replay = replay_journal(bytes);
@@ -38,10 +49,33 @@ TEST(logstore_journal, a_clean_journal_replays_every_record) {
   EXPECT_EQ(replay.fence_epoch, 9u);
   EXPECT_FALSE(replay.knowledge_lost);
   ASSERT_EQ(replay.entries.size(), 3u);
-  EXPECT_EQ(replay.entries[0], to_bytes("first"));
-  EXPECT_TRUE(replay.entries[1].empty());
-  EXPECT_EQ(replay.entries[2], to_bytes("third entry"));
+  EXPECT_EQ(payload_at(bytes, replay, 0), to_bytes("first"));
+  EXPECT_TRUE(payload_at(bytes, replay, 1).empty());
+  EXPECT_EQ(payload_at(bytes, replay, 2), to_bytes("third entry"));
   EXPECT_EQ(replay.valid_size_bytes, bytes.size());
+}
+
+// Reading an entry back checks everything the index does not vouch for: a flipped bit anywhere
+// in the record, or a location that points at another record, is corrupt, never a payload.
+TEST(logstore_journal, an_entry_read_back_is_checked_bit_by_bit) {
+  const Bytes bytes = sample_journal();
+  const JournalReplay replay = replay_journal(bytes);
+  const EntryLocation at = replay.entries.at(2);
+  const uint64_t size = entry_record_size_bytes(at.payload_size_bytes);
+  const ByteView record = ByteView(bytes).subspan(at.record_offset, size);
+  ASSERT_TRUE(decode_entry_record(record, 102, at.payload_size_bytes).ok());
+  EXPECT_EQ(decode_entry_record(record, 101, at.payload_size_bytes).error().code, Errc::corrupt);
+  EXPECT_EQ(decode_entry_record(record.first(size - 1), 102, at.payload_size_bytes - 1)
+                .error().code, Errc::corrupt);
+  const ByteView fence_record = ByteView(bytes).subspan(replay.entries.at(0).record_offset +
+                                                        entry_record_size_bytes(5), size);
+  EXPECT_EQ(decode_entry_record(fence_record, 102, at.payload_size_bytes).error().code,
+            Errc::corrupt);
+  for (size_t bit = 0; bit < size * 8; ++bit) {
+    Bytes flipped(record.begin(), record.end());
+    flipped[bit / 8] ^= static_cast<std::byte>(1u << (bit % 8));
+    EXPECT_FALSE(decode_entry_record(flipped, 102, at.payload_size_bytes).ok()) << "bit " << bit;
+  }
 }
 
 TEST(logstore_journal, every_cut_inside_the_last_record_is_a_torn_tail) {

@@ -6,6 +6,9 @@
 #include "tests/unit/logstore_fixture.h"
 #include "wal/log/log_client.h"
 #include "wal/log/log_verify.h"
+#include "wal/src/quorum/logstore_journal.h"
+
+#include <algorithm>
 
 using namespace std::chrono_literals;
 
@@ -21,6 +24,13 @@ struct UploadFixture : LogStoreFixture {
     auto info = run(log_client.get_log(log_name));
     WAL_ASSERT(info.ok());
     return info->meta.log_id;
+  }
+  // Nodes "a" and "b", a log "orders" made as LogClient makes it, and its first segment (open).
+  SegmentRef start_two_with_segment() {
+    start("a");
+    start("b");
+    const uint64_t log_id = create_client_log("orders");
+    return create_segment("orders", log_id, 0, 0);
   }
   std::vector<LogEntry> read_all(const std::string& log_name) {
     LogClient log_client(reader_env);
@@ -40,10 +50,8 @@ struct UploadFixture : LogStoreFixture {
 
 TEST(logstore_upload, a_sealed_segment_uploads_to_blocks_the_log_reader_reads) {
   UploadFixture f;
-  f.start("a");
-  f.start("b");
-  const uint64_t log_id = f.create_client_log("orders");
-  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const SegmentRef ref = f.start_two_with_segment();
+  const uint64_t log_id = ref.log_id;
   for (const char* node : {"a", "b"}) {
     ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
   }
@@ -198,10 +206,8 @@ TEST(logstore_upload, the_journal_of_a_deleted_segment_is_dropped) {
 // Long-open segments: full blocks of confirmed entries go to object storage before the seal.
 TEST(logstore_upload, an_open_segment_checkpoints_its_full_confirmed_blocks) {
   UploadFixture f;
-  f.start("a");
-  f.start("b");
-  const uint64_t log_id = f.create_client_log("orders");
-  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  const SegmentRef ref = f.start_two_with_segment();
+  const uint64_t log_id = ref.log_id;
   for (const char* node : {"a", "b"}) {
     ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
   }
@@ -249,6 +255,62 @@ TEST(logstore_upload, an_open_segment_checkpoints_its_full_confirmed_blocks) {
   auto report = f.run(verify_log(f.reader_env, f.keys("orders", log_id)));
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+}
+
+// The upload removes every checkpoint manifest but the footer, also one whose writer no longer
+// remembers writing it (a restart forgets that).
+TEST(logstore_upload, the_upload_removes_every_checkpoint_manifest_but_the_footer) {
+  UploadFixture f;
+  const SegmentRef ref = f.start_two_with_segment();
+  const uint64_t log_id = ref.log_id;
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 0, 20))->status, AddStatus::ok);
+    ASSERT_EQ(f.add(node, add_request(ref, 20, 21, 1, /*confirmed_end=*/15))->status,
+              AddStatus::ok);
+  }
+  f.loop.run_for(300ms);
+  const LogKeys keys = f.keys("orders", log_id);
+  auto open = f.segment_meta(ref);
+  ASSERT_GT(open->checkpoint_block_count, 0u);
+  const std::string checkpoint = keys.manifest_key(0, open->checkpoint_block_count);
+  ASSERT_TRUE(f.objects.find(checkpoint).has_value());
+  f.restart("a");
+  f.restart("b");
+  f.seal_segment(ref, 21);
+  f.loop.run_for(600ms);
+  auto sealed = f.segment_meta(ref);
+  ASSERT_TRUE(sealed->uploaded);
+  ASSERT_NE(sealed->block_count, open->checkpoint_block_count);
+  EXPECT_EQ(f.store("a").gauges().segments_held + f.store("b").gauges().segments_held, 0u);
+  std::vector<std::string> manifests;
+  for (const std::string& key : f.objects.keys()) {
+    auto parts = parse_object_key(keys.log_object_prefix(), key);
+    if (parts && parts->kind == ObjectKeyParts::Kind::manifest) manifests.push_back(key);
+  }
+  EXPECT_EQ(manifests, std::vector<std::string>{keys.manifest_key(0, sealed->block_count)});
+  EXPECT_EQ(f.read_all("orders").size(), 21u);
+}
+
+// A journal kept aside because its header was damaged goes once its segment is uploaded.
+TEST(logstore_upload, a_damaged_journal_kept_aside_goes_with_the_upload) {
+  UploadFixture f;
+  const SegmentRef ref = f.start_two_with_segment();
+  for (const char* node : {"a", "b"}) {
+    ASSERT_EQ(f.add(node, add_request(ref, 0, 10))->status, AddStatus::ok);
+  }
+  const std::string path = journal::journal_path(ref.log_id, ref.segment_id);
+  f.node("a").disk.corrupt_bit(path, 20 * 8);  // inside the header record's body
+  f.restart("a");
+  const std::string damaged = path + std::string(".damaged");
+  ASSERT_TRUE(f.node("a").disk.contents(damaged).has_value());
+  EXPECT_EQ(f.fence("a", ref, 2)->knowledge, Knowledge::unknown);
+  ASSERT_TRUE(f.fence("b", ref, 2)->fenced);
+  f.seal_segment(ref, 10, 2);
+  f.loop.run_for(1s);
+  ASSERT_TRUE(f.segment_meta(ref)->uploaded);
+  EXPECT_EQ(f.store("a").gauges().segments_held, 0u);
+  EXPECT_FALSE(f.node("a").disk.contents(damaged).has_value()) << "kept after the upload";
+  EXPECT_FALSE(f.node("a").disk.contents(path).has_value());
 }
 
 // Block boundaries come from the segment's record, not the node: two nodes configured with
@@ -333,7 +395,12 @@ TEST(logstore_repair, a_wiped_node_copies_a_sealed_segment_from_its_peers) {
   ASSERT_NE(held, nullptr);
   EXPECT_FALSE(held->knowledge_lost());
   EXPECT_EQ(held->durable_end(), 12u);
-  for (EntryId id = 0; id < 12; ++id) EXPECT_EQ(held->entry(id), payload(id));
+  ReadRequest read_back;
+  read_back.segment = ref;
+  auto copied = f.read("c", read_back);  // served from c's journal
+  ASSERT_TRUE(copied.ok());
+  ASSERT_EQ(copied->payloads.size(), 12u);
+  for (EntryId id = 0; id < 12; ++id) EXPECT_EQ(copied->payloads[id], payload(id));
   auto known = f.fence("c", ref, 3);
   ASSERT_TRUE(known.ok());
   EXPECT_EQ(known->knowledge, Knowledge::known);
@@ -446,10 +513,12 @@ TEST(logstore_events, the_observer_sees_each_state_change_and_gauges_follow) {
   LogStoreGauges g = node.gauges();
   EXPECT_EQ(g.segments_held, 1u);
   EXPECT_EQ(g.segments_open, 1u);
-  EXPECT_EQ(g.entries_in_memory, 5u);
+  EXPECT_EQ(g.entries_in_memory, 0u);  // all synced: none waits in memory for the journal
+  EXPECT_EQ(g.entry_bytes_in_memory, 0u);
   uint64_t bytes = 0;
   for (EntryId id = 0; id < 5; ++id) bytes += payload(id).size();
-  EXPECT_EQ(g.entry_bytes_in_memory, bytes);
+  EXPECT_EQ(g.entry_cache_entries, 5u);  // the tail just made durable
+  EXPECT_EQ(g.entry_cache_bytes, bytes);
   ASSERT_TRUE(f.fence("a", ref, 2)->fenced);
   f.seal_segment(ref, 5, 2);
   f.loop.run_for(1s);  // the uploader sees the seal, uploads, drops the journal
@@ -492,6 +561,163 @@ TEST(logstore_events, a_wiped_disk_is_reported_and_its_segments_come_back_in_lim
     limbo_reported = limbo_reported || (e.kind == LogStoreEventKind::segment_opened && e.value == 1);
   }
   EXPECT_TRUE(limbo_reported);
+}
+
+// ---- bounded memory: payloads live in the journal, the cache holds at most its budget ----
+
+constexpr uint64_t cache_budget_bytes = 4096;
+constexpr EntryId large_segment_entry_count = 400;
+
+// About 1 KiB, different for every id, so a read served from a wrong offset shows.
+Bytes large_payload(EntryId id) {
+  std::string text = "entry-" + std::to_string(id) + ":";
+  while (text.size() < 1000 + id % 37) text += static_cast<char>('a' + (id * 7 + text.size()) % 26);
+  return to_bytes(text);
+}
+
+struct LargeSegmentFixture : UploadFixture {
+  LargeSegmentFixture() {
+    options.entry_cache_bytes_max = cache_budget_bytes;  // 4 entries of a 400 KiB segment
+    options.upload_block_bytes_max = 64 << 10;
+    options.upload_open_segments = false;
+  }
+  // Adds [0, count) to `targets` in adds of 25, each confirming what the previous one added.
+  void fill(const SegmentRef& ref, std::initializer_list<const char*> targets, EntryId count) {
+    for (EntryId first = 0; first < count; first += 25) {
+      AddRequest request;
+      request.segment = ref;
+      request.epoch = 1;
+      request.first_entry_id = first;
+      request.confirmed_end = first;
+      for (EntryId id = first; id < std::min(count, first + 25); ++id) {
+        request.payloads.push_back(large_payload(id));
+      }
+      for (const char* target : targets) {
+        auto added = add(target, request);
+        WAL_ASSERT(added.ok());
+        WAL_ASSERT(added->status == AddStatus::ok);
+      }
+    }
+  }
+  // Every entry of [from, end) through ordinary protocol reads of `node`.
+  std::vector<Bytes> read_range(const std::string& node, const SegmentRef& ref, EntryId from,
+                                EntryId end) {
+    std::vector<Bytes> payloads;
+    while (from + payloads.size() < end) {
+      ReadRequest request;
+      request.segment = ref;
+      request.from = from + payloads.size();
+      request.bytes_max = 16 << 10;
+      auto reply = read(node, request);
+      WAL_ASSERT(reply.ok());
+      WAL_ASSERT(!reply->payloads.empty());
+      for (Bytes& payload : reply->payloads) payloads.push_back(std::move(payload));
+    }
+    return payloads;
+  }
+};
+
+// The segment is 100 times the cache budget: reads and the upload are served from the journal,
+// and neither the cache nor the in-memory payloads grow with it.
+TEST(logstore_memory, a_segment_far_larger_than_the_cache_is_read_and_uploaded_correctly) {
+  LargeSegmentFixture f;
+  LogStoreNode& a = f.start("a");
+  f.start("b");
+  const uint64_t log_id = f.create_client_log("orders");
+  const SegmentRef ref = f.create_segment("orders", log_id, 0, 0);
+  f.fill(ref, {"a", "b"}, large_segment_entry_count);
+  LogStoreGauges g = a.gauges();
+  EXPECT_LE(g.entry_cache_bytes, cache_budget_bytes);
+  EXPECT_EQ(g.entries_in_memory, 0u) << "synced payloads are still held in memory";
+  // Confirm everything (an empty add carries the confirmed end), then read it all from "a".
+  AddRequest confirm = add_request(ref, large_segment_entry_count, large_segment_entry_count);
+  confirm.confirmed_end = large_segment_entry_count;
+  ASSERT_EQ(f.add("a", confirm)->status, AddStatus::ok);
+  const std::vector<Bytes> read = f.read_range("a", ref, 0, large_segment_entry_count);
+  ASSERT_EQ(read.size(), large_segment_entry_count);
+  for (EntryId id = 0; id < large_segment_entry_count; ++id) {
+    ASSERT_EQ(read[id], large_payload(id)) << "entry " << id;
+  }
+  EXPECT_GT(a.stats().entry_cache_misses, large_segment_entry_count - 10);
+  EXPECT_GT(a.stats().journal_reads, 0u);
+  EXPECT_LE(a.gauges().entry_cache_bytes, cache_budget_bytes);
+  // A read of the tail again: cached now.
+  const uint64_t hits = a.stats().entry_cache_hits;
+  ASSERT_EQ(f.read_range("a", ref, large_segment_entry_count - 1, large_segment_entry_count)[0],
+            large_payload(large_segment_entry_count - 1));
+  EXPECT_EQ(a.stats().entry_cache_hits, hits + 1);
+
+  f.seal_segment(ref, large_segment_entry_count);
+  f.loop.run_for(1s);
+  auto meta = f.segment_meta(ref);
+  ASSERT_TRUE(meta.has_value());
+  ASSERT_TRUE(meta->uploaded);
+  EXPECT_GT(meta->block_count, 4u);
+  EXPECT_TRUE(a.upload_problems().empty());
+  auto entries = f.read_all("orders");
+  ASSERT_EQ(entries.size(), large_segment_entry_count);
+  for (EntryId id = 0; id < large_segment_entry_count; ++id) {
+    ASSERT_EQ(entries[id].payload, large_payload(id)) << "entry " << id;
+  }
+  auto report = f.run(verify_log(f.reader_env, f.keys("orders", log_id)));
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  EXPECT_EQ(a.gauges().entry_cache_bytes, 0u) << "the dropped segment's entries stay cached";
+}
+
+// A retried add over entries that left the cache is compared with the journal's copy.
+TEST(logstore_memory, a_retried_add_is_compared_with_the_journal_when_not_cached) {
+  LargeSegmentFixture f;
+  f.options.entry_cache_bytes_max = 0;  // every comparison reads the journal
+  LogStoreNode& a = f.start("a");
+  const SegmentRef ref = f.create_segment("orders", f.create_log("orders"), 0, 0);
+  f.fill(ref, {"a"}, 50);
+  AddRequest retried;
+  retried.segment = ref;
+  retried.epoch = 1;
+  retried.first_entry_id = 40;
+  for (EntryId id = 40; id < 55; ++id) retried.payloads.push_back(large_payload(id));
+  auto added = f.add("a", retried);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(added->status, AddStatus::ok);
+  EXPECT_EQ(added->durable_end, 55u);
+  EXPECT_EQ(a.stats().entry_cache_hits, 0u);
+  EXPECT_GT(a.stats().journal_reads, 0u);
+  retried.payloads[3] = to_bytes("not what entry 43 holds");
+  auto differing = f.add("a", retried);
+  ASSERT_FALSE(differing.ok());
+  EXPECT_EQ(differing.error().code, Errc::corrupt);
+}
+
+// A journal record changed on disk after it was synced is reported, never served.
+TEST(logstore_memory, a_record_damaged_on_disk_is_an_error_not_wrong_bytes) {
+  LargeSegmentFixture f;
+  f.options.entry_cache_bytes_max = 0;
+  f.start("a");
+  const SegmentRef ref = f.create_segment("orders", f.create_log("orders"), 0, 0);
+  f.fill(ref, {"a"}, 50);
+  const std::string path = journal::journal_path(ref.log_id, ref.segment_id);
+  auto bytes = f.node("a").disk.contents(path);
+  ASSERT_TRUE(bytes.has_value());
+  const std::string needle = "entry-7:";
+  auto at = std::search(bytes->begin(), bytes->end(), needle.begin(), needle.end(),
+                        [](std::byte b, char c) { return b == static_cast<std::byte>(c); });
+  ASSERT_NE(at, bytes->end());
+  f.node("a").disk.corrupt_bit(path, static_cast<uint64_t>(at - bytes->begin() + 20) * 8);
+  ReadRequest request;
+  request.segment = ref;
+  request.recovery_epoch = 0;
+  request.from = 5;
+  AddRequest confirm = add_request(ref, 50, 50);
+  confirm.confirmed_end = 50;
+  ASSERT_EQ(f.add("a", confirm)->status, AddStatus::ok);
+  auto reply = f.read("a", request);
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, Errc::corrupt) << reply.error().message;
+  request.from = 8;  // past the damage: fine
+  auto after = f.read("a", request);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->payloads.front(), large_payload(8));
 }
 
 }  // namespace

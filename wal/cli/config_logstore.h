@@ -15,7 +15,8 @@
 //                                       where uploads go (wal/real/s3_config.h); required
 //    "logstore": {"registration_ttl_ms": 10000, "upload_scan_interval_ms": 500,
 //                 "upload_block_bytes_max": 8388608, "upload_open_segments": true,
-//                 "read_reply_bytes_max": 4194304, "repair_read_timeout_ms": 2000}}
+//                 "read_reply_bytes_max": 4194304, "repair_read_timeout_ms": 2000,
+//                 "entry_cache_bytes_max": 67108864}}
 //
 // Unknown keys and wrong types are errors (invalid_argument, naming the key).
 #include <chrono>

@@ -40,6 +40,13 @@ constexpr StatSeries stat_series[] = {
      &quorum::LogStoreStats::requests_rejected},
     {"woodpecker_logstore_registrations_total", "Registrations put (first, and after a lost lease)",
      &quorum::LogStoreStats::registrations},
+    {"woodpecker_logstore_entry_cache_hits_total", "Durable entries served from the entry cache",
+     &quorum::LogStoreStats::entry_cache_hits},
+    {"woodpecker_logstore_entry_cache_misses_total",
+     "Durable entries not in the entry cache (read back from the journal)",
+     &quorum::LogStoreStats::entry_cache_misses},
+    {"woodpecker_logstore_journal_reads_total", "Disk reads of journal entries (one per run)",
+     &quorum::LogStoreStats::journal_reads},
 };
 
 struct GaugeSeries {
@@ -57,10 +64,14 @@ constexpr GaugeSeries gauge_series[] = {
      &quorum::LogStoreGauges::segments_pending_upload},
     {"woodpecker_logstore_segments_in_limbo", "Held segments this node answers unknown for",
      &quorum::LogStoreGauges::segments_in_limbo},
-    {"woodpecker_logstore_entries_in_memory", "Entries kept in memory for reads and uploads",
+    {"woodpecker_logstore_entries_in_memory", "Entries accepted and not yet synced to a journal",
      &quorum::LogStoreGauges::entries_in_memory},
-    {"woodpecker_logstore_entry_bytes_in_memory", "Payload bytes of the entries kept in memory",
+    {"woodpecker_logstore_entry_bytes_in_memory", "Payload bytes of those entries",
      &quorum::LogStoreGauges::entry_bytes_in_memory},
+    {"woodpecker_logstore_entry_cache_entries", "Durable entries in the entry cache",
+     &quorum::LogStoreGauges::entry_cache_entries},
+    {"woodpecker_logstore_entry_cache_bytes", "Payload bytes in the entry cache",
+     &quorum::LogStoreGauges::entry_cache_bytes},
 };
 
 }  // namespace

@@ -29,7 +29,10 @@ Task<Result<std::unique_ptr<LogStore>>> LogStore::start(Env& env, LogStoreOption
 }
 
 LogStoreNode::LogStoreNode(Env& env, LogStoreOptions options)
-    : env_(env), options_(std::move(options)), scope_(env.executor) {
+    : env_(env),
+      options_(std::move(options)),
+      cache_(options_.entry_cache_bytes_max, stats_),
+      scope_(env.executor) {
   link_->node = this;
 }
 

@@ -15,7 +15,8 @@ std::vector<EntryId> block_starts(const Segment& segment, EntryId from, EntryId 
   uint64_t block_bytes = 0;
   uint32_t block_entries = 0;
   for (EntryId id = from; id < end; ++id) {
-    const uint64_t entry_bytes = block_format::entry_length_size_bytes + segment.entry(id).size();
+    const uint64_t entry_bytes =
+        block_format::entry_length_size_bytes + segment.entry_size_bytes(id);
     const bool full = block_entries == limits::block_entry_count_max ||
                       block_bytes + entry_bytes > block_bytes_max;
     if (starts.empty() || (block_entries > 0 && full)) {
@@ -29,11 +30,18 @@ std::vector<EntryId> block_starts(const Segment& segment, EntryId from, EntryId 
   return starts;
 }
 
-Bytes encode_segment_block(const Segment& segment, const SegmentMeta& meta, EntryId first,
-                           EntryId end) {
+Task<Result<Bytes>> encode_segment_block(Segment& segment, const SegmentMeta& meta,
+                                         EntryId first, EntryId end) {
+  WAL_ASSERT_LT(first, end);
+  WAL_ASSERT_LE(end, segment.durable_end());
+  Result<std::vector<SharedBytes>> payloads =
+      co_await segment.read_entries(first, end, CacheFill::bypass);
+  if (!payloads.ok()) co_return std::move(payloads).error();
+  // Durable entries are never rolled back: all of them came back.
+  WAL_ASSERT_EQ(payloads->size(), end - first);
   std::vector<ByteView> entries;
   entries.reserve(end - first);
-  for (EntryId id = first; id < end; ++id) entries.emplace_back(segment.entry(id));
+  for (const SharedBytes& payload : *payloads) entries.emplace_back(*payload);
   BlockHeader header;
   header.log_id = segment.ref().log_id;
   header.segment_id = segment.ref().segment_id;
@@ -43,12 +51,12 @@ Bytes encode_segment_block(const Segment& segment, const SegmentMeta& meta, Entr
   // after the seal, must produce the same bytes.
   header.writer_epoch = meta.epoch;
   header.created_unix_ms = meta.created_unix_ms;
-  return encode_block(header, entries);
+  co_return encode_block(header, entries);
 }
 
 Status check_entry_sizes(const Segment& segment, EntryId first, EntryId end) {
   for (EntryId id = first; id < end; ++id) {
-    if (segment.entry(id).size() > limits::entry_size_bytes_max) {
+    if (segment.entry_size_bytes(id) > limits::entry_size_bytes_max) {
       return make_error(Errc::too_large, fmt::format("{}: entry {} is larger than a block entry may be",
                                                      describe(segment.ref()), id));
     }
@@ -71,7 +79,7 @@ Task<Status> put_block_create_only(Env& env, const std::string& key, const Bytes
   co_return Status{};
 }
 
-Task<Status> verify_uploaded_blocks(Env& env, const LogKeys& keys, const Segment& segment,
+Task<Status> verify_uploaded_blocks(Env& env, const LogKeys& keys, Segment& segment,
                                     const SegmentManifest& manifest, size_t from_index) {
   const SegmentId segment_id = segment.ref().segment_id;
   const EntryId end = manifest.next_entry_id();
@@ -84,8 +92,19 @@ Task<Status> verify_uploaded_blocks(Env& env, const LogKeys& keys, const Segment
     Result<DecodedBlock> block = decode_block(
         std::move(read->body), block_expectation(manifest, static_cast<uint32_t>(index)));
     if (!block.ok()) co_return std::move(block).error();
+    const EntryId block_end = next + block->entry_count();
+    if (block_end > end) {
+      co_return make_error(Errc::corrupt, block_key + " runs past the manifest's end");
+    }
+    if (block_end > segment.durable_end()) {
+      co_return make_error(Errc::corrupt, block_key + " holds entries this node does not");
+    }
+    Result<std::vector<SharedBytes>> held = co_await segment.read_entries(next, block_end,
+                                                                          CacheFill::bypass);
+    if (!held.ok()) co_return std::move(held).error();
+    WAL_ASSERT_EQ(held->size(), block_end - next);
     for (uint32_t i = 0; i < block->entry_count(); ++i, ++next) {
-      if (next >= end || !std::ranges::equal(block->entry(i), ByteView(segment.entry(next)))) {
+      if (!std::ranges::equal(block->entry(i), ByteView(*(*held)[i]))) {
         co_return make_error(Errc::corrupt, block_key + " does not read back as written");
       }
     }

@@ -28,9 +28,11 @@ namespace wal::quorum {
 [[nodiscard]] std::vector<EntryId> block_starts(const Segment& segment, EntryId from, EntryId end,
                                                 uint64_t block_bytes_max);
 
-// The bytes of the block holding [first, end). Precondition: the segment holds those entries.
-[[nodiscard]] Bytes encode_segment_block(const Segment& segment, const SegmentMeta& meta,
-                                         EntryId first, EntryId end);
+// The bytes of the block holding [first, end), whose payloads are read back from the journal
+// (not through the cache). Precondition: the segment holds those entries durably. Errors: those
+// of Segment::read_entries.
+[[nodiscard]] Task<Result<Bytes>> encode_segment_block(Segment& segment, const SegmentMeta& meta,
+                                                       EntryId first, EntryId end);
 
 // too_large (with a message) when an entry in [first, end) cannot go into any block.
 [[nodiscard]] Status check_entry_sizes(const Segment& segment, EntryId first, EntryId end);
@@ -42,10 +44,12 @@ namespace wal::quorum {
                                                  const Bytes& block);
 
 // Reads blocks [from_index, manifest.blocks.size()) back and checks that they hold exactly the
-// segment's entries from manifest block `from_index`'s first id to the manifest's end. ok: they
-// do. corrupt: they do not. Other errors: the store's.
+// segment's entries from manifest block `from_index`'s first id to the manifest's end, one block
+// at a time (the segment's entries are read back from its journal per block). ok: they do.
+// corrupt: they do not (or a journal record fails its checks). Other errors: the store's or the
+// Disk's.
 [[nodiscard]] Task<Status> verify_uploaded_blocks(Env& env, const LogKeys& keys,
-                                                  const Segment& segment,
+                                                  Segment& segment,
                                                   const SegmentManifest& manifest,
                                                   size_t from_index);
 

@@ -69,7 +69,8 @@ Task<Status> LogStoreNode::checkpoint(Segment& segment, const SegmentMeta& meta,
   manifest.updated_unix_ms = env_.clock.unix_time_ms();
   for (size_t i = 0; i < new_block_count; ++i) {
     const size_t index = first_new_index + i;
-    Bytes block = encode_segment_block(segment, meta, starts[i], starts[i + 1]);
+    WAL_CO_ASSIGN(Bytes block,
+                  co_await encode_segment_block(segment, meta, starts[i], starts[i + 1]));
     Result<BlockFrame> frame = decode_block_frame(block);
     WAL_ASSERT(frame.ok());
     manifest.blocks.push_back(manifest_block_for(static_cast<uint32_t>(index), *frame));

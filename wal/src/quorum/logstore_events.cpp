@@ -91,9 +91,12 @@ LogStoreGauges LogStoreNode::gauges() const {
       ++g.segments_pending_upload;
     }
     if (segment->knowledge_lost()) ++g.segments_in_limbo;
-    g.entries_in_memory += segment->appended_end() - segment->first_entry_id();
-    g.entry_bytes_in_memory += segment->entry_bytes_in_memory();
+    g.entries_in_memory += segment->unsynced_entry_count();
+    g.entry_bytes_in_memory += segment->unsynced_entry_bytes();
   }
+  g.entry_cache_entries = cache_.entry_count();
+  g.entry_cache_bytes = cache_.bytes();
+  WAL_ASSERT_LE(g.entry_cache_bytes, options_.entry_cache_bytes_max);
   g.registered = registered_;
   WAL_ASSERT_LE(g.segments_open + g.segments_pending_upload, g.segments_held);
   return g;

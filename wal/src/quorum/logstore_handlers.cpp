@@ -14,6 +14,14 @@ Error malformed(Error error, LogStoreStats& stats) {
   return error;
 }
 
+// Uploaded and forgotten: this node can no longer say what it held.
+ReadReply dropped_read_reply(const SegmentRef& segment) {
+  ReadReply reply;
+  reply.knowledge = Knowledge::unknown;
+  reply.durable_end = reply.confirmed_end = reply.first_entry_id = segment.first_entry_id;
+  return reply;
+}
+
 Knowledge knowledge_of(const Segment& segment) {
   return segment.knowledge_lost() ? Knowledge::unknown : Knowledge::known;
 }
@@ -37,7 +45,7 @@ Result<std::shared_ptr<Segment>> LogStoreNode::segment_for(const SegmentRef& ref
     }
     return it->second;
   }
-  auto segment = std::make_shared<Segment>(env_, scope_, stats_, ref,
+  auto segment = std::make_shared<Segment>(env_, scope_, stats_, cache_, ref,
                                            knowledge_lost_without_journal(ref));
   segments_[key] = segment;
   emit(LogStoreEventKind::segment_opened, segment.get(), segment->knowledge_lost() ? 1 : 0);
@@ -82,35 +90,13 @@ Task<Result<Bytes>> LogStoreNode::handle_add(ByteView body) {
   auto reply = [&](AddStatus status) {
     return encode(AddReply{status, segment->durable_end(), segment->fence_epoch()});
   };
-  // A recovering writer re-replicates only at the epoch it fenced the segment with.
-  const bool stale = request.recovery
-                         ? request.epoch == 0 || request.epoch != segment->fence_epoch()
-                         : request.epoch < segment->fence_epoch() &&
-                               !env_.faults.bug(SimBug::quorum_stale_epoch_accepted);
-  // A node that may have lost this segment's data may also have lost a fence: it takes only
-  // recovery adds, from a writer that fenced it again (docs/protocol.md, I5).
-  const bool limbo = segment->knowledge_lost() && !request.recovery;
-  if (stale || limbo) {
-    ++stats_.requests_rejected;
-    co_return reply(AddStatus::fenced);
-  }
+  // admit_add's last checks and the append run without a wait in between: a finished Task hands
+  // control straight back to its awaiter (wal/async/task.h).
+  Result<std::optional<Bytes>> refused = co_await admit_add(*segment, request);
+  if (!refused.ok()) co_return std::move(refused).error();
+  if (*refused) co_return std::move(**refused);
   const EntryId end = request.first_entry_id + request.payloads.size();
-  if (segment->sealed_end() && end > *segment->sealed_end()) co_return reply(AddStatus::sealed);
-  segment->note_confirmed_end(request.confirmed_end);
-  if (request.first_entry_id > segment->appended_end()) {
-    ++stats_.requests_rejected;
-    co_return reply(AddStatus::gap);
-  }
-  // Entries already held are skipped (a retried or duplicated add), after checking they are the
-  // same: one segment has one writer at a time, so different bytes mean a bug somewhere.
   const EntryId held_end = std::min(end, segment->appended_end());
-  for (EntryId id = request.first_entry_id; id < held_end; ++id) {
-    if (segment->entry(id) != request.payloads[id - request.first_entry_id]) {
-      ++stats_.requests_rejected;
-      co_return make_error(Errc::corrupt, fmt::format("{}: entry {} differs from the one held",
-                                                      describe(request.segment), id));
-    }
-  }
   const size_t skipped = held_end - request.first_entry_id;
   segment->append_entries(std::span<const Bytes>(request.payloads).subspan(skipped));
   if (env_.faults.bug(SimBug::quorum_ack_before_fsync)) {
@@ -120,6 +106,66 @@ Task<Result<Bytes>> LogStoreNode::handle_add(ByteView body) {
   Status durable = co_await segment->wait_durable(end, 0);
   if (!durable.ok()) co_return std::move(durable).error();
   co_return reply(AddStatus::ok);
+}
+
+Task<Result<std::optional<Bytes>>> LogStoreNode::admit_add(Segment& segment,
+                                                           const AddRequest& request) {
+  auto reply = [&](AddStatus status) {
+    return encode(AddReply{status, segment.durable_end(), segment.fence_epoch()});
+  };
+  const EntryId end = request.first_entry_id + request.payloads.size();
+  // Entries already held are skipped (a retried or duplicated add), after checking they are the
+  // same. Checking reads them back and waits, and the segment may change meanwhile (a fence, a
+  // seal, a rollback, other adds), so every check runs again after each wait, and the append
+  // follows the last checks without a wait in between.
+  EntryId checked_end = request.first_entry_id;
+  while (true) {
+    if (segment.dropped()) co_return reply(AddStatus::sealed);
+    // A recovering writer re-replicates only at the epoch it fenced the segment with.
+    const bool stale = request.recovery
+                           ? request.epoch == 0 || request.epoch != segment.fence_epoch()
+                           : request.epoch < segment.fence_epoch() &&
+                                 !env_.faults.bug(SimBug::quorum_stale_epoch_accepted);
+    // A node that may have lost this segment's data may also have lost a fence: it takes only
+    // recovery adds, from a writer that fenced it again (docs/protocol.md, I5).
+    const bool limbo = segment.knowledge_lost() && !request.recovery;
+    if (stale || limbo) {
+      ++stats_.requests_rejected;
+      co_return reply(AddStatus::fenced);
+    }
+    if (segment.sealed_end() && end > *segment.sealed_end()) co_return reply(AddStatus::sealed);
+    segment.note_confirmed_end(request.confirmed_end);
+    if (request.first_entry_id > segment.appended_end()) {
+      ++stats_.requests_rejected;
+      co_return reply(AddStatus::gap);
+    }
+    const EntryId held_end = std::min(end, segment.appended_end());
+    if (checked_end >= held_end) co_return std::nullopt;
+    Result<bool> same = co_await held_entries_match(segment, request, checked_end, held_end);
+    // Dropped while being read (uploaded meanwhile): answer as for a dropped segment.
+    if (!same.ok() && segment.dropped()) co_return reply(AddStatus::sealed);
+    if (!same.ok()) co_return std::move(same).error();
+    if (!*same) {
+      ++stats_.requests_rejected;
+      co_return make_error(Errc::corrupt, fmt::format("{}: an entry in [{}, {}) differs from the "
+                                                      "one held", describe(request.segment),
+                                                      checked_end, held_end));
+    }
+    checked_end = held_end;
+  }
+}
+
+Task<Result<bool>> LogStoreNode::held_entries_match(Segment& segment, const AddRequest& request,
+                                                    EntryId from, EntryId end) {
+  WAL_ASSERT_GE(from, request.first_entry_id);
+  WAL_ASSERT_LE(end, request.first_entry_id + request.payloads.size());
+  Result<std::vector<SharedBytes>> held =
+      co_await segment.read_entries(from, end, CacheFill::bypass);
+  if (!held.ok()) co_return std::move(held).error();
+  for (size_t i = 0; i < held->size(); ++i) {
+    if (*(*held)[i] != request.payloads[from + i - request.first_entry_id]) co_return false;
+  }
+  co_return true;
 }
 
 Task<Result<Bytes>> LogStoreNode::handle_fence(ByteView body) {
@@ -162,12 +208,7 @@ Task<Result<Bytes>> LogStoreNode::handle_read(ByteView body) {
   ReadRequest request = std::move(decoded).value();
   ++stats_.reads;
   const SegmentKey key{request.segment.log_id, request.segment.segment_id};
-  if (dropped_.contains(key)) {
-    ReadReply reply;
-    reply.knowledge = Knowledge::unknown;
-    reply.durable_end = reply.confirmed_end = reply.first_entry_id = request.segment.first_entry_id;
-    co_return encode(reply);
-  }
+  if (dropped_.contains(key)) co_return encode(dropped_read_reply(request.segment));
   Result<std::shared_ptr<Segment>> found = segment_for(request.segment);
   if (!found.ok()) co_return malformed(std::move(found).error(), stats_);
   std::shared_ptr<Segment> segment = std::move(found).value();
@@ -191,14 +232,28 @@ Task<Result<Bytes>> LogStoreNode::handle_read(ByteView body) {
   const uint64_t bytes_max = request.bytes_max == 0
                                  ? options_.read_reply_bytes_max
                                  : std::min(request.bytes_max, options_.read_reply_bytes_max);
+  // The entries the reply takes, by their sizes in the index, then their payloads read once.
+  const EntryId limit = readable_end();
+  EntryId end = from;
   uint64_t bytes = 0;
-  for (EntryId id = from; id < readable_end(); ++id) {
-    const Bytes& payload = segment->entry(id);
+  while (end < limit && end - from < entries_per_message_max) {
+    const uint64_t entry_bytes = 4 + segment->entry_size_bytes(end);
     // At least one entry per reply, so a reader always makes progress.
-    if (!reply.payloads.empty() && bytes + 4 + payload.size() > bytes_max) break;
-    if (reply.payloads.size() >= entries_per_message_max) break;
-    bytes += 4 + payload.size();
-    reply.payloads.push_back(payload);
+    if (end > from && bytes + entry_bytes > bytes_max) break;
+    bytes += entry_bytes;
+    ++end;
+  }
+  if (end > from) {
+    Result<std::vector<SharedBytes>> payloads =
+        co_await segment->read_entries(from, end, CacheFill::fill);
+    if (!payloads.ok()) {
+      // Dropped while being read (uploaded meanwhile): answer as for a dropped segment.
+      if (segment->dropped()) co_return encode(dropped_read_reply(request.segment));
+      co_return std::move(payloads).error();
+    }
+    // Durable entries are never rolled back, so all of them came back.
+    WAL_ASSERT_EQ(payloads->size(), end - from);
+    for (const SharedBytes& payload : *payloads) reply.payloads.push_back(*payload);
   }
   co_return encode(reply);
 }

@@ -44,7 +44,8 @@ std::optional<SegmentRef> decode_header_body(ByteView body) {
 }
 
 // Applies one verified record to `state`; a problem string if the record is inconsistent.
-std::optional<std::string> apply(JournalReplay& state, RecordType type, ByteView body) {
+std::optional<std::string> apply(JournalReplay& state, RecordType type, ByteView body,
+                                 uint64_t record_offset) {
   if (!state.segment && type != RecordType::header) return "the first record is not a header";
   switch (type) {
     case RecordType::header: {
@@ -65,7 +66,10 @@ std::optional<std::string> apply(JournalReplay& state, RecordType type, ByteView
       const EntryId end = state.segment->first_entry_id + state.entries.size();
       if (id < state.segment->first_entry_id) return "an entry below the segment's first";
       if (id > end) return fmt::format("entry {} follows entry {}", id, end - 1);
-      if (id == end) state.entries.emplace_back(body.begin() + 8, body.end());
+      if (id == end) {
+        state.entries.push_back(
+            EntryLocation{record_offset, static_cast<uint32_t>(body.size() - entry_id_size_bytes)});
+      }
       return std::nullopt;  // id < end: a repeat of an entry already held
     }
     case RecordType::knowledge_lost: {
@@ -141,6 +145,28 @@ void append_entry_record(Bytes& out, EntryId id, ByteView payload) {
   append_record(out, RecordType::entry, body);
 }
 
+Result<ByteView> decode_entry_record(ByteView record, EntryId id, uint32_t payload_size_bytes) {
+  const uint64_t body_size = entry_id_size_bytes + payload_size_bytes;
+  auto damaged = [&](std::string_view why) -> Error {
+    return make_error(Errc::corrupt, fmt::format("journal entry {}: {}", id, why));
+  };
+  if (record.size() != record_header_size_bytes + body_size) return damaged("cut short");
+  const uint32_t header_crc = crc32c_unmask(get_u32(record.data() + header_crc_offset));
+  if (crc32c(record.first(header_crc_offset)) != header_crc) {
+    return damaged("record header fails its checksum");
+  }
+  if (static_cast<RecordType>(record[type_offset]) != RecordType::entry ||
+      get_u32(record.data() + length_offset) != body_size) {
+    return damaged("not the entry record the index points at");
+  }
+  const ByteView body = record.subspan(record_header_size_bytes);
+  if (crc32c(body) != crc32c_unmask(get_u32(record.data() + body_crc_offset))) {
+    return damaged("record body fails its checksum");
+  }
+  if (get_u64(body.data()) != id) return damaged("record holds another id");
+  return body.subspan(entry_id_size_bytes);
+}
+
 void append_knowledge_lost_record(Bytes& out, KnowledgeLostReason reason) {
   Bytes body;
   put_u8(body, static_cast<uint8_t>(reason));
@@ -192,7 +218,7 @@ JournalReplay replay_journal(ByteView bytes) {
       stop(JournalEnd::damaged, "a record body fails its checksum");
       return state;
     }
-    if (auto problem = apply(state, static_cast<RecordType>(type), body)) {
+    if (auto problem = apply(state, static_cast<RecordType>(type), body, offset)) {
       stop(JournalEnd::damaged, *problem);
       return state;
     }

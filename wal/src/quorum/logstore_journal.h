@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "wal/core/bytes.h"
+#include "wal/core/result.h"
 #include "wal/quorum/protocol.h"
 
 namespace wal::quorum::journal {
@@ -70,6 +71,18 @@ inline constexpr size_t record_header_size_bytes = 13;
 static_assert(header_crc_offset + 4 == record_header_size_bytes);
 // An entry record holds one payload of one add message, which is at most message_bytes_max.
 inline constexpr uint64_t record_body_bytes_max = message_bytes_max + 8;
+inline constexpr size_t entry_id_size_bytes = 8;  // an entry record's body starts with its id
+static_assert(record_body_bytes_max <= UINT32_MAX);
+
+// Where an entry record sits in its journal: what a LogStore keeps in memory per entry instead
+// of the payload (it reads the payload back with decode_entry_record).
+struct EntryLocation {
+  uint64_t record_offset = 0;  // the record's first byte in the file
+  uint32_t payload_size_bytes = 0;
+};
+[[nodiscard]] constexpr uint64_t entry_record_size_bytes(uint32_t payload_size_bytes) {
+  return record_header_size_bytes + entry_id_size_bytes + payload_size_bytes;
+}
 
 [[nodiscard]] std::string journal_path(uint64_t log_id, SegmentId segment_id);
 struct JournalName {
@@ -83,6 +96,12 @@ struct JournalName {
 void append_header_record(Bytes& out, const SegmentRef& segment);
 void append_fence_record(Bytes& out, Epoch epoch);
 void append_entry_record(Bytes& out, EntryId id, ByteView payload);
+// The payload of the entry record at the start of `record` (entry_record_size_bytes long), read
+// back from a journal. ok: a view into `record`. corrupt: a checksum fails, or the type, length
+// or id differ from what the node recorded when it wrote or replayed the record (the disk
+// changed synced bytes). Never asserts on the bytes.
+[[nodiscard]] Result<ByteView> decode_entry_record(ByteView record, EntryId id,
+                                                   uint32_t payload_size_bytes);
 void append_knowledge_lost_record(Bytes& out, KnowledgeLostReason reason);
 void append_repaired_record(Bytes& out, EntryId sealed_end);
 
@@ -98,7 +117,7 @@ struct JournalReplay {
   Epoch fence_epoch = 0;
   bool knowledge_lost = false;
   std::optional<EntryId> sealed_end;  // from a repaired record
-  std::vector<Bytes> entries;  // ids segment->first_entry_id + index
+  std::vector<EntryLocation> entries;  // ids segment->first_entry_id + index
   JournalEnd end = JournalEnd::clean;
   uint64_t valid_size_bytes = 0;  // the valid prefix of the file
   std::string problem;            // for torn and damaged

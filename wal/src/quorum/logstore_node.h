@@ -9,6 +9,7 @@
 //   logstore_repair.cpp        a node in limbo for a sealed segment copies it from its peers
 //   logstore_registration.cpp  the leased registration key, deregistration
 //   logstore_events.cpp        state-change events for the observer, gauges
+//   logstore_cache.cpp         the entry cache: payloads of durable entries under a budget
 // Exposed to tests (tests/unit/logstore_*_test.cpp) for inspection only.
 
 #include <map>
@@ -83,13 +84,24 @@ class LogStoreNode final : public LogStore {
   // a journal dropped after the upload (and forgotten in a restart) must not come back for a
   // zombie writer's add, or its fence would be gone with it.
   Task<Result<bool>> segment_is_open(const SegmentRef& ref);
-  Task<Status> adopt_journal(const std::string& path);
-  Task<Status> rewrite_damaged(const std::string& path, const journal::JournalReplay& replay);
+  // `rewritten`: the journal was just rewritten from a damaged one's valid prefix.
+  Task<Status> adopt_journal(const std::string& path, bool rewritten = false);
+  Task<Status> rewrite_damaged(const std::string& path, const journal::JournalReplay& replay,
+                               ByteView bytes);
+  // Checks an add against the segment's state (dropped, fence, limbo, seal, gap, and the entries
+  // it repeats). nullopt: the entries past those held may be appended now, with no wait since
+  // the last check. Otherwise the reply to send. An error: reading held entries back failed, or
+  // a repeated entry differs (corrupt).
+  Task<Result<std::optional<Bytes>>> admit_add(Segment& segment, const AddRequest& request);
+  // Whether the held entries among [first, end) are the request's payloads (a retried add).
+  // Reads them back, so it waits: the caller checks the segment's state again afterwards.
+  Task<Result<bool>> held_entries_match(Segment& segment, const AddRequest& request,
+                                        EntryId from, EntryId end);
 
   // ---- uploader (logstore_uploader.cpp) ----
   static Task<void> upload_loop(LogStoreNode& node);
   Task<void> scan_segment(std::shared_ptr<Segment> segment);
-  Task<Status> upload(const Segment& segment, const SegmentMeta& meta, int64_t mod_revision);
+  Task<Status> upload(Segment& segment, const SegmentMeta& meta, int64_t mod_revision);
   Task<Status> checkpoint(Segment& segment, const SegmentMeta& meta, int64_t mod_revision);
   // Deletes the checkpoint manifests this node wrote that the uploaded segment does not use.
   Task<Status> remove_stale_checkpoint_manifests(const Segment& segment, const SegmentMeta& meta);
@@ -115,6 +127,7 @@ class LogStoreNode final : public LogStore {
   LogStoreStats stats_;
   int64_t init_revision_ = 0;
   bool disk_initialised_now_ = false;  // no marker was found at start
+  EntryCache cache_;  // before segments_: they refer to it
   std::map<SegmentKey, std::shared_ptr<Segment>> segments_;
   std::set<SegmentKey> dropped_;  // journals dropped after upload, since start
   std::set<SegmentKey> lost_;     // journals whose header record is damaged

@@ -5,11 +5,12 @@
 
 namespace wal::quorum {
 
-Segment::Segment(Env& env, Scope& scope, LogStoreStats& stats, SegmentRef ref,
+Segment::Segment(Env& env, Scope& scope, LogStoreStats& stats, EntryCache& cache, SegmentRef ref,
                  bool knowledge_lost)
     : env_(env),
       scope_(scope),
       stats_(stats),
+      cache_(cache),
       ref_(std::move(ref)),
       path_(journal::journal_path(ref_.log_id, ref_.segment_id)),
       durable_end_(ref_.first_entry_id),
@@ -21,10 +22,10 @@ Segment::Segment(Env& env, Scope& scope, LogStoreStats& stats, SegmentRef ref,
 void Segment::restore(const journal::JournalReplay& replay, uint64_t size_bytes) {
   WAL_ASSERT(replay.segment.has_value());
   WAL_ASSERT(*replay.segment == ref_);
-  WAL_ASSERT(entries_.empty());
-  entries_ = replay.entries;
-  for (const Bytes& payload : entries_) entry_bytes_ += payload.size();
-  durable_end_ = appended_end();
+  WAL_ASSERT(locations_.empty());
+  WAL_ASSERT(unsynced_.empty());
+  locations_ = replay.entries;
+  durable_end_ = first_entry_id() + locations_.size();
   // Planted bug quorum_fence_in_memory_only: the fence never reached the journal, so a restart
   // forgets it.
   fence_epoch_ = durable_fence_epoch_ =
@@ -35,10 +36,80 @@ void Segment::restore(const journal::JournalReplay& replay, uint64_t size_bytes)
   if (replay.sealed_end) set_sealed_end(*replay.sealed_end);
 }
 
-const Bytes& Segment::entry(EntryId id) const {
+uint32_t Segment::entry_size_bytes(EntryId id) const {
   WAL_ASSERT_GE(id, first_entry_id());
   WAL_ASSERT_LT(id, appended_end());
-  return entries_[id - first_entry_id()];
+  if (id < durable_end_) return locations_[id - first_entry_id()].payload_size_bytes;
+  return static_cast<uint32_t>(unsynced_[id - durable_end_].payload->size());
+}
+
+Task<Result<std::vector<SharedBytes>>> Segment::read_entries(EntryId from, EntryId end,
+                                                             CacheFill fill) {
+  WAL_ASSERT_GE(from, first_entry_id());
+  WAL_ASSERT_LE(from, end);
+  WAL_ASSERT_LE(end, appended_end());
+  std::shared_ptr<Segment> self = shared_from_this();  // alive across the disk reads
+  std::vector<SharedBytes> payloads;
+  payloads.reserve(end - from);
+  EntryId id = from;
+  // appended_end() is read again after every wait: a failed sync may roll unsynced entries back.
+  while (id < std::min(end, appended_end())) {
+    if (id >= durable_end_) {
+      payloads.push_back(unsynced_[id - durable_end_].payload);
+      ++id;
+      continue;
+    }
+    if (SharedBytes cached = cache_.find(key(), id)) {
+      payloads.push_back(std::move(cached));
+      ++id;
+      continue;
+    }
+    // One disk read for the whole run of uncached durable entries.
+    EntryId run_end = id + 1;
+    while (run_end < std::min(end, durable_end_) && !cache_.contains(key(), run_end)) {
+      ++stats_.entry_cache_misses;  // find() counted the run's first
+      ++run_end;
+    }
+    Result<std::vector<SharedBytes>> run = co_await read_from_journal(id, run_end, fill);
+    if (!run.ok()) co_return std::move(run).error();
+    for (SharedBytes& payload : *run) payloads.push_back(std::move(payload));
+    id = run_end;
+  }
+  WAL_ASSERT_LE(payloads.size(), end - from);
+  co_return payloads;
+}
+
+Task<Result<std::vector<SharedBytes>>> Segment::read_from_journal(EntryId from, EntryId end,
+                                                                  CacheFill fill) {
+  WAL_ASSERT_LT(from, end);
+  WAL_ASSERT_LE(end, durable_end_);
+  const journal::EntryLocation first = locations_[from - first_entry_id()];
+  const journal::EntryLocation last = locations_[end - 1 - first_entry_id()];
+  const uint64_t length =
+      last.record_offset + journal::entry_record_size_bytes(last.payload_size_bytes) -
+      first.record_offset;
+  ++stats_.journal_reads;
+  Result<Bytes> bytes = co_await env_.disk->read(path_, first.record_offset, length);
+  if (!bytes.ok()) co_return std::move(bytes).error();
+  if (bytes->size() != length) {
+    co_return make_error(Errc::corrupt, path_ + " is shorter than the entries it holds");
+  }
+  std::vector<SharedBytes> payloads;
+  payloads.reserve(end - from);
+  for (EntryId id = from; id < end; ++id) {
+    // Durable entries are never rolled back, so their locations still hold after the wait.
+    const journal::EntryLocation at = locations_[id - first_entry_id()];
+    const ByteView record = ByteView(*bytes).subspan(
+        at.record_offset - first.record_offset,
+        journal::entry_record_size_bytes(at.payload_size_bytes));
+    Result<ByteView> payload = journal::decode_entry_record(record, id, at.payload_size_bytes);
+    if (!payload.ok()) co_return make_error(Errc::corrupt, path_ + ": " + payload.error().message);
+    payloads.push_back(std::make_shared<const Bytes>(payload->begin(), payload->end()));
+    // A dropped segment's entries left the cache for good (drop()).
+    if (fill == CacheFill::fill && !dropped_) cache_.insert(key(), id, payloads.back());
+  }
+  WAL_ASSERT_EQ(payloads.size(), end - from);
+  co_return payloads;
 }
 
 void Segment::set_sealed_end(EntryId end) {
@@ -69,9 +140,10 @@ void Segment::append_entries(std::span<const Bytes> payloads) {
   if (payloads.empty()) return;
   ensure_journal_header();
   for (const Bytes& payload : payloads) {
+    const uint64_t batch_offset_bytes = pending_.records.size();
     journal::append_entry_record(pending_.records, appended_end(), payload);
-    entries_.push_back(payload);
-    entry_bytes_ += payload.size();
+    unsynced_.push_back(UnsyncedEntry{std::make_shared<const Bytes>(payload), batch_offset_bytes});
+    unsynced_bytes_ += payload.size();
   }
   stats_.entries_stored += payloads.size();
 }
@@ -134,11 +206,12 @@ Task<void> Segment::flush_loop(std::shared_ptr<Segment> self) {
     batch.fence_epoch = self->fence_epoch_;
     Bytes records = std::move(batch.records);
     self->inflight_ = std::move(batch);
-    Status status = co_await self->write_batch(std::move(records));
+    Result<uint64_t> written = co_await self->write_batch(std::move(records));
+    const Status status = written.ok() ? Status{} : Status(written.error());
     Batch done = std::move(*self->inflight_);
     self->inflight_.reset();
     if (status.ok()) {
-      self->durable_end_ = std::max(self->durable_end_, done.end);
+      self->index_synced_entries(done.end, *written);
       self->durable_fence_epoch_ = std::max(self->durable_fence_epoch_, done.fence_epoch);
       if (self->header_appended_) self->header_durable_ = true;
     } else {
@@ -160,24 +233,43 @@ Task<void> Segment::flush_loop(std::shared_ptr<Segment> self) {
   }
 }
 
-Task<Status> Segment::write_batch(Bytes records) {
-  if (records.empty()) co_return Status{};
+Task<Result<uint64_t>> Segment::write_batch(Bytes records) {
+  if (records.empty()) co_return durable_size_bytes_;
   const uint64_t size_bytes = records.size();
   Result<uint64_t> offset = co_await env_.disk->append(path_, std::move(records));
   if (!offset.ok()) co_return std::move(offset).error();
   ++stats_.fsyncs;
   Status synced = co_await env_.disk->sync(path_);
-  if (!synced.ok()) co_return synced;
+  if (!synced.ok()) co_return synced.error();
   durable_size_bytes_ = *offset + size_bytes;
-  co_return Status{};
+  co_return *offset;
+}
+
+void Segment::index_synced_entries(EntryId end, uint64_t file_offset) {
+  WAL_ASSERT_EQ(durable_end_, first_entry_id() + locations_.size());
+  while (durable_end_ < end) {
+    WAL_ASSERT(!unsynced_.empty());
+    UnsyncedEntry entry = std::move(unsynced_.front());
+    unsynced_.pop_front();
+    const uint32_t size_bytes = static_cast<uint32_t>(entry.payload->size());
+    WAL_ASSERT_GE(unsynced_bytes_, size_bytes);
+    unsynced_bytes_ -= size_bytes;
+    const uint64_t record_offset = file_offset + entry.batch_offset_bytes;
+    WAL_ASSERT_LE(record_offset + journal::entry_record_size_bytes(size_bytes),
+                  durable_size_bytes_);
+    locations_.push_back(journal::EntryLocation{record_offset, size_bytes});
+    // Just durable: the tail, which tailing readers ask for next.
+    cache_.insert(key(), durable_end_, std::move(entry.payload));
+    ++durable_end_;
+  }
+  WAL_ASSERT_EQ(durable_end_, first_entry_id() + locations_.size());
 }
 
 // After a failed write nothing past the durable state was acknowledged: forget it, and fail the
 // requests that were waiting on top of it.
 void Segment::roll_back_to_durable(const Status& failure) {
-  const size_t kept = durable_end_ - first_entry_id();
-  for (size_t i = kept; i < entries_.size(); ++i) entry_bytes_ -= entries_[i].size();
-  entries_.resize(kept);
+  unsynced_.clear();
+  unsynced_bytes_ = 0;
   fence_epoch_ = durable_fence_epoch_;
   header_appended_ = header_durable_;
   for (Completion<Status>& waiter : pending_.waiters) waiter.set(failure);
@@ -200,6 +292,7 @@ void Segment::notify_change() {
 
 void Segment::drop() {
   dropped_ = true;
+  cache_.erase_segment(key());
   for (Completion<Status>& waiter : pending_.waiters) {
     waiter.set(make_error(Errc::closed, "the segment's journal was dropped"));
   }

@@ -1,6 +1,13 @@
 #pragma once
-// One segment on a LogStore node: its entries (kept in memory for reads), its fence epoch, what
-// is durable, and the journal writer with group commit.
+// One segment on a LogStore node: its entry index, its fence epoch, what is durable, and the
+// journal writer with group commit.
+//
+// Memory: payloads live in the journal, not in memory. The segment keeps, per durable entry,
+// where its record sits in the journal (an EntryLocation, 16 bytes), and keeps in memory only the
+// payloads accepted but not yet synced (at most two batches: the one being written and the one
+// collecting). Reads of durable entries go through the node's EntryCache (logstore_cache.h) and,
+// on a miss, read the records back from the journal and check their CRCs. So a node's memory is
+// bounded by the cache budget and the requests in flight, whatever the segment sizes.
 //
 // Group commit: records (entries, fences) are appended to an in-memory batch at once, so a later
 // request sees them (ids are accepted in order, a fence rejects lower epochs at once). A single
@@ -15,6 +22,7 @@
 // node restarts and replays the journal.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <set>
@@ -28,20 +36,22 @@
 #include "wal/quorum/logstore.h"
 #include "wal/quorum/protocol.h"
 
+#include "logstore_cache.h"
 #include "logstore_journal.h"
+#include "logstore_key.h"
 
 namespace wal::quorum {
 
-struct SegmentKey {
-  uint64_t log_id = 0;
-  SegmentId segment_id = 0;
-  auto operator<=>(const SegmentKey&) const = default;
-};
+// Whether entries read back from the journal are put into the cache: yes for client reads (the
+// tail is read again by the next reader), no for bulk passes (an upload reads a segment once and
+// would evict the tail).
+enum class CacheFill : uint8_t { fill, bypass };
 
 class Segment : public std::enable_shared_from_this<Segment> {
  public:
   // A segment without a journal yet. `knowledge_lost`: see journal::KnowledgeLostReason.
-  Segment(Env& env, Scope& scope, LogStoreStats& stats, SegmentRef ref, bool knowledge_lost);
+  Segment(Env& env, Scope& scope, LogStoreStats& stats, EntryCache& cache, SegmentRef ref,
+          bool knowledge_lost);
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
 
@@ -52,8 +62,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
   [[nodiscard]] SegmentKey key() const { return {ref_.log_id, ref_.segment_id}; }
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] EntryId first_entry_id() const { return ref_.first_entry_id; }
-  // Entries below are accepted (in memory and in the journal, perhaps not yet synced).
-  [[nodiscard]] EntryId appended_end() const { return ref_.first_entry_id + entries_.size(); }
+  // Entries below are accepted (in the journal or its pending batch, perhaps not yet synced).
+  [[nodiscard]] EntryId appended_end() const { return durable_end_ + unsynced_.size(); }
   // Entries below are synced: durable on this node.
   [[nodiscard]] EntryId durable_end() const { return durable_end_; }
   [[nodiscard]] EntryId confirmed_end() const { return confirmed_end_; }
@@ -64,10 +74,18 @@ class Segment : public std::enable_shared_from_this<Segment> {
   [[nodiscard]] bool has_journal() const { return header_appended_; }
   [[nodiscard]] bool flushing() const { return flushing_; }
   [[nodiscard]] bool broken() const { return broken_; }
-  // Precondition: first_entry_id() <= id < appended_end().
-  [[nodiscard]] const Bytes& entry(EntryId id) const;
-  // Payload bytes of the entries kept in memory (all of [first_entry_id(), appended_end())).
-  [[nodiscard]] uint64_t entry_bytes_in_memory() const { return entry_bytes_; }
+  // The payload size of entry `id`, from the index. Precondition: first <= id < appended_end().
+  [[nodiscard]] uint32_t entry_size_bytes(EntryId id) const;
+  // The payloads of [from, end), in order: accepted-but-unsynced ones from memory, durable ones
+  // from the cache or, on a miss, read back from the journal (consecutive misses in one read).
+  // Precondition: first_entry_id() <= from <= end <= appended_end(). ok: the payloads, perhaps
+  // fewer than asked when a failed sync rolled unsynced entries back meanwhile. corrupt: a
+  // journal record fails its checks (the disk changed synced bytes). not_found: the journal was
+  // dropped meanwhile. Other errors: the Disk's.
+  Task<Result<std::vector<SharedBytes>>> read_entries(EntryId from, EntryId end, CacheFill fill);
+  // Entries accepted but not yet synced: the only payloads a segment keeps in memory itself.
+  [[nodiscard]] uint64_t unsynced_entry_count() const { return unsynced_.size(); }
+  [[nodiscard]] uint64_t unsynced_entry_bytes() const { return unsynced_bytes_; }
 
   // The segment's sealed end, once the uploader saw the seal in the MetaStore.
   [[nodiscard]] std::optional<EntryId> sealed_end() const { return sealed_end_; }
@@ -112,20 +130,35 @@ class Segment : public std::enable_shared_from_this<Segment> {
     EntryId end = 0;
     Epoch fence_epoch = 0;
   };
+  // An entry accepted into the collecting batch: its payload until the batch is synced, and
+  // where its record starts in that batch.
+  struct UnsyncedEntry {
+    SharedBytes payload;
+    uint64_t batch_offset_bytes = 0;
+  };
   void ensure_journal_header();
   void start_flush();
   static Task<void> flush_loop(std::shared_ptr<Segment> self);
-  Task<Status> write_batch(Bytes records);
+  // ok: the offset in the file at which the batch landed, now synced.
+  Task<Result<uint64_t>> write_batch(Bytes records);
+  // The batch ending at `end` landed at `file_offset`: index its entries, cache their payloads.
+  void index_synced_entries(EntryId end, uint64_t file_offset);
+  Task<Result<std::vector<SharedBytes>>> read_from_journal(EntryId from, EntryId end,
+                                                           CacheFill fill);
   void roll_back_to_durable(const Status& failure);
   void notify_change();
 
   Env& env_;
   Scope& scope_;
   LogStoreStats& stats_;
+  EntryCache& cache_;
   SegmentRef ref_;
   std::string path_;
-  std::vector<Bytes> entries_;  // ids first_entry_id() + index
-  uint64_t entry_bytes_ = 0;    // sum of their sizes
+  // Durable entries [first_entry_id(), durable_end_): where each record sits in the journal.
+  std::vector<journal::EntryLocation> locations_;
+  // Accepted entries [durable_end_, appended_end()), in the batch being written or collecting.
+  std::deque<UnsyncedEntry> unsynced_;
+  uint64_t unsynced_bytes_ = 0;  // their payload bytes
   EntryId durable_end_;
   EntryId confirmed_end_;
   Epoch fence_epoch_ = 0;

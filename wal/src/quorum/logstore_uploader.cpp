@@ -11,6 +11,8 @@
 // An uploaded quorum segment is then read exactly like a sealed MemoryBuffer segment.
 // Every failure leaves things as they were and is retried at the next scan; nothing here is
 // acknowledged to anyone, so an unknown outcome is settled by the next scan's reads.
+#include <set>
+
 #include <fmt/format.h>
 
 #include "wal/async/sleep.h"
@@ -87,16 +89,38 @@ Task<void> LogStoreNode::scan_segment(std::shared_ptr<Segment> segment) {
   }
 }
 
+// Every manifest under the segment's prefix but the footer, not only those this node wrote: a
+// checkpointing node may have crashed (or lost its disk) after its manifest landed, and would
+// then never delete it. The upload mark is in the MetaStore, so no checkpoint can be recorded
+// any more, and readers of an uploaded segment use the footer only (docs/protocol.md, G2).
 Task<Status> LogStoreNode::remove_stale_checkpoint_manifests(const Segment& segment,
                                                              const SegmentMeta& meta) {
+  WAL_ASSERT(meta.uploaded);
   const SegmentRef& ref = segment.ref();
   const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
-  std::vector<std::string> stale;
+  const std::string footer = keys.manifest_key(ref.segment_id, meta.block_count);
+  std::set<std::string> stale;
   for (uint64_t block_count : segment.checkpoint_manifests()) {
-    if (block_count != meta.block_count) stale.push_back(keys.manifest_key(ref.segment_id, block_count));
+    stale.insert(keys.manifest_key(ref.segment_id, block_count));
   }
+  // Manifest keys are the segment prefix, "m" and a number: list only those.
+  const std::string prefix = keys.segment_object_prefix(ref.segment_id) + "m";
+  std::string token;
+  do {
+    Result<ListPage> page =
+        co_await env_.object_store->list(prefix, token, limits::list_page_keys_max);
+    if (!page.ok()) co_return std::move(page).error();
+    for (const ObjectInfo& object : page->objects) {
+      const std::optional<ObjectKeyParts> parts =
+          parse_object_key(keys.log_object_prefix(), object.key);
+      if (parts && parts->kind == ObjectKeyParts::Kind::manifest) stale.insert(object.key);
+    }
+    token = std::move(page->next_token);
+  } while (!token.empty());
+  stale.erase(footer);
   if (stale.empty()) co_return Status{};
-  Result<std::vector<Status>> removed = co_await env_.object_store->remove_many(std::move(stale));
+  Result<std::vector<Status>> removed = co_await env_.object_store->remove_many(
+      std::vector<std::string>(stale.begin(), stale.end()));
   if (!removed.ok()) co_return std::move(removed).error();
   for (const Status& each : *removed) {
     if (!each.ok() && each.error().code != Errc::not_found) co_return each;
@@ -127,7 +151,7 @@ uint64_t LogStoreNode::upload_block_bytes_max(const SegmentMeta& meta) const {
   return std::min(chosen, limits::block_size_bytes_max);
 }
 
-Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& meta,
+Task<Status> LogStoreNode::upload(Segment& segment, const SegmentMeta& meta,
                                   int64_t mod_revision) {
   const SegmentRef& ref = segment.ref();
   const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
@@ -152,7 +176,8 @@ Task<Status> LogStoreNode::upload(const Segment& segment, const SegmentMeta& met
   }
   for (size_t index = 0; index < starts.size(); ++index) {
     const EntryId block_end = index + 1 < starts.size() ? starts[index + 1] : end;
-    Bytes block = encode_segment_block(segment, meta, starts[index], block_end);
+    WAL_CO_ASSIGN(Bytes block,
+                  co_await encode_segment_block(segment, meta, starts[index], block_end));
     Result<BlockFrame> frame = decode_block_frame(block);
     WAL_ASSERT(frame.ok());
     manifest.blocks.push_back(manifest_block_for(static_cast<uint32_t>(index), *frame));
@@ -196,6 +221,11 @@ Task<void> LogStoreNode::drop_journal(std::shared_ptr<Segment> segment) {
   segment->drop();
   dropped_.insert(key);
   Status removed = co_await env_.disk->remove(segment->path());
+  // A journal whose header was damaged was kept for inspection under another name; once the
+  // segment is uploaded or gone, nothing in it can matter any more.
+  if (removed.ok() && lost_.contains(key)) {
+    removed = co_await env_.disk->remove(segment->path() + std::string(".damaged"));
+  }
   if (!removed.ok()) co_return;  // retried at the next scan
   if (auto it = segments_.find(key); it != segments_.end() && it->second == segment) {
     segments_.erase(it);

@@ -1,7 +1,9 @@
 #pragma once
 // LogStore: one QuorumBuffer storage node (docs/protocol.md). It keeps the entries of the
 // segments whose ensemble it belongs to in per-segment journals on its Disk until they are in
-// object storage, and serves the protocol of wal/quorum/protocol.h over the Network.
+// object storage, and serves the protocol of wal/quorum/protocol.h over the Network. Reads,
+// repairs, checkpoints and uploads read the journals back through a bounded entry cache; in
+// memory it keeps per entry only where its record is (and the payloads not yet synced).
 //
 // Guarantees (each one is an invariant in docs/protocol.md):
 //  - An add is answered ok only after its entries are durable (journal fsync; concurrent adds to a
@@ -84,6 +86,10 @@ struct LogStoreOptions {
   uint64_t upload_block_bytes_max = 8ull << 20;
   bool upload_open_segments = true;  // checkpoint full blocks of open segments
   uint64_t read_reply_bytes_max = 4ull << 20;
+  // Payloads of durable entries kept in memory for reads (least recently used out). Everything
+  // else is read back from the journals, so the node's memory does not grow with segment sizes:
+  // 64 MiB holds the last 16 full read replies, the tail that tailing readers ask for. 0: off.
+  uint64_t entry_cache_bytes_max = 64ull << 20;
   Duration repair_read_timeout = std::chrono::seconds(2);  // one read from a peer during repair
   std::string advertise_address;  // registered for peers and clients; empty: not registered
   std::string zone;               // registered for operators; empty: not registered
@@ -103,6 +109,9 @@ struct LogStoreStats {
   uint64_t journals_dropped = 0;
   uint64_t requests_rejected = 0;  // malformed, stale epoch, gap
   uint64_t registrations = 0;      // registrations put (the first, and after each lost lease)
+  uint64_t entry_cache_hits = 0;    // durable entries found in the entry cache
+  uint64_t entry_cache_misses = 0;  // durable entries not found there (then read from disk)
+  uint64_t journal_reads = 0;       // disk reads of journal entries (one per run of misses)
 };
 
 // What the node holds now (computed on demand, for metrics and for draining).
@@ -111,8 +120,10 @@ struct LogStoreGauges {
   uint64_t segments_open = 0;            // not seen sealed yet
   uint64_t segments_pending_upload = 0;  // seen sealed, not uploaded yet
   uint64_t segments_in_limbo = 0;        // answering unknown (may have lost entries)
-  uint64_t entries_in_memory = 0;        // entries kept in memory for reads and uploads
+  uint64_t entries_in_memory = 0;        // entries accepted, not yet synced (kept until then)
   uint64_t entry_bytes_in_memory = 0;    // their payload bytes
+  uint64_t entry_cache_entries = 0;      // durable entries in the entry cache
+  uint64_t entry_cache_bytes = 0;        // their payload bytes (at most entry_cache_bytes_max)
   bool registered = false;               // a registration was put and not lost or revoked
 };
 
