@@ -10,6 +10,9 @@
 #   clang                          a syntax-only second compiler in the default suite: it warns
 #                                  about a dropped [[nodiscard]] result under co_await, GCC 12
 #                                  does not (tests/tidy/clang_syntax_check.py)
+#   clang-format                   the layout of new and changed lines (.clang-format), checked
+#                                  in the default suite with its git-clang-format
+#                                  (tests/tidy/check_format.sh)
 #   libgtest-dev libgmock-dev      unit tests;  librapidcheck-dev: property tests
 #   libbenchmark-dev               bench/
 #   libsqlite3-dev                 the embedded MetaStore (durable, atomic transactions)
@@ -39,8 +42,8 @@
 set -euo pipefail
 fetch_etcd_protos() { "$(dirname "$0")/fetch-etcd-protos.sh"; }
 
-packages=(g++ clang cmake ninja-build pkg-config libgtest-dev libgmock-dev librapidcheck-dev
-          libbenchmark-dev libsqlite3-dev libgrpc++-dev protobuf-compiler-grpc
+packages=(g++ clang clang-format cmake ninja-build pkg-config libgtest-dev libgmock-dev
+          librapidcheck-dev libbenchmark-dev libsqlite3-dev libgrpc++-dev protobuf-compiler-grpc
           libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libssl-dev libfmt-dev
           nlohmann-json3-dev libcli11-dev libxxhash-dev libsimdjson-dev etcd-server etcd-client
           python3 curl)

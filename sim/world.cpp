@@ -21,8 +21,9 @@
 #include "wal/log/fence_object.h"
 #include "wal/log/log_client.h"
 #include "wal/quorum/logstore.h"
-#include "wal/src/quorum/logstore_node.h"  // the heal check looks inside LogStores
 #include "wal/quorum/quorum_writer.h"
+#include "wal/quorum/replica_reads.h"
+#include "wal/src/quorum/logstore_node.h"  // the heal check looks inside LogStores
 
 namespace wal::sim {
 
@@ -58,6 +59,7 @@ struct Node {
   std::unique_ptr<SimDisk> disk;         // LogStore nodes (quorum mode)
   std::unique_ptr<Network> network;      // every node in quorum mode
   std::unique_ptr<Env> env;
+  std::unique_ptr<SegmentReplicas> replicas;  // its readers' LogStores (quorum mode)
   std::unique_ptr<LogClient> client;
   // The process's memory; gone on a crash.
   std::unique_ptr<SimWriter> writer;
@@ -200,7 +202,8 @@ void World::build_node(uint32_t index) {
   if (shape_.is_logstore(index)) n->disk = std::make_unique<SimDisk>(*n->runtime, streams_, trace_);
   n->env = std::make_unique<Env>(Env{*n->runtime, *n->runtime, *n->random, bugs_, n->objects.get(),
                                      n->meta.get(), n->disk.get(), n->network.get()});
-  n->client = std::make_unique<LogClient>(*n->env);
+  n->replicas = quorum::replica_reads_for(*n->env);
+  n->client = std::make_unique<LogClient>(*n->env, ClientOptions{}, n->replicas.get());
   nodes_.push_back(std::move(n));
   if (shape_.is_logstore(index)) start_logstore(*nodes_.back());
 }

@@ -18,6 +18,7 @@
 #include "wal/log/metadata.h"
 #include "wal/quorum/logstore.h"
 #include "wal/quorum/quorum_writer.h"
+#include "wal/quorum/replica_reads.h"
 #include "wal/real/event_loop.h"
 #include "wal/real/grpc_network.h"
 #include "wal/real/local_object_store.h"
@@ -58,10 +59,12 @@ struct Deployment {
     client_net = std::move(client_network).value();
     client_env = std::make_unique<Env>(
         Env{loop, loop, random, faults, objects.get(), meta.get(), nullptr, client_net.get()});
-    client = std::make_unique<LogClient>(*client_env);
+    client_replicas = quorum::replica_reads_for(*client_env);
+    client = std::make_unique<LogClient>(*client_env, ClientOptions{}, client_replicas.get());
   }
   ~Deployment() {
     client.reset();
+    client_replicas.reset();
     client_net.reset();
     for (size_t i = 0; i < stores.size(); ++i) crash_store(i);
     meta.reset();
@@ -119,7 +122,8 @@ struct Deployment {
 
   // Reads the whole log with a reader on `env` (with or without a network).
   std::vector<LogEntry> read_all(Env& env) {
-    LogClient reader_client(env);
+    std::unique_ptr<SegmentReplicas> replicas = quorum::replica_reads_for(env);
+    LogClient reader_client(env, ClientOptions{}, replicas.get());
     auto reader = loop.run(reader_client.open_reader("q", ReadPosition::earliest()));
     WAL_ASSERT(reader.ok());
     std::vector<LogEntry> entries;
@@ -135,7 +139,8 @@ struct Deployment {
   // Reads `count` entries with next(), which long-polls the LogStores at the tail; gives up
   // after `limit` (the test then fails on the count).
   std::vector<LogEntry> read_waiting(Env& env, size_t count, Duration limit) {
-    LogClient reader_client(env);
+    std::unique_ptr<SegmentReplicas> replicas = quorum::replica_reads_for(env);
+    LogClient reader_client(env, ClientOptions{}, replicas.get());
     auto reader = loop.run(reader_client.open_reader("q", ReadPosition::earliest()));
     WAL_ASSERT(reader.ok());
     std::vector<LogEntry> entries;
@@ -180,6 +185,7 @@ struct Deployment {
   std::vector<Store> stores;
   std::unique_ptr<GrpcNetwork> client_net;
   std::unique_ptr<Env> client_env;
+  std::unique_ptr<SegmentReplicas> client_replicas;
   std::unique_ptr<LogClient> client;
 };
 

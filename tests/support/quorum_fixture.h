@@ -18,6 +18,7 @@
 #include "wal/mem/mem_object_store.h"
 #include "wal/quorum/logstore.h"
 #include "wal/quorum/quorum_writer.h"
+#include "wal/quorum/replica_reads.h"
 
 namespace wal::testing {
 
@@ -32,6 +33,7 @@ struct QuorumFixture {
   struct ClientNode {
     std::unique_ptr<Network> network;
     std::unique_ptr<Env> env;
+    std::unique_ptr<SegmentReplicas> replicas;
     std::unique_ptr<LogClient> client;
   };
 
@@ -83,7 +85,8 @@ struct QuorumFixture {
     node->env = std::make_unique<Env>(Env{loop, loop, random, faults, &objects,
                                           meta_view != nullptr ? meta_view : &meta, nullptr,
                                           node->network.get()});
-    node->client = std::make_unique<LogClient>(*node->env);
+    node->replicas = quorum::replica_reads_for(*node->env);
+    node->client = std::make_unique<LogClient>(*node->env, ClientOptions{}, node->replicas.get());
     return *clients.emplace(id, std::move(node)).first->second;
   }
 

@@ -2,8 +2,10 @@
 // back-pressure, limits.
 #include <gtest/gtest.h>
 
+#include "tests/support/forwarding_stores.h"
 #include "tests/support/wal_fixture.h"
 #include "wal/async/scope.h"
+#include "wal/log/retry.h"
 
 using namespace std::chrono_literals;
 
@@ -194,6 +196,86 @@ TEST(log_writer, oversized_entry_is_rejected_and_the_writer_goes_on) {
   auto accepted = f.run(writer->append(to_bytes("fine")));
   ASSERT_TRUE(accepted.ok());
   EXPECT_EQ(*accepted, 0u);
+}
+
+// Fails every PUT with `outage` while it is set, as a store that is gone does: a timeout (the
+// writer cannot tell whether the PUT landed) or a 503 (it did not).
+class DownObjectStore final : public ForwardingObjectStore {
+ public:
+  using ForwardingObjectStore::ForwardingObjectStore;
+  std::optional<Error> outage;
+  uint64_t puts_failed = 0;
+
+  Task<Result<ObjectInfo>> put(std::string key, Bytes body, PutCondition condition) override {
+    if (!outage) return inner_.put(std::move(key), std::move(body), std::move(condition));
+    ++puts_failed;
+    return fail(*outage);
+  }
+
+ private:
+  static Task<Result<ObjectInfo>> fail(Error error) { co_return error; }
+};
+
+// Three entries acknowledged, then the store goes down for good: the fourth append must end with
+// the store's error once limits::block_put_attempts_max PUTs failed (not wait forever), and
+// nothing acknowledged may be lost.
+void check_writer_gives_up_on_a_dead_store(const Error& outage) {
+  WalFixture f;
+  DownObjectStore store(f.objects);
+  Env env{f.loop, f.loop, f.random, f.faults, &store, &f.meta, nullptr, nullptr};
+  LogClient client(env);
+  ASSERT_TRUE(f.run(client.create_log("outage")).ok());
+  auto writer = f.run(client.open_writer("outage"));
+  ASSERT_TRUE(writer.ok());
+  for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(f.run((*writer)->append(payload_for(i))).ok());
+  store.outage = outage;
+  const TimePoint outage_start = f.loop.now();
+  std::optional<Result<EntryId>> appended;
+  std::optional<TimePoint> answered_at;
+  Scope scope(f.loop);
+  scope.spawn([](LogWriter& w, std::optional<Result<EntryId>>& out, std::optional<TimePoint>& at,
+                 Clock& clock) -> Task<void> {
+    out.emplace(co_await w.append(payload_for(3)));
+    at = clock.now();
+  }(**writer, appended, answered_at, f.loop));
+  f.loop.run_for(30min);  // far past the bound; a writer that retries forever is still waiting
+  ASSERT_TRUE(appended.has_value()) << "the append is still waiting after 30 min of outage";
+  ASSERT_FALSE(appended->ok());
+  EXPECT_EQ(appended->error().code, outage.code);
+  EXPECT_EQ(appended->error().outcome, outage.outcome);
+  EXPECT_NE(appended->error().message.find("PUT failed 64 times"), std::string::npos)
+      << appended->error().describe();
+  EXPECT_EQ(store.puts_failed, limits::block_put_attempts_max);
+  // The bound's comment says about 90 s with the default backoff: each pause after the first
+  // seven is 1 to 2 s.
+  EXPECT_GT(*answered_at - outage_start, 55s);
+  EXPECT_LT(*answered_at - outage_start, 120s);
+  EXPECT_FALSE(f.run((*writer)->append(payload_for(4))).ok());  // the writer stays failed
+  // The store comes back: the acknowledged entries are all there, and the next writer goes on
+  // right after them (the failed block never landed).
+  store.outage.reset();
+  writer->reset();
+  auto reader = f.run(client.open_reader("outage", ReadPosition::earliest()));
+  ASSERT_TRUE(reader.ok());
+  for (uint64_t i = 0; i < 3; ++i) {
+    auto entry = f.run((*reader)->try_next());
+    ASSERT_TRUE(entry.ok() && entry->has_value());
+    EXPECT_EQ((*entry)->id, i);
+    EXPECT_EQ((*entry)->payload, payload_for(i));
+  }
+  auto next = f.run(client.open_writer("outage"));
+  ASSERT_TRUE(next.ok());
+  auto after = f.run((*next)->append(payload_for(5)));
+  ASSERT_TRUE(after.ok()) << after.error().describe();
+  EXPECT_EQ(*after, 3u);
+}
+
+TEST(log_writer, block_put_gives_up_after_its_bound_when_the_store_times_out) {
+  check_writer_gives_up_on_a_dead_store(make_unknown(Errc::timeout, "store gone"));
+}
+
+TEST(log_writer, block_put_gives_up_after_its_bound_when_the_store_refuses) {
+  check_writer_gives_up_on_a_dead_store(make_error(Errc::unavailable, "503 SlowDown"));
 }
 
 TEST(log_writer, close_seals_so_the_next_writer_has_nothing_to_recover) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wal/log/store_identity.h"
+#include "wal/quorum/replica_reads.h"
 #include "wal/real/local_object_store.h"
 #include "wal/real/os_random.h"
 #include "wal/real/sqlite_meta_store.h"
@@ -176,6 +177,7 @@ WpRuntime::WpRuntime(WpConfig config) : config_(std::move(config)) {}
 
 WpRuntime::~WpRuntime() {
   client_.reset();
+  replicas_.reset();
   quorum_.reset();
   env_.reset();
   meta_.reset();
@@ -290,7 +292,8 @@ Result<std::unique_ptr<WpRuntime>> WpRuntime::open(const WpConfig& config, Store
   ClientOptions client_options;
   client_options.meta_root = config.meta_store.prefix;
   client_options.skip_log_ids_with_objects = true;  // see ClientOptions
-  runtime->client_.emplace(*runtime->env_, client_options);
+  runtime->replicas_ = quorum::replica_reads_for(*runtime->env_);
+  runtime->client_.emplace(*runtime->env_, client_options, runtime->replicas_.get());
   auto identity = runtime->run(check_store_identity(
       *runtime->env_, client_options,
       read_only ? IdentityAccess::read_only : IdentityAccess::read_write));

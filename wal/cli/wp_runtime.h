@@ -71,6 +71,7 @@ class WpRuntime {
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<MetaStore> meta_;
   std::optional<Env> env_;
+  std::unique_ptr<SegmentReplicas> replicas_;  // QuorumBuffer mode: readers' LogStores
   std::optional<LogClient> client_;
   std::unique_ptr<QuorumClientParts> quorum_;  // QuorumBuffer mode only
 };

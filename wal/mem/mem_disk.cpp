@@ -9,26 +9,6 @@ namespace wal {
 
 namespace {
 
-// The same rules as PosixDisk (wal/real/posix_disk.cpp): relative, '/'-separated, no empty,
-// "." or ".." component, no NUL. Kept identical so a path valid on one disk is valid on both.
-Status validate_path(const std::string& path) {
-  if (path.empty()) return make_error(Errc::invalid_argument, "empty path");
-  if (path.find('\0') != std::string::npos) {
-    return make_error(Errc::invalid_argument, "NUL in path");
-  }
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string_view component(path.data() + start, end - start);
-    if (component.empty() || component == "." || component == "..") {
-      return make_error(Errc::invalid_argument, "bad path: '" + path + "'");
-    }
-    start = end + 1;
-  }
-  return {};
-}
-
 // Copies `bytes` to `offset`, zero-filling any gap. Empty writes change nothing, like pwrite.
 void write_into(Bytes& target, uint64_t offset, ByteView bytes) {
   if (bytes.empty()) return;
@@ -105,13 +85,13 @@ Status MemDisk::write_unchecked(const std::string& path, uint64_t offset, ByteVi
 }
 
 Status MemDisk::apply_write(const std::string& path, uint64_t offset, ByteView bytes) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   if (Status fault = take_fault(true); !fault) return fault;
   return write_unchecked(path, offset, bytes);
 }
 
 Result<uint64_t> MemDisk::apply_append(const std::string& path, ByteView bytes) {
-  if (Status valid = validate_path(path); !valid) return std::move(valid).error();
+  if (Status valid = validate_disk_path(path); !valid) return std::move(valid).error();
   if (Status fault = take_fault(true); !fault) return std::move(fault).error();
   const auto it = files_.find(path);
   const uint64_t offset = it == files_.end() ? 0 : it->second.visible.size();
@@ -123,7 +103,7 @@ Result<uint64_t> MemDisk::apply_append(const std::string& path, ByteView bytes) 
 }
 
 Status MemDisk::apply_sync(const std::string& path) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   if (Status fault = take_fault(true); !fault) return fault;
   const auto it = files_.find(path);
   if (it == files_.end()) return make_error(Errc::not_found, "sync: no file " + path);
@@ -136,7 +116,7 @@ Status MemDisk::apply_sync(const std::string& path) {
 }
 
 Result<Bytes> MemDisk::apply_read(const std::string& path, uint64_t offset, uint64_t length) {
-  if (Status valid = validate_path(path); !valid) return std::move(valid).error();
+  if (Status valid = validate_disk_path(path); !valid) return std::move(valid).error();
   if (Status fault = take_fault(false); !fault) return std::move(fault).error();
   const auto it = files_.find(path);
   if (it == files_.end()) return make_error(Errc::not_found, "read: no file " + path);
@@ -150,7 +130,7 @@ Result<Bytes> MemDisk::apply_read(const std::string& path, uint64_t offset, uint
 }
 
 Result<uint64_t> MemDisk::apply_size(const std::string& path) {
-  if (Status valid = validate_path(path); !valid) return std::move(valid).error();
+  if (Status valid = validate_disk_path(path); !valid) return std::move(valid).error();
   if (Status fault = take_fault(false); !fault) return std::move(fault).error();
   const auto it = files_.find(path);
   if (it == files_.end()) return make_error(Errc::not_found, "size: no file " + path);
@@ -158,7 +138,7 @@ Result<uint64_t> MemDisk::apply_size(const std::string& path) {
 }
 
 Status MemDisk::apply_truncate(const std::string& path, uint64_t length) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   if (Status fault = take_fault(false); !fault) return fault;
   const auto it = files_.find(path);
   if (it == files_.end()) return make_error(Errc::not_found, "truncate: no file " + path);
@@ -177,7 +157,7 @@ Result<std::vector<std::string>> MemDisk::apply_list(const std::string& prefix) 
   // Like PosixDisk, the directory part of the prefix (up to its last '/') must be a valid path.
   const size_t slash = prefix.rfind('/');
   if (slash != std::string::npos) {
-    if (Status valid = validate_path(prefix.substr(0, slash)); !valid) {
+    if (Status valid = validate_disk_path(prefix.substr(0, slash)); !valid) {
       return std::move(valid).error();
     }
   }
@@ -192,8 +172,8 @@ Result<std::vector<std::string>> MemDisk::apply_list(const std::string& prefix) 
 }
 
 Status MemDisk::apply_rename(const std::string& from, const std::string& to) {
-  if (Status valid = validate_path(from); !valid) return valid;
-  if (Status valid = validate_path(to); !valid) return valid;
+  if (Status valid = validate_disk_path(from); !valid) return valid;
+  if (Status valid = validate_disk_path(to); !valid) return valid;
   if (Status fault = take_fault(false); !fault) return fault;
   const auto it = files_.find(from);
   if (it == files_.end()) return make_error(Errc::not_found, "rename: no file " + from);
@@ -208,7 +188,7 @@ Status MemDisk::apply_rename(const std::string& from, const std::string& to) {
 }
 
 Status MemDisk::apply_remove(const std::string& path) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   if (Status fault = take_fault(false); !fault) return fault;
   files_.erase(path);
   WAL_ASSERT(!files_.contains(path));

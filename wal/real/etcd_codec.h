@@ -1,6 +1,6 @@
 #pragma once
 // Conversions between the MetaStore types (wal/env/meta_store.h) and etcd's v3 messages.
-// Requests are built from validated requests (mem_meta_rules.h). Replies come from another
+// Requests are built from validated requests (wal/env/meta_rules.h). Replies come from another
 // process, so they are checked, never asserted on: a reply that does not match its request
 // (a txn answering with the wrong number or kind of results, an event of an unknown type) is
 // Errc::protocol, outcome unknown for a txn that may have written.

@@ -2,11 +2,11 @@
 // request (or a stream message) sent through EtcdClient's retry and failover policy.
 #include "wal/real/etcd_meta_store.h"
 
-#include "wal/mem/mem_meta_rules.h"
 #include "etcd_client.h"
 #include "etcd_codec.h"
 #include "etcd_lease_keeper.h"
 #include "etcd_watch.h"
+#include "wal/env/meta_rules.h"
 
 namespace wal {
 
@@ -136,7 +136,7 @@ Task<Status> EtcdMetaStore::compact(int64_t revision) {
 }
 
 Task<Result<LeaseId>> EtcdMetaStore::lease_grant(int64_t ttl_seconds) {
-  // The upper bound is ours (mem_meta_rules.h); etcd rounds short TTLs up itself.
+  // The upper bound is ours (wal/env/meta_rules.h); etcd rounds short TTLs up itself.
   if (Result<int64_t> ttl = meta_rules::lease_ttl_effective(ttl_seconds); !ttl.ok()) {
     co_return std::move(ttl).error();
   }

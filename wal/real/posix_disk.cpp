@@ -33,26 +33,6 @@ Error errno_error(int err, const std::string& what) {
   }
 }
 
-// The same rules as MemDisk (wal/mem/mem_disk.cpp): relative, '/'-separated, no empty, "." or
-// ".." component, no NUL. Kept identical so a path valid on one disk is valid on both.
-Status validate_path(const std::string& path) {
-  if (path.empty()) return make_error(Errc::invalid_argument, "empty path");
-  if (path.find('\0') != std::string::npos) {
-    return make_error(Errc::invalid_argument, "NUL in path");
-  }
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string_view component(path.data() + start, end - start);
-    if (component.empty() || component == "." || component == "..") {
-      return make_error(Errc::invalid_argument, "bad path: '" + path + "'");
-    }
-    start = end + 1;
-  }
-  return {};
-}
-
 // The directory part of a relative path: "a/b/c" -> "a/b", "c" -> "".
 std::string parent_of(const std::string& relative) {
   const size_t slash = relative.rfind('/');
@@ -215,14 +195,14 @@ Status fsync_ancestors(const State& state, const std::string& relative) {
 namespace {
 
 Status write_file(State& state, const std::string& path, uint64_t offset, const Bytes& bytes) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   Result<FileRef> file = acquire(state, path, true);
   if (!file) return std::move(file).error();
   return write_all((*file)->fd, offset, bytes, path);
 }
 
 Result<uint64_t> append_file(State& state, const std::string& path, const Bytes& bytes) {
-  if (Status valid = validate_path(path); !valid) return std::move(valid).error();
+  if (Status valid = validate_disk_path(path); !valid) return std::move(valid).error();
   std::lock_guard lock(state.append_mutex);
   Result<FileRef> file = acquire(state, path, true);
   if (!file) return std::move(file).error();
@@ -240,7 +220,7 @@ Result<uint64_t> append_file(State& state, const std::string& path, const Bytes&
 }
 
 Status sync_file(State& state, const std::string& path) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   Result<FileRef> file = acquire(state, path, false);
   if (!file) return std::move(file).error();
   // fdatasync, not fsync: it flushes the data and the metadata a later read needs, which
@@ -258,14 +238,14 @@ Status sync_file(State& state, const std::string& path) {
 
 Result<Bytes> read_file(State& state, const std::string& path, uint64_t offset,
                         uint64_t length) {
-  if (Status valid = validate_path(path); !valid) return std::move(valid).error();
+  if (Status valid = validate_disk_path(path); !valid) return std::move(valid).error();
   Result<FileRef> file = acquire(state, path, false);
   if (!file) return std::move(file).error();
   return read_range((*file)->fd, offset, length, path);
 }
 
 Result<uint64_t> size_file(const State& state, const std::string& path) {
-  if (Status valid = validate_path(path); !valid) return std::move(valid).error();
+  if (Status valid = validate_disk_path(path); !valid) return std::move(valid).error();
   struct stat info {};
   if (::stat(state.full(path).c_str(), &info) != 0) {
     const int err = errno;
@@ -278,7 +258,7 @@ Result<uint64_t> size_file(const State& state, const std::string& path) {
 }
 
 Status truncate_file(State& state, const std::string& path, uint64_t length) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   Result<FileRef> file = acquire(state, path, false);
   if (!file) return std::move(file).error();
   Result<uint64_t> size = file_size((*file)->fd, path);
@@ -297,7 +277,7 @@ Result<std::vector<std::string>> list_files(const State& state, const std::strin
   // MemDisk, a prefix with a '/' must have a valid path before its last '/'.
   const std::string dir = parent_of(prefix);
   if (prefix.find('/') != std::string::npos) {
-    if (Status valid = validate_path(dir); !valid) return std::move(valid).error();
+    if (Status valid = validate_disk_path(dir); !valid) return std::move(valid).error();
   }
   std::vector<std::string> paths;
   std::error_code error;
@@ -324,8 +304,8 @@ Result<std::vector<std::string>> list_files(const State& state, const std::strin
 }
 
 Status rename_file(State& state, const std::string& from, const std::string& to) {
-  if (Status valid = validate_path(from); !valid) return valid;
-  if (Status valid = validate_path(to); !valid) return valid;
+  if (Status valid = validate_disk_path(from); !valid) return valid;
+  if (Status valid = validate_disk_path(to); !valid) return valid;
   {
     // Held across rename(2) so no call re-caches either name in between.
     std::lock_guard lock(state.mutex);
@@ -351,7 +331,7 @@ Status rename_file(State& state, const std::string& from, const std::string& to)
 }
 
 Status remove_file(State& state, const std::string& path) {
-  if (Status valid = validate_path(path); !valid) return valid;
+  if (Status valid = validate_disk_path(path); !valid) return valid;
   {
     std::lock_guard lock(state.mutex);
     state.open_files.erase(path);

@@ -47,8 +47,8 @@
 #include <vector>
 
 #include "wal/core/result.h"
+#include "wal/env/meta_rules.h"
 #include "wal/env/meta_store.h"
-#include "wal/mem/mem_meta_rules.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

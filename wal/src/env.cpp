@@ -1,8 +1,29 @@
 // Non-virtual helpers of the env interfaces.
+#include <string_view>
+
+#include "wal/env/disk.h"
 #include "wal/env/fault_points.h"
 #include "wal/env/meta_store.h"
 
 namespace wal {
+
+Status validate_disk_path(const std::string& path) {
+  if (path.empty()) return make_error(Errc::invalid_argument, "empty path");
+  if (path.find('\0') != std::string::npos) {
+    return make_error(Errc::invalid_argument, "NUL in path");
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string_view component(path.data() + start, end - start);
+    if (component.empty() || component == "." || component == "..") {
+      return make_error(Errc::invalid_argument, "bad path: '" + path + "'");
+    }
+    start = end + 1;
+  }
+  return {};
+}
 
 std::string prefix_end(std::string_view prefix) {
   // The smallest key greater than every key with this prefix: bump the last byte that is not

@@ -32,7 +32,8 @@ Status validate_log_name(std::string_view name) {
   return Status{};
 }
 
-LogClient::LogClient(Env& env, ClientOptions options) : env_(env), options_(std::move(options)) {
+LogClient::LogClient(Env& env, ClientOptions options, SegmentReplicas* replicas)
+    : env_(env), replicas_(replicas), options_(std::move(options)) {
   WAL_ASSERT(env.meta_store != nullptr);
   WAL_ASSERT(env.object_store != nullptr);
   WAL_ASSERT(!options_.meta_root.empty() && options_.meta_root.back() == '/');
@@ -174,7 +175,7 @@ Task<Result<std::unique_ptr<LogReader>>> LogClient::open_reader(std::string name
                                                                 ReaderOptions options) {
   Result<LogInfo> info = co_await get_log(name);
   if (!info.ok()) co_return std::move(info).error();
-  co_return co_await LogReader::open(env_, keys_for(*info), position, options);
+  co_return co_await LogReader::open(env_, keys_for(*info), position, options, replicas_);
 }
 
 }  // namespace wal

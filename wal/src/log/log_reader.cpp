@@ -26,10 +26,11 @@ void reseal_checksums(Bytes& bytes) {
 
 }  // namespace
 
-LogReader::LogReader(Env& env, LogKeys keys, ReaderOptions options)
+LogReader::LogReader(Env& env, LogKeys keys, ReaderOptions options, SegmentReplicas* replicas)
     : env_(env),
       keys_(std::move(keys)),
       options_(options),
+      replicas_(replicas),
       backoff_{options.retry_backoff_min, options.retry_backoff_max},
       scope_(env.executor) {
   WAL_ASSERT(env.object_store != nullptr);
@@ -42,8 +43,9 @@ LogReader::~LogReader() {
 
 Task<Result<std::unique_ptr<LogReader>>> LogReader::open(Env& env, LogKeys keys,
                                                          ReadPosition position,
-                                                         ReaderOptions options) {
-  std::unique_ptr<LogReader> reader(new LogReader(env, std::move(keys), options));
+                                                         ReaderOptions options,
+                                                         SegmentReplicas* replicas) {
+  std::unique_ptr<LogReader> reader(new LogReader(env, std::move(keys), options, replicas));
   WAL_CO_TRY(co_await reader->load_metadata());
   switch (position.kind) {
     case ReadPosition::Kind::earliest:
@@ -149,8 +151,8 @@ EntryId LogReader::segment_visible_end(const SegmentMeta& segment) const {
   // A QuorumBuffer segment's entries are on its LogStores until one uploads it: readable there
   // up to its sealed end (open: up to the LogStores' confirmed end, which only they know).
   if (segment.quorum() && !segment.uploaded) {
-    // Without a network only the checkpointed prefix (in object storage) is readable.
-    if (env_.network == nullptr) {
+    // Without the LogStores only the checkpointed prefix (in object storage) is readable.
+    if (replicas_ == nullptr) {
       return std::max(segment.checkpoint_end_entry_id, segment.first_entry_id);
     }
     return segment.state == SegmentState::sealed ? segment.end_entry_id

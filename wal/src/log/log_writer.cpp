@@ -8,6 +8,20 @@
 
 namespace wal {
 
+namespace {
+
+// The error of a block whose PUT failed limits::block_put_attempts_max times. Unknown when any
+// attempt may have landed: the next writer's recovery then finds the block, or not.
+Error put_attempts_exhausted(const std::string& key, const Error& last, bool may_have_landed) {
+  WAL_ASSERT(last.unknown() || is_retryable(last));  // anything else ends the loop at once
+  if (last.unknown()) WAL_ASSERT(may_have_landed);
+  return Error{last.code, may_have_landed ? Outcome::unknown : Outcome::definite,
+               key + ": PUT failed " + std::to_string(limits::block_put_attempts_max) +
+                   " times, giving up (last: " + last.message + ")"};
+}
+
+}  // namespace
+
 LogWriter::LogWriter(Env& env, LogKeys keys, WriterOptions options)
     : env_(env),
       keys_(std::move(keys)),
@@ -310,10 +324,11 @@ Task<Status> LogWriter::settle_existing(uint64_t block_index) {
 
 Task<void> LogWriter::upload(uint64_t block_index) {
   const std::string key = keys_.block_key(segment_.segment_id, block_index);
-  // Whether an earlier PUT of ours may have landed at `key` (its outcome was unknown). Then an
-  // object found there later proves nothing about our block: ours may have landed, been sealed
-  // into the segment by a recoverer, truncated and collected, and a stale recoverer's fence put
-  // at the freed key (swarm seed 1007025; docs/architecture.md, "Data flow of an append").
+  // Whether an earlier PUT of ours may have landed at `key` (its outcome was unknown; it may
+  // land even after we give up). Then an object found there later proves nothing about our
+  // block: ours may have landed, been sealed into the segment by a recoverer, truncated and
+  // collected, and a stale recoverer's fence put at the freed key (swarm seed 1007025;
+  // docs/architecture.md, "Data flow of an append").
   bool earlier_put_may_have_landed = false;
   for (uint32_t attempt = 0;; ++attempt) {
     InflightBlock* block = find_block(block_index);
@@ -374,6 +389,10 @@ Task<void> LogWriter::upload(uint64_t block_index) {
       co_return;
     }
     if (error.unknown()) earlier_put_may_have_landed = true;
+    if (attempt + 1 >= limits::block_put_attempts_max) {
+      on_block_done(block_index, put_attempts_exhausted(key, error, earlier_put_may_have_landed));
+      co_return;
+    }
     // Unknown outcome or a retryable failure: put again, create-only. If the first PUT landed,
     // the retry gets already_exists and settle_existing recognises our own block.
     co_await retry_pause(attempt);

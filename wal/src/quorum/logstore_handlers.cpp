@@ -87,6 +87,8 @@ Task<Result<Bytes>> LogStoreNode::handle_add(ByteView body) {
   Result<std::shared_ptr<Segment>> found = segment_for(request.segment);
   if (!found.ok()) co_return malformed(std::move(found).error(), stats_);
   std::shared_ptr<Segment> segment = std::move(found).value();
+  WAL_ASSERT(segment->ref() == request.segment);  // segment_for refuses any other
+  WAL_ASSERT_LE(segment->durable_end(), segment->appended_end());
   auto reply = [&](AddStatus status) {
     return encode(AddReply{status, segment->durable_end(), segment->fence_epoch()});
   };
@@ -97,14 +99,22 @@ Task<Result<Bytes>> LogStoreNode::handle_add(ByteView body) {
   if (*refused) co_return std::move(**refused);
   const EntryId end = request.first_entry_id + request.payloads.size();
   const EntryId held_end = std::min(end, segment->appended_end());
+  // Past admit_add's gap check: the request starts at or below what is held, so it ends at or
+  // above.
+  WAL_ASSERT_GE(held_end, request.first_entry_id);
+  if (segment->knowledge_lost()) WAL_ASSERT(request.recovery);  // limbo takes recovery only
   const size_t skipped = held_end - request.first_entry_id;
+  WAL_ASSERT_LE(skipped, request.payloads.size());
   segment->append_entries(std::span<const Bytes>(request.payloads).subspan(skipped));
+  WAL_ASSERT_GE(segment->appended_end(), end);
   if (env_.faults.bug(SimBug::quorum_ack_before_fsync)) {
     // Planted bug: answer before the journal sync; a crash now loses what we acknowledged.
     co_return encode(AddReply{AddStatus::ok, segment->appended_end(), segment->fence_epoch()});
   }
   Status durable = co_await segment->wait_durable(end, 0);
   if (!durable.ok()) co_return std::move(durable).error();
+  // Acknowledging below `end` promises those entries survive a crash of this node.
+  WAL_ASSERT_GE(segment->durable_end(), end);
   co_return reply(AddStatus::ok);
 }
 
@@ -185,6 +195,7 @@ Task<Result<Bytes>> LogStoreNode::handle_fence(ByteView body) {
   std::shared_ptr<Segment> segment = std::move(found).value();
   const bool raises = request.epoch > segment->fence_epoch();
   if (raises) segment->append_fence(request.epoch);
+  WAL_ASSERT_GE(segment->fence_epoch(), request.epoch);  // a fence never lowers the epoch
   if (request.epoch == segment->fence_epoch()) {
     Status durable = co_await segment->wait_durable(segment->appended_end(), request.epoch);
     if (!durable.ok()) co_return std::move(durable).error();
@@ -199,6 +210,9 @@ Task<Result<Bytes>> LogStoreNode::handle_fence(ByteView body) {
   reply.fence_epoch = segment->fence_epoch();
   reply.durable_end = segment->durable_end();
   reply.confirmed_end = segment->confirmed_end();
+  // What is durable was accepted first, for entries and fences alike.
+  WAL_ASSERT_LE(segment->durable_fence_epoch(), segment->fence_epoch());
+  WAL_ASSERT_LE(reply.durable_end, segment->appended_end());
   co_return encode(reply);
 }
 
@@ -232,6 +246,8 @@ Task<Result<Bytes>> LogStoreNode::handle_read(ByteView body) {
   const uint64_t bytes_max = request.bytes_max == 0
                                  ? options_.read_reply_bytes_max
                                  : std::min(request.bytes_max, options_.read_reply_bytes_max);
+  // Only entries this node holds are served.
+  WAL_ASSERT_LE(readable_end(), segment->appended_end());
   // The entries the reply takes, by their sizes in the index, then their payloads read once.
   const EntryId limit = readable_end();
   EntryId end = from;
@@ -255,6 +271,8 @@ Task<Result<Bytes>> LogStoreNode::handle_read(ByteView body) {
     WAL_ASSERT_EQ(payloads->size(), end - from);
     for (const SharedBytes& payload : *payloads) reply.payloads.push_back(*payload);
   }
+  WAL_ASSERT_LE(reply.payloads.size(), entries_per_message_max);
+  if (from < readable_end()) WAL_ASSERT(!reply.payloads.empty());  // a reader always progresses
   co_return encode(reply);
 }
 

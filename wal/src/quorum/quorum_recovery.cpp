@@ -68,6 +68,8 @@ Task<Result<std::vector<Bytes>>> recovery_read(QuorumRecoveryContext& c, const S
       ++next;
     }
   }
+  WAL_ASSERT_EQ(next, end);
+  WAL_ASSERT_EQ(entries.size(), end - from);
   co_return entries;
 }
 
@@ -77,6 +79,7 @@ Task<Result<EntryId>> rereplicate(QuorumRecoveryContext& c, const SegmentRef& re
                                   const std::string& target, EntryId target_end,
                                   EntryId entries_first, const std::vector<Bytes>& entries,
                                   EntryId end) {
+  WAL_ASSERT_EQ(entries.size(), end - entries_first);
   EntryId next = target_end;
   while (next < end) {
     WAL_ASSERT(next >= entries_first);
@@ -122,148 +125,234 @@ Task<Result<EntryId>> rereplicate(QuorumRecoveryContext& c, const SegmentRef& re
   co_return next;
 }
 
+// ---- Step 1: fence every replica ----------------------------------------------------------
+
+// Planted bug SimBug::quorum_recovery_without_fence: ask each replica for its end with an
+// ordinary read instead of fencing it; nothing stops the old writer from adding more.
+Bytes planted_unfenced_probe(const SegmentRef& ref, const SegmentMeta& open) {
+  return encode(ReadRequest{ref, open.first_entry_id, 1, 0, 0});
+}
+
+// The planted probe's reply, dressed up as the fence reply recovery expected.
+std::optional<FenceReply> planted_read_as_fence(const Bytes& reply) {
+  Result<ReadReply> decoded = decode_read_reply(reply);
+  if (!decoded.ok()) return std::nullopt;
+  FenceReply as_fence;
+  as_fence.knowledge = decoded->knowledge;
+  as_fence.fenced = true;
+  as_fence.durable_end = decoded->durable_end;
+  as_fence.confirmed_end = decoded->confirmed_end;
+  return as_fence;
+}
+
+// Fences every replica at c.epoch and returns what each said (replied = false: no usable
+// reply). A fence is persisted before it is answered, so once 2 replicas answered, the old
+// writer can never again get an entry acknowledged by 2. fenced: a replica already holds a newer
+// epoch (definite: we are not the current writer).
+Task<Result<std::vector<ReplicaState>>> fence_replicas(QuorumRecoveryContext& c,
+                                                       const SegmentRef& ref,
+                                                       const SegmentMeta& open) {
+  const std::vector<std::string>& nodes = open.ensemble;
+  const bool fence = !c.env.faults.bug(SimBug::quorum_recovery_without_fence);
+  std::vector<Bytes> bodies;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    bodies.push_back(fence ? encode(FenceRequest{ref, c.epoch})
+                           : planted_unfenced_probe(ref, open));
+  }
+  std::vector<Result<Bytes>> replies =
+      co_await fan_out(c, nodes, fence ? method_fence : method_read, std::move(bodies),
+                       c.env.clock.now() + c.options.rpc_timeout);
+  WAL_ASSERT_EQ(replies.size(), nodes.size());
+  std::vector<ReplicaState> replicas(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!replies[i].ok()) continue;
+    if (!fence) {
+      std::optional<FenceReply> probed = planted_read_as_fence(*replies[i]);
+      if (probed) replicas[i] = {true, *probed};
+      continue;
+    }
+    Result<FenceReply> decoded = decode_fence_reply(*replies[i]);
+    if (!decoded.ok()) continue;
+    if (!decoded->fenced) {
+      co_return make_error(Errc::fenced,
+                           fmt::format("{} is fenced at epoch {} on {}", describe(ref),
+                                       decoded->fence_epoch, nodes[i]));
+    }
+    replicas[i] = {true, *decoded};
+  }
+  co_return replicas;
+}
+
+// ---- Step 2: pick the tail ----------------------------------------------------------------
+
+// The replicas whose replies count. "Unknown" (a wiped or damaged disk) says nothing about what
+// the node acknowledged and is never counted as empty; but with all 3 replies the maximum is
+// safe whatever they know: the 2 replicas holding an acknowledged entry both answered, and at
+// most one replica of a segment loses its disk (the fault model), so the other reports it. A
+// node in limbo only because its new disk started after the segment was created (it was down
+// when the writer chose it) then does not block recovery forever.
+std::vector<size_t> counted_replicas(QuorumRecoveryContext& c,
+                                     const std::vector<ReplicaState>& replicas) {
+  std::vector<size_t> known;
+  size_t replied = 0;
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    if (!replicas[i].replied) continue;
+    ++replied;
+    if (replicas[i].fence.knowledge == Knowledge::unknown) {
+      c.env.faults.reached(CoverageMark::quorum_fence_reply_unknown);
+    }
+    // Planted bug SimBug::quorum_unknown_as_absent counts an "unknown" reply as known.
+    if (replicas[i].fence.knowledge == Knowledge::known ||
+        c.env.faults.bug(SimBug::quorum_unknown_as_absent)) {
+      known.push_back(i);
+    }
+  }
+  if (known.size() < 2 && replied == replicas.size()) {
+    known.clear();
+    for (size_t i = 0; i < replicas.size(); ++i) known.push_back(i);
+  }
+  return known;
+}
+
+// What the replicas said in a round that counted fewer than 2, for the final error.
+std::string describe_round(const std::vector<std::string>& nodes,
+                           const std::vector<ReplicaState>& replicas) {
+  std::string round;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    round += fmt::format(" {}={}", nodes[i],
+                         !replicas[i].replied ? std::string("no reply")
+                         : replicas[i].fence.knowledge == Knowledge::unknown
+                             ? std::string("unknown")
+                             : fmt::format("known end {}", replicas[i].fence.durable_end));
+  }
+  return round;
+}
+
+struct Tail {
+  EntryId end = 0;    // the segment's entries are [open.first_entry_id, end)
+  size_t source = 0;  // a replica that holds all of them
+};
+
+// Planted bugs that pick a wrong tail. SimBug::quorum_min_of_fence_replies ends the segment at
+// the MINIMUM counted reply (woodpecker#320); SimBug::quorum_seal_from_lagging at the first
+// counted reply's end, however lagging (woodpecker#242).
+void apply_planted_tail_bugs(QuorumRecoveryContext& c, const SegmentMeta& open,
+                             const std::vector<ReplicaState>& replicas,
+                             const std::vector<size_t>& known, Tail& tail) {
+  if (c.env.faults.bug(SimBug::quorum_min_of_fence_replies)) {
+    for (size_t i : known) tail.end = std::min(tail.end, replicas[i].fence.durable_end);
+  }
+  if (c.env.faults.bug(SimBug::quorum_seal_from_lagging)) {
+    tail.end = std::max(open.first_entry_id, replicas[known.front()].fence.durable_end);
+    tail.source = known.front();
+  }
+}
+
+// The end is the MAXIMUM over at least 2 counted replies: an acknowledged entry is on 2 of 3
+// replicas, so at least one of any 2 known replies holds it.
+Tail pick_tail(QuorumRecoveryContext& c, const SegmentMeta& open,
+               const std::vector<ReplicaState>& replicas, const std::vector<size_t>& known) {
+  WAL_ASSERT_GE(known.size(), size_t{2});
+  Tail tail{open.first_entry_id, known.front()};
+  for (size_t i : known) {
+    if (replicas[i].fence.durable_end > tail.end) {
+      tail.end = replicas[i].fence.durable_end;
+      tail.source = i;
+    }
+  }
+  if (tail.end > open.first_entry_id) {
+    WAL_ASSERT_EQ(replicas[tail.source].fence.durable_end, tail.end);
+  }
+  apply_planted_tail_bugs(c, open, replicas, known, tail);
+  return tail;
+}
+
+// ---- Step 3: re-replicate ------------------------------------------------------------------
+
+enum class Copies : uint8_t {
+  enough,       // every entry below the tail is durable on at least 2 replicas
+  read_failed,  // the source could not be read: try another round
+  too_few,      // copying left fewer than 2 holders: try another round
+};
+
+// Makes every entry below tail.end durable on at least 2 replicas, or a later single failure
+// could lose an entry the seal declares part of the log. fenced: a newer epoch fenced a replica.
+Task<Result<Copies>> rereplicate_tail(QuorumRecoveryContext& c, const SegmentRef& ref,
+                                      const SegmentMeta& open,
+                                      const std::vector<ReplicaState>& replicas, Tail tail) {
+  size_t holders = 0;
+  EntryId read_from = tail.end;
+  for (const ReplicaState& r : replicas) {
+    if (!r.replied) continue;
+    if (r.fence.durable_end >= tail.end) {
+      ++holders;
+    } else {
+      read_from = std::min(read_from, std::max(open.first_entry_id, r.fence.durable_end));
+    }
+  }
+  // An empty segment needs no copies.
+  if (holders >= 2 || tail.end <= open.first_entry_id) co_return Copies::enough;
+  Result<std::vector<Bytes>> entries =
+      co_await recovery_read(c, ref, open.ensemble[tail.source], read_from, tail.end);
+  if (!entries.ok()) {
+    if (entries.error().code == Errc::fenced) co_return std::move(entries).error();
+    co_return Copies::read_failed;
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    if (!replicas[i].replied || replicas[i].fence.durable_end >= tail.end) continue;
+    Result<EntryId> copied = co_await rereplicate(
+        c, ref, open.ensemble[i], std::max(open.first_entry_id, replicas[i].fence.durable_end),
+        read_from, *entries, tail.end);
+    if (!copied.ok()) {
+      if (copied.error().code == Errc::fenced) co_return std::move(copied).error();
+      continue;
+    }
+    if (*copied >= tail.end) ++holders;
+  }
+  WAL_ASSERT_LE(holders, replicas.size());
+  co_return holders >= 2 ? Copies::enough : Copies::too_few;
+}
+
+// Whether a round whose copying went as `copies` says may seal. Planted bug
+// SimBug::quorum_seal_from_lagging seals even when too few replicas hold the tail.
+bool may_seal(QuorumRecoveryContext& c, Copies copies) {
+  switch (copies) {
+    case Copies::enough: return true;
+    case Copies::read_failed: return false;
+    case Copies::too_few: return c.env.faults.bug(SimBug::quorum_seal_from_lagging);
+  }
+  WAL_UNREACHABLE();
+}
+
 }  // namespace
 
+// Rounds of fence, pick the tail, re-replicate, seal; a round that cannot finish (too few
+// replies, a failed copy) backs off and starts again from the fence.
 Task<Result<SegmentMeta>> recover_quorum_segment(QuorumRecoveryContext c, SegmentMeta open,
                                                  int64_t mod_revision) {
   WAL_ASSERT(open.quorum());
   WAL_ASSERT_EQ(open.ensemble.size(), size_t{3});
+  WAL_ASSERT(open.state == SegmentState::open);
   const SegmentRef ref{c.keys.name, c.keys.log_id, open.segment_id, open.first_entry_id,
                        open.create_revision};
-  const std::vector<std::string>& nodes = open.ensemble;
-  const bool fence = !c.env.faults.bug(SimBug::quorum_recovery_without_fence);
   std::string last_round;  // what the replicas said, for the error
   for (uint32_t round = 0; round < c.options.fence_rounds_max; ++round) {
     if (round > 0) co_await backoff_sleep(c.env, c.options.backoff, std::min<uint32_t>(round, 6));
-    // 1. Fence every replica. A fence is persisted before it is answered, so once 2 replicas
-    //    answered, the old writer can never again get an entry acknowledged by 2.
-    std::vector<Bytes> bodies;
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      if (fence) {
-        bodies.push_back(encode(FenceRequest{ref, c.epoch}));
-      } else {
-        // Planted bug: ask for the end with an ordinary read; nothing stops the old writer.
-        bodies.push_back(encode(ReadRequest{ref, open.first_entry_id, 1, 0, 0}));
-      }
-    }
-    std::vector<Result<Bytes>> replies =
-        co_await fan_out(c, nodes, fence ? method_fence : method_read, std::move(bodies),
-                         c.env.clock.now() + c.options.rpc_timeout);
-    std::vector<ReplicaState> replicas(nodes.size());
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      if (!replies[i].ok()) continue;
-      if (fence) {
-        Result<FenceReply> decoded = decode_fence_reply(*replies[i]);
-        if (!decoded.ok()) continue;
-        if (!decoded->fenced) {
-          co_return make_error(Errc::fenced, fmt::format("{} is fenced at epoch {} on {}",
-                                                         describe(ref), decoded->fence_epoch,
-                                                         nodes[i]));
-        }
-        replicas[i] = {true, *decoded};
-      } else {
-        Result<ReadReply> decoded = decode_read_reply(*replies[i]);
-        if (!decoded.ok()) continue;
-        FenceReply as_fence;
-        as_fence.knowledge = decoded->knowledge;
-        as_fence.fenced = true;
-        as_fence.durable_end = decoded->durable_end;
-        as_fence.confirmed_end = decoded->confirmed_end;
-        replicas[i] = {true, as_fence};
-      }
-    }
-    // 2. The end is the MAXIMUM over at least 2 known replies: an acknowledged entry is on 2 of 3
-    //    replicas, so at least one of any 2 known replies holds it. "Unknown" (a wiped or damaged
-    //    disk) says nothing about what the node acknowledged and is never counted as empty.
-    std::vector<size_t> known;
-    for (size_t i = 0; i < replicas.size(); ++i) {
-      if (!replicas[i].replied) continue;
-      if (replicas[i].fence.knowledge == Knowledge::unknown) {
-        c.env.faults.reached(CoverageMark::quorum_fence_reply_unknown);
-      }
-      if (replicas[i].fence.knowledge == Knowledge::known ||
-          c.env.faults.bug(SimBug::quorum_unknown_as_absent)) {
-        known.push_back(i);
-      }
-    }
-    // With all 3 replies the maximum is safe whatever they know: the 2 replicas holding an
-    // acknowledged entry both answered, and at most one replica of a segment loses its disk (the
-    // fault model), so the other reports it. A node in limbo only because its new disk started
-    // after the segment was created (it was down when the writer chose it) then does not block
-    // recovery forever.
-    size_t replied = 0;
-    for (const ReplicaState& r : replicas) replied += r.replied ? 1 : 0;
-    if (known.size() < 2 && replied == nodes.size()) {
-      known.clear();
-      for (size_t i = 0; i < replicas.size(); ++i) known.push_back(i);
-    }
+    Result<std::vector<ReplicaState>> replicas = co_await fence_replicas(c, ref, open);
+    if (!replicas.ok()) co_return std::move(replicas).error();
+    const std::vector<size_t> known = counted_replicas(c, *replicas);
     if (known.size() < 2) {
-      last_round.clear();
-      for (size_t i = 0; i < nodes.size(); ++i) {
-        last_round += fmt::format(" {}={}", nodes[i],
-                                  !replicas[i].replied ? std::string("no reply")
-                                  : replicas[i].fence.knowledge == Knowledge::unknown
-                                      ? std::string("unknown")
-                                      : fmt::format("known end {}", replicas[i].fence.durable_end));
-      }
+      last_round = describe_round(open.ensemble, *replicas);
       continue;
     }
-    EntryId end = open.first_entry_id;
-    size_t source = known.front();
-    for (size_t i : known) {
-      if (replicas[i].fence.durable_end > end) {
-        end = replicas[i].fence.durable_end;
-        source = i;
-      }
-    }
-    if (c.env.faults.bug(SimBug::quorum_min_of_fence_replies)) {
-      for (size_t i : known) end = std::min(end, replicas[i].fence.durable_end);
-    }
-    if (c.env.faults.bug(SimBug::quorum_seal_from_lagging)) {
-      end = std::max(open.first_entry_id, replicas[known.front()].fence.durable_end);
-      source = known.front();
-    }
-    // 3. Make every entry below the end durable on at least 2 replicas before sealing, or a
-    //    later single failure could lose an entry the seal declares part of the log.
-    size_t holders = 0;
-    EntryId read_from = end;
-    for (size_t i = 0; i < replicas.size(); ++i) {
-      if (!replicas[i].replied) continue;
-      if (replicas[i].fence.durable_end >= end) {
-        ++holders;
-      } else {
-        read_from = std::min(read_from, std::max(open.first_entry_id, replicas[i].fence.durable_end));
-      }
-    }
-    bool round_failed = false;
-    if (holders < 2 && end > open.first_entry_id) {
-      Result<std::vector<Bytes>> entries =
-          co_await recovery_read(c, ref, nodes[source], read_from, end);
-      if (!entries.ok()) {
-        if (entries.error().code == Errc::fenced) co_return std::move(entries).error();
-        continue;
-      }
-      for (size_t i = 0; i < replicas.size(); ++i) {
-        if (!replicas[i].replied || replicas[i].fence.durable_end >= end) continue;
-        Result<EntryId> copied =
-            co_await rereplicate(c, ref, nodes[i],
-                                 std::max(open.first_entry_id, replicas[i].fence.durable_end),
-                                 read_from, *entries, end);
-        if (!copied.ok()) {
-          if (copied.error().code == Errc::fenced) co_return std::move(copied).error();
-          continue;
-        }
-        if (*copied >= end) ++holders;
-      }
-      round_failed = holders < 2;
-    } else if (holders < 2) {
-      holders = 2;  // an empty segment needs no copies
-    }
-    if (round_failed && !c.env.faults.bug(SimBug::quorum_seal_from_lagging)) continue;
-    // 4. Seal with a CAS: only if our epoch is still current and nobody changed the segment.
-    Result<SealResult> sealed = co_await seal_quorum_segment(
-        c.env, c.keys, c.options.backoff, c.epoch, c.epoch_mod_revision, open, mod_revision, end,
-        nullptr);
+    const Tail tail = pick_tail(c, open, *replicas, known);
+    Result<Copies> copies = co_await rereplicate_tail(c, ref, open, *replicas, tail);
+    if (!copies.ok()) co_return std::move(copies).error();
+    if (!may_seal(c, *copies)) continue;
+    // Step 4: seal with a CAS, only if our epoch is still current and nobody changed the segment.
+    Result<SealResult> sealed =
+        co_await seal_quorum_segment(c.env, c.keys, c.options.backoff, c.epoch,
+                                     c.epoch_mod_revision, open, mod_revision, tail.end, nullptr);
     if (!sealed.ok()) co_return std::move(sealed).error();
     ++c.stats.segments_recovered;
     co_return sealed->sealed;

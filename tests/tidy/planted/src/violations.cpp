@@ -1,4 +1,4 @@
-// Planted violations: check_determinism_self_test.sh requires the lint to report every line
+// Planted violations: lint_self_test.sh requires the lint to report every line
 // marked VIOLATION, and nothing in wal/real/ (where OS access is allowed).
 #include <chrono>
 #include <cstdlib>

@@ -22,6 +22,11 @@
 
 namespace wal {
 
+// The path rules every Disk applies (invalid_argument otherwise, naming the path): relative,
+// '/'-separated, no empty, "." or ".." component, no NUL. One definition (wal/src/env.cpp), so
+// a path valid on one disk is valid on all of them.
+[[nodiscard]] Status validate_disk_path(const std::string& path);
+
 class Disk {
  public:
   virtual ~Disk() = default;

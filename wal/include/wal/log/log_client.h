@@ -53,7 +53,10 @@ struct GcReport {
 
 class LogClient {
  public:
-  LogClient(Env& env, ClientOptions options = {});
+  // `replicas`: where readers find QuorumBuffer segments not yet uploaded (their LogStores,
+  // wal/quorum/replica_reads.h); null for a client of MemoryBuffer logs only, whose readers then
+  // wait for uploads. Must outlive the client's readers.
+  LogClient(Env& env, ClientOptions options = {}, SegmentReplicas* replicas = nullptr);
 
   Task<Result<LogInfo>> create_log(std::string name);
   Task<Result<LogInfo>> get_log(std::string name);
@@ -115,6 +118,7 @@ class LogClient {
                                    EntryId known_end);
   Task<Status> finish_deletion(const PendingDeletion& deletion);
   Env& env_;
+  SegmentReplicas* replicas_;
   ClientOptions options_;
 };
 

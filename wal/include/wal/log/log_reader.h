@@ -9,10 +9,11 @@
 // Tail waits use a MetaStore watch on the log's keys (new tail, new segment, seal, truncation):
 // no polling sleep. Catch-up reads of sealed segments prefetch `prefetch_blocks` blocks ahead.
 //
-// QuorumBuffer segments not yet uploaded are read from their LogStores (env.network), which
-// serve only entries below the writer's last-add-confirmed; at the tail the reader long-polls a
-// LogStore, and re-reads the log's metadata when a poll ends empty (the segment may have been
-// sealed or rolled). Without env.network it waits for the upload instead.
+// QuorumBuffer segments not yet uploaded are read from their LogStores through the
+// SegmentReplicas given to open() (wal/log/segment_replicas.h), which returns only entries below
+// the writer's last-add-confirmed; at the tail the reader long-polls a LogStore, and re-reads the
+// log's metadata when a poll ends empty (the segment may have been sealed or rolled). Without
+// one it reads such a segment up to its last checkpoint and then waits for the upload.
 //
 // next() errors:
 //   out_of_range  the next entry was truncated (the message names the first entry still kept);
@@ -38,6 +39,7 @@
 #include "wal/log/metadata.h"
 #include "wal/log/options.h"
 #include "wal/log/retry.h"
+#include "wal/log/segment_replicas.h"
 
 namespace wal {
 
@@ -66,7 +68,8 @@ class LogReader {
  public:
   static Task<Result<std::unique_ptr<LogReader>>> open(Env& env, LogKeys keys,
                                                        ReadPosition position,
-                                                       ReaderOptions options = {});
+                                                       ReaderOptions options = {},
+                                                       SegmentReplicas* replicas = nullptr);
   ~LogReader();
   LogReader(const LogReader&) = delete;
   LogReader& operator=(const LogReader&) = delete;
@@ -92,7 +95,7 @@ class LogReader {
   [[nodiscard]] const ReaderStats& stats() const { return stats_; }
 
  private:
-  LogReader(Env& env, LogKeys keys, ReaderOptions options);
+  LogReader(Env& env, LogKeys keys, ReaderOptions options, SegmentReplicas* replicas);
   Task<Status> load_metadata();
   Status apply(const KeyValue& kv);
   void apply_delete(const std::string& key);
@@ -115,6 +118,7 @@ class LogReader {
   Env& env_;
   LogKeys keys_;
   ReaderOptions options_;
+  SegmentReplicas* replicas_;  // null: QuorumBuffer segments are read from object storage only
   Backoff backoff_;
   std::map<SegmentId, SegmentMeta> segments_;
   TailRecord tail_;

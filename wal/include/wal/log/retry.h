@@ -22,6 +22,15 @@ namespace limits {
 // ~64 attempts with a 2 s cap keep trying for about two minutes: longer than an etcd leader
 // election or an S3 SlowDown episode, short enough that a dead store surfaces as an error.
 inline constexpr uint32_t read_attempts_max = 64;
+// A block PUT that keeps failing with a timeout or 503 is tried this many times: with the
+// writer's default backoff (20 ms doubling to a 2 s cap, jittered) about 90 s, as long as reads
+// keep trying, so a store that is only slow or briefly away (an S3 SlowDown episode, a gateway
+// restart) never fails the writer, while a dead one surfaces as an error instead of appends that
+// wait forever holding their buffers. Exhausted, the writer fails (LogWriter::upload): that
+// block and every later one are not acknowledged, their appenders get the PUT's error (outcome
+// unknown if any attempt may have landed); every entry acknowledged before stays durable.
+inline constexpr uint32_t block_put_attempts_max = 64;
+static_assert(block_put_attempts_max > 1);
 }  // namespace limits
 
 struct Backoff {

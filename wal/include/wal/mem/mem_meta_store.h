@@ -9,7 +9,7 @@
 //  - Synchronous methods (apply_*, open_watch, restart_lease_timers, expire_lease_now) that
 //    change the state at once and return the result. The simulator's etcd calls these from its
 //    own message handlers and adds delays, faults and unknown outcomes around them.
-// Errors: as meta_store.h and wal/mem/mem_meta_rules.h describe (invalid_argument, not_found
+// Errors: as meta_store.h and wal/env/meta_rules.h describe (invalid_argument, not_found
 // for an unknown lease, compacted, out_of_range for a future revision).
 // Model: revisions start at 1 (as in etcd); a txn that writes nothing does not bump it.
 // History: every revision's changes are kept until compact(), so range() at an old revision
@@ -36,8 +36,8 @@
 #include "wal/async/completion.h"
 #include "wal/async/executor.h"
 #include "wal/env/clock.h"
+#include "wal/env/meta_rules.h"
 #include "wal/env/meta_store.h"
-#include "wal/mem/mem_meta_rules.h"
 
 namespace wal {
 

@@ -6,7 +6,7 @@
 //
 // Semantics: etcd's, which the interface describes (revisions, versions, leases, watches). Where
 // the interface leaves a choice:
-//  - Requests are validated with wal/mem/mem_meta_rules.h before anything is sent, so malformed
+//  - Requests are validated with wal/env/meta_rules.h before anything is sent, so malformed
 //    requests fail exactly as on the embedded stores (invalid_argument, definite, no request).
 //  - Lease ids are etcd's (random, positive). Short TTLs are rounded up by etcd itself (to 2 s
 //    with etcd's default election timeout of 1 s).

@@ -2,7 +2,7 @@
 // SqliteMetaStore: the production MetaStore when no etcd is configured. The etcd v3 data model
 // (wal/env/meta_store.h) in one SQLite database file, for a single-node deployment.
 //
-// Semantics: those of meta_store.h and wal/mem/mem_meta_rules.h, identical to MemMetaStore
+// Semantics: those of meta_store.h and wal/env/meta_rules.h, identical to MemMetaStore
 // (the contract suite runs both): revisions from 1, one per txn that writes; history kept
 // until compact() or, automatically, for the last history_revisions_kept revisions (etcd's
 // revision auto-compaction); leases; watches from any revision not compacted.
@@ -16,7 +16,7 @@
 // Durability: every write (a txn that changes something, lease grant and revoke, compact) is
 // one SQLite transaction committed with synchronous=FULL in WAL journal mode, durable when the
 // call returns ok. Revisions, history, the compaction point and leases survive close/reopen.
-// Errors: invalid_argument / not_found / compacted / out_of_range as in mem_meta_rules.h; from
+// Errors: invalid_argument / not_found / compacted / out_of_range as in wal/env/meta_rules.h; from
 // SQLite (message included): no_space (SQLITE_FULL), corrupt (SQLITE_CORRUPT, SQLITE_NOTADB, or
 // rows that break the schema), unavailable (another process held the write lock too long),
 // permission_denied (read-only), io_error (the rest). Errors are definite except a failed
@@ -49,8 +49,8 @@
 #include "wal/async/completion.h"
 #include "wal/async/scope.h"
 #include "wal/env/clock.h"
+#include "wal/env/meta_rules.h"
 #include "wal/env/meta_store.h"
-#include "wal/mem/mem_meta_rules.h"
 #include "wal/real/event_loop.h"
 
 namespace wal {
