@@ -518,6 +518,16 @@ void World::apply(const Event& event) {
       note(0, "etcd compaction");
       services_.meta_compact();
       break;
+    case EventKind::meta_txn_lost:
+      if (node_ok) {
+        const bool request_side = (event.magnitude & faults::meta_txn_request_lost_flag) != 0;
+        const faults::MetaTxnTarget target = faults::meta_txn_target(event.magnitude);
+        note(0, fmt::format("etcd loses the {} of node {}'s next {} within {}ms",
+                            request_side ? "request" : "reply", event.node,
+                            faults::meta_txn_target_name(target), ms(event.duration)));
+        services_.meta_txn_lost(event.node, target, request_side, now() + event.duration);
+      }
+      break;
     case EventKind::s3_latency_spike:
     case EventKind::s3_errors:
     case EventKind::s3_timeouts:

@@ -34,6 +34,10 @@ class WorldServices {
 
   void meta_partition(uint32_t node, bool partitioned);
   void meta_leader_change();
+  // The meta_txn_lost fault (faults/schedule.h): the next txn of kind `target` from `node`,
+  // sent before `until`, loses its reply (applied) or, with request_side, its request.
+  void meta_txn_lost(uint32_t node, faults::MetaTxnTarget target, bool request_side,
+                     TimePoint until);
   void meta_compact();
   void heal_all();
   // S3 requests sent and not yet answered (a zombie's PUT may still land).
