@@ -142,6 +142,18 @@ std::vector<OwnedObjects> find_owned(MemObjectStore& objects, MemMetaStore& meta
   return out;
 }
 
+Epoch current_epoch(MemMetaStore& meta, const std::string& meta_root,
+                    const std::string& log_name) {
+  const std::optional<LogKeys> keys = lookup_log(meta, meta_root, "", log_name).keys;
+  if (!keys) return 0;
+  RangeRequest request;
+  request.key = keys->epoch_key();
+  Result<RangeResponse> kv = meta.apply_range(request);
+  if (!kv.ok() || kv->kvs.empty()) return 0;
+  Result<EpochRecord> record = decode_epoch(request.key, kv->kvs.front().value);
+  return record.ok() ? record->epoch : 0;
+}
+
 EntryId truncation_point(MemMetaStore& meta, const std::string& meta_root,
                          const std::string& log_name) {
   const std::optional<LogKeys> keys = lookup_log(meta, meta_root, "", log_name).keys;

@@ -154,6 +154,9 @@ void WorldServices::check_deletes(uint32_t node, const std::vector<std::string>&
 EntryId WorldServices::truncation_point(const std::string& log_name) {
   return sim::truncation_point(impl_->meta.state(), "/wal/", log_name);
 }
+Epoch WorldServices::current_epoch(const std::string& log_name) {
+  return sim::current_epoch(impl_->meta.state(), "/wal/", log_name);
+}
 std::unique_ptr<MetaStore> WorldServices::meta_client(uint32_t node, NodeRuntime& runtime) {
   return impl_->meta.client(node, runtime);
 }

@@ -55,6 +55,8 @@ class WorldServices {
   [[nodiscard]] const std::vector<std::string>& owned_deletions() const;
   // The log's truncation point as etcd holds it now (0 if none), read the same way.
   [[nodiscard]] EntryId truncation_point(const std::string& log_name);
+  // The log's writer epoch as etcd holds it now (0 if none), read the same way.
+  [[nodiscard]] Epoch current_epoch(const std::string& log_name);
   // The log's segments and etcd's current revision, read straight from the simulated state
   // (the world's own bookkeeping: no request, no trace event).
   [[nodiscard]] std::vector<SegmentMeta> segments(const std::string& log_name);
