@@ -16,7 +16,8 @@ using faults::Event;
 using faults::EventKind;
 
 // With the family on, the schedule is the family-off schedule plus the family's own events
-// (ids after all others). Shown to fail by drawing the family from the schedule's stream.
+// (ids after all others). Shown to fail by adding the family before the GC-overlap family
+// (whose passes after writer opens then also follow the rival opens).
 TEST(meta_txn_loss, the_family_adds_events_and_moves_no_other_event) {
   const faults::WorldShape shape;
   uint32_t seeds_with_family = 0;
