@@ -13,7 +13,7 @@ constexpr std::string_view kind_names[] = {
     "crash",          "meta_partition",   "meta_leader_change", "meta_compact",
     "s3_latency_spike", "s3_errors",      "s3_timeouts",  "s3_outage",       "s3_get_corruption",
     "disk_wipe",      "net_partition",    "net_chaos",    "slow_fsync",
-    "logstores_restart"};
+    "logstores_restart", "meta_txn_lost"};
 static_assert(std::size(kind_names) == static_cast<size_t>(EventKind::count_));
 
 int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
@@ -23,6 +23,20 @@ std::string_view event_kind_name(EventKind kind) {
   const auto index = static_cast<size_t>(kind);
   WAL_ASSERT_LT(index, std::size(kind_names));
   return kind_names[index];
+}
+
+MetaTxnTarget meta_txn_target(uint32_t magnitude) {
+  return static_cast<MetaTxnTarget>(magnitude & 3u);
+}
+
+std::string_view meta_txn_target_name(MetaTxnTarget target) {
+  switch (target) {
+    case MetaTxnTarget::any: return "epoch bump, create or seal";
+    case MetaTxnTarget::epoch_bump: return "epoch bump";
+    case MetaTxnTarget::segment_create: return "segment create";
+    case MetaTxnTarget::seal: return "seal";
+  }
+  WAL_UNREACHABLE();
 }
 
 bool is_fault(EventKind kind) { return static_cast<uint8_t>(kind) >= static_cast<uint8_t>(EventKind::crash); }

@@ -39,10 +39,22 @@ enum class EventKind : uint8_t {
   slow_fsync,        // node: its disk's syncs take about `magnitude` ms for `duration`
   logstores_restart, // every LogStore crashes at once (a rack loses power, a bad deploy) and
                      // restarts after `duration`
+  // Aimed metadata fault (MemoryBuffer and QuorumBuffer).
+  meta_txn_lost,     // node: the next txn of the kind `magnitude` names that the node sends
+                     // within `duration` is applied by etcd but its reply is lost (magnitude
+                     // + 4: the request is lost instead, never applied); the sender times out,
+                     // outcome unknown. Kinds (meta_txn_target): 0 any of the three below,
+                     // 1 an epoch bump, 2 a segment create, 3 a seal.
   count_,
 };
 
 [[nodiscard]] std::string_view event_kind_name(EventKind kind);
+
+// The txn a meta_txn_lost event aims at: its magnitude's low two bits.
+enum class MetaTxnTarget : uint8_t { any = 0, epoch_bump = 1, segment_create = 2, seal = 3 };
+inline constexpr uint32_t meta_txn_request_lost_flag = 4;  // magnitude bit: lose the request
+[[nodiscard]] MetaTxnTarget meta_txn_target(uint32_t magnitude);
+[[nodiscard]] std::string_view meta_txn_target_name(MetaTxnTarget target);
 [[nodiscard]] bool is_fault(EventKind kind);
 
 struct Event {

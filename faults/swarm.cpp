@@ -142,13 +142,64 @@ void add_gc_overlap(Builder& b, uint64_t seed, const SwarmDraw& draw, WorldShape
   }
 }
 
+// One meta_txn_lost event on `node` at `at`: the next txn of `target` loses its reply (a quarter
+// of the time its request), within a window long enough for a slow recovery to reach it.
+void add_txn_loss(Builder& b, Random& random, Duration at, uint32_t node, MetaTxnTarget target) {
+  Event& e = b.add(at, EventKind::meta_txn_lost);
+  e.node = node;
+  e.duration = milliseconds(1000 + random.below(4000));
+  e.magnitude = static_cast<uint32_t>(target) |
+                (random.below(4) == 0 ? meta_txn_request_lost_flag : 0);
+}
+
+// Unknown outcomes on the writer's record txns (epoch bump, create, seal), which random etcd
+// faults almost never hit: the settle-by-reading paths behind them (coverage marks
+// epoch_settled_as_*, create_*, seal_settled_as_ours) need a loss aimed at the txn, and the
+// "read back as another's" branches need a competing writer opening while the loser waits for
+// its deadline.
+void add_meta_txn_losses(Builder& b, uint64_t seed, const SwarmDraw& draw, WorldShape shape,
+                         Duration phase) {
+  if (draw.meta_txn_loss_interval_ms == 0) return;
+  Xoshiro256 random(derive_seed(seed, 0x7a1e5e11));  // "aimed txn loss schedule"
+  struct Open {
+    Duration at;
+    uint32_t node;
+  };
+  std::vector<Open> opens;  // writer opens: scheduled ones and restarts after crashes
+  for (const Event& e : b.schedule.events) {
+    if (e.kind == EventKind::open_writer) opens.push_back({e.at, e.node});
+    if (e.kind == EventKind::crash && e.node <= shape.writer_nodes) {
+      opens.push_back({e.at + e.duration, e.node});
+    }
+  }
+  for (const Open& open : opens) {
+    if (open.at >= phase || random.below(2) == 0) continue;
+    const auto target = static_cast<MetaTxnTarget>(1 + random.below(3));
+    add_txn_loss(b, random, open.at, open.node, target);
+    if (shape.writer_nodes < 2 || random.below(3) != 0) continue;
+    // A competing writer opens while the loser waits for its deadline; the loser opens again
+    // later, so the workload's current writer is the same afterwards.
+    const Duration rival_at = open.at + milliseconds(50 + random.below(2500));
+    b.add(rival_at, EventKind::open_writer).node = open.node % shape.writer_nodes + 1;
+    b.add(rival_at + milliseconds(3000 + random.below(3000)), EventKind::open_writer).node =
+        open.node;
+  }
+  for (Duration t = next_gap(random, draw.meta_txn_loss_interval_ms); t < phase;
+       t += next_gap(random, draw.meta_txn_loss_interval_ms)) {
+    const auto node = static_cast<uint32_t>(1 + random.below(shape.writer_nodes));
+    const MetaTxnTarget target = random.below(2) == 0 ? MetaTxnTarget::seal
+                                                      : MetaTxnTarget::segment_create;
+    add_txn_loss(b, random, t, node, target);
+  }
+}
+
 }  // namespace
 
 std::string SwarmDraw::describe() const {
   auto family = [](const char* name, uint32_t ms) {
     return ms == 0 ? fmt::format("{}=off", name) : fmt::format("{}=~{}ms", name, ms);
   };
-  return fmt::format("appends every ~{}ms (batch <= {}); {} {} {} {} {} {} {} {} {} {} {} {}",
+  return fmt::format("appends every ~{}ms (batch <= {}); {} {} {} {} {} {} {} {} {} {} {} {} {}",
                      append_interval_ms, append_batch_max, family("takeover", takeover_interval_ms),
                      family("crash", crash_interval_ms),
                      family("etcd-partition", meta_partition_interval_ms),
@@ -160,7 +211,8 @@ std::string SwarmDraw::describe() const {
                      family("s3-outage", s3_outage_interval_ms),
                      family("get-corruption", get_corruption_interval_ms),
                      family("truncate", truncate_interval_ms),
-                     family("gc-overlap", gc_overlap_interval_ms)) +
+                     family("gc-overlap", gc_overlap_interval_ms),
+                     family("etcd-txn-loss", meta_txn_loss_interval_ms)) +
          (logstore_crash_interval_ms + disk_wipe_interval_ms + net_partition_interval_ms +
                       net_chaos_interval_ms + slow_fsync_interval_ms + restart_all_interval_ms +
                       logstore_meta_partition_interval_ms ==
@@ -206,6 +258,8 @@ SwarmDraw draw_swarm(uint64_t seed, bool quorum) {
   }
   Xoshiro256 gc(derive_seed(seed, 0x6c0e));  // "gc overlap"
   draw.gc_overlap_interval_ms = draw_interval(gc, 300, 4000);
+  Xoshiro256 aim(derive_seed(seed, 0x7a1e));  // "aimed txn loss"
+  draw.meta_txn_loss_interval_ms = draw_interval(aim, 1000, 8000);
   return draw;
 }
 
@@ -249,6 +303,7 @@ Schedule swarm_schedule(uint64_t seed, const SwarmDraw& draw, WorldShape shape, 
              });
   if (shape.logstore_nodes > 0) add_quorum_families(b, seed, draw, shape, phase);
   add_gc_overlap(b, seed, draw, shape, phase);
+  add_meta_txn_losses(b, seed, draw, shape, phase);  // last: every other event keeps its id
   sort_events(b.schedule);
   return b.schedule;
 }

@@ -50,6 +50,11 @@ struct SwarmDraw {
   // bursts of two passes on two client nodes with the truncation point moved between them,
   // and passes right after writer opens and restarts (while the writer recovers).
   uint32_t gc_overlap_interval_ms = 0;
+  // Aimed metadata txn losses (meta_txn_lost; its own stream too): when on, half the writer
+  // opens lose the reply (or now and then the request) of their epoch bump, recovery seal or
+  // create, a third of those with a competing writer opening meanwhile; and at about this mean
+  // interval a writer's next seal or create (a roll) loses its reply.
+  uint32_t meta_txn_loss_interval_ms = 0;
 
   [[nodiscard]] std::string describe() const;  // the run header
 };

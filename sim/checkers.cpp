@@ -232,6 +232,23 @@ std::vector<Anomaly> check_unreadable(const History& history) {
                               count, log.first_kept, lowest->id, checker_support::who(*lowest), log.error)}};
 }
 
+std::vector<Anomaly> check_fenced_answers(const History& history) {
+  std::vector<Anomaly> out;
+  // "Fenced" tells the client a newer writer took over; said while the writer's own epoch was
+  // still the newest, it is a wrong definite answer (e.g. its own seal, landed late, taken for
+  // a newer writer's).
+  for (const FencedRecord& f : history.fenced) {
+    if (f.newest_epoch > f.epoch) continue;
+    checker_support::add(
+        out, "fenced_without_newer_writer",
+        fmt::format("node {} writer #{} (epoch {}) was told at {}ms it is fenced ({}), but the "
+                    "newest epoch was {}",
+                    f.node, f.writer_index, f.epoch, checker_support::ms(f.at), f.error,
+                    f.newest_epoch));
+  }
+  return out;
+}
+
 std::vector<Anomaly> check_safety(const History& history) {
   const Observed observed = observe(history);
   std::vector<Anomaly> all;

@@ -35,6 +35,11 @@ namespace wal::sim {
 [[nodiscard]] std::vector<Anomaly> check_ordering(const History& history);
 [[nodiscard]] std::vector<Anomaly> check_fencing(const History& history);
 [[nodiscard]] std::vector<Anomaly> check_outcomes(const History& history);
+// fenced_without_newer_writer: a writer was told it is fenced (an append or close failed with
+// Errc::fenced) while etcd's epoch was still its own (History::fenced). Not in check_safety:
+// it judges an error's honesty, which the exported history and the independent checker do not
+// carry, so the world adds it next to the anomalies it finds itself.
+[[nodiscard]] std::vector<Anomaly> check_fenced_answers(const History& history);
 [[nodiscard]] std::vector<Anomaly> check_linearizable(const History& history);
 // All of the above, in that order.
 [[nodiscard]] std::vector<Anomaly> check_safety(const History& history);

@@ -6,8 +6,8 @@
 //
 // Compared: the simulator's history-based anomalies (check_safety, plus final_read_failed)
 // against the independent checker's findings. Anomalies the world finds outside the history
-// (sealed_range_lost: no LogStore holds a sealed range) and liveness failures are not part of
-// either side.
+// (sealed_range_lost: no LogStore holds a sealed range; owned_object_deleted; ack_beyond_sync;
+// fenced_without_newer_writer) and liveness failures are not part of either side.
 
 #include <string>
 

@@ -78,6 +78,18 @@ struct TruncateRecord {
   std::string error;
 };
 
+// A writer's "fenced" answer: the first append or close of a writer open that failed with
+// Errc::fenced, and the newest epoch etcd held at that instant. Fenced means a newer writer took
+// the epoch, so that epoch is above the writer's (epochs never go back).
+struct FencedRecord {
+  uint32_t node = 0;
+  uint64_t writer_index = 0;
+  Epoch epoch = 0;         // the fenced writer's
+  Epoch newest_epoch = 0;  // etcd's when the answer came
+  TimePoint at{};
+  std::string error;
+};
+
 struct FinalLog {
   bool ended = false;  // the read ended, well or not; false: the heal stopped before it (liveness)
   bool read_ok = false;
@@ -93,6 +105,7 @@ struct History {
   std::vector<WriterOpenRecord> opens;
   std::vector<ReadRecord> reads;
   std::vector<TruncateRecord> truncations;
+  std::vector<FencedRecord> fenced;
   FinalLog final_log;
 };
 

@@ -108,6 +108,9 @@ const std::vector<BugInfo>& planted_bugs() {
       {SimBug::gc_sweeps_undeleted_segment, "keyed", "durability: GC's leftover sweep takes a "
        "segment whose delete lost its compare to an overlapping pass for gone, and deletes the "
        "objects its metadata still points at", FencingMode::fence_object},
+      {SimBug::seal_unknown_as_failure, "memory", "outcomes: a seal txn with an unknown outcome "
+       "is taken for a definite failure, so the writer's own seal that landed is read back as a "
+       "newer writer's and it reports itself fenced", FencingMode::fence_object},
   };
   return bugs;
 }

@@ -28,6 +28,8 @@ constexpr Site site_late_reply = "etcd.late_reply";
 constexpr Site site_gone = "etcd.reply_to_gone_node";
 constexpr Site site_timeout = "etcd.timeout";
 constexpr Site site_watch_unavailable = "etcd.watch_unavailable_timer";
+constexpr Site site_aim = "etcd.aim_loss";
+constexpr Site site_aimed = "etcd.aimed_loss";
 
 // Why a request or reply was lost; the low bits of the "etcd.lost" decision.
 enum class LossCause : uint8_t { partition_request, partition_reply, random_request,
@@ -197,6 +199,31 @@ void SimMetaStore::leader_change() {
   WAL_ASSERT_LE(stats_.leader_change_failed_count, next_request_id_);
 }
 
+void SimMetaStore::lose_next_txn(NodeIndex node, TxnMatcher matches, TimePoint until,
+                                 bool request_side) {
+  WAL_ASSERT_GT(node, world_owner);
+  WAL_ASSERT(matches);
+  trace_.decision(site_aim, node, request_side ? 1 : 0);
+  aimed_losses_[node] = AimedLoss{std::move(matches), until, request_side};
+  WAL_ASSERT(aimed_losses_.contains(node));
+}
+
+SimMetaStore::Loss SimMetaStore::take_aimed_loss(NodeIndex node, const TxnRequest& request) {
+  const auto it = aimed_losses_.find(node);
+  if (it == aimed_losses_.end()) return Loss::none;
+  if (scheduler_.now() > it->second.until) {  // the window closed before such a txn came
+    aimed_losses_.erase(it);
+    return Loss::none;
+  }
+  if (!it->second.matches(request)) return Loss::none;
+  const Loss loss = it->second.request_side ? Loss::request : Loss::reply;
+  aimed_losses_.erase(it);
+  ++stats_.aimed_loss_count;
+  trace_.decision(site_aimed, node, static_cast<uint64_t>(loss));
+  WAL_ASSERT(loss != Loss::none);
+  return loss;
+}
+
 Status SimMetaStore::compact(int64_t revision) {
   Status status = state_.apply_compact(revision);
   trace_.decision(site_compact, world_owner,
@@ -207,7 +234,7 @@ Status SimMetaStore::compact(int64_t revision) {
 // ---- one request -------------------------------------------------------------------------------
 
 SimMetaStore::Plan SimMetaStore::plan(NodeIndex node, MetaOp op, bool may_write,
-                                      uint64_t digest) {
+                                      uint64_t digest, Loss aimed) {
   NodeRuntime& runtime = clients_.runtime(node);
   WAL_ASSERT(runtime.alive());  // a node that is down runs no code
   Plan p;
@@ -231,6 +258,8 @@ SimMetaStore::Plan SimMetaStore::plan(NodeIndex node, MetaOp op, bool may_write,
     p.loss = timeout_random_.chance_ppm(faults_.timeout_applied_ppm) ? Loss::reply
                                                                       : Loss::request;
   }
+  // Drawn above either way, so an aimed loss shifts no other request's random draws.
+  if (aimed != Loss::none) p.loss = aimed;
   WAL_ASSERT(p.reply_delay >= p.request_delay);
   return p;
 }
@@ -242,10 +271,11 @@ Error SimMetaStore::fail_error(const Plan& p, std::string what) const {
 
 template <typename R>
 Task<R> SimMetaStore::exchange(NodeIndex node, MetaOp op, bool may_write, uint64_t digest,
-                               std::function<R()> apply, std::function<void(R&)> unclaimed) {
+                               std::function<R()> apply, std::function<void(R&)> unclaimed,
+                               Loss aimed) {
   // Drawn when the task first runs: a Task created and never awaited sends nothing.
   WAL_ASSERT(apply);
-  const Plan p = plan(node, op, may_write, digest);
+  const Plan p = plan(node, op, may_write, digest, aimed);
   NodeRuntime& runtime = clients_.runtime(node);
   Completion<R> reply(runtime);
   if (partitioned(node)) {
@@ -399,11 +429,12 @@ Task<Result<TxnResponse>> SimMetaStore::txn_from(NodeIndex node, TxnRequest requ
   }
   digest = ops_digest(ops_digest(digest, request.success) ^ 0x5a, request.failure);
   const bool may_write = branch_writes(request.success) || branch_writes(request.failure);
+  const Loss aimed = may_write ? take_aimed_loss(node, request) : Loss::none;
   std::function<Result<TxnResponse>()> apply = [this, request = std::move(request)] {
     return state_.apply_txn(request);
   };
   return exchange<Result<TxnResponse>>(node, MetaOp::txn, may_write, digest, std::move(apply),
-                                       {});
+                                       {}, aimed);
 }
 
 Task<Result<LeaseId>> SimMetaStore::lease_grant_from(NodeIndex node, int64_t ttl_seconds) {

@@ -41,6 +41,11 @@
 //                    compacted; a watch that has fallen behind (its node partitioned and
 //                    stalled) gets compacted from next().
 //   timeout_ppm      random timeouts: the request (not applied) or the reply (applied) is lost.
+//   lose_next_txn(node, matches, until, request_side)
+//                    an aimed timeout: the next txn from `node` that `matches` accepts, sent
+//                    before `until`, loses its reply (applied) or, with request_side, its
+//                    request (never applied). The caller times out at its deadline: OUTCOME
+//                    UNKNOWN. One aim per node; a new one replaces the old.
 //   latency          tails and spikes; a reply later than request_timeout is a timeout too.
 // Watches deliver each revision's events in revision order with one-way network latency (a
 // stream: later batches never overtake earlier ones). The server reads ahead of a slow reader,
@@ -89,6 +94,7 @@ struct SimMetaStoreStats {
   uint64_t spike_count = 0;
   uint64_t timeout_count = 0;                 // calls that ended at their deadline
   uint64_t late_reply_count = 0;
+  uint64_t aimed_loss_count = 0;              // txns lost by lose_next_txn
   uint64_t reply_to_gone_node_count = 0;
   uint64_t watch_batch_count = 0;             // event batches delivered to nodes
   uint64_t watch_unavailable_count = 0;       // watches failed by a partition
@@ -119,6 +125,8 @@ class SimMetaStore {
   void heal_all();
   [[nodiscard]] bool partitioned(NodeIndex node) const { return partitioned_.contains(node); }
   void leader_change();
+  using TxnMatcher = std::function<bool(const TxnRequest&)>;
+  void lose_next_txn(NodeIndex node, TxnMatcher matches, TimePoint until, bool request_side);
   // Compaction ordered by the world (an operator, auto-compaction). Errors as MemMetaStore's.
   [[nodiscard]] Status compact(int64_t revision);
 
@@ -158,16 +166,24 @@ class SimMetaStore {
     bool doomed_applies = false;  // ... and it commits anyway (if not applied yet)
   };
   using ChannelResult = Result<std::shared_ptr<WatchChannel>>;
+  struct AimedLoss {
+    TxnMatcher matches;
+    TimePoint until{};
+    bool request_side = false;
+  };
 
   void detach(NodeIndex node) { clients_.detach(node); }
-  [[nodiscard]] Plan plan(NodeIndex node, MetaOp op, bool may_write, uint64_t digest);
+  [[nodiscard]] Plan plan(NodeIndex node, MetaOp op, bool may_write, uint64_t digest,
+                          Loss aimed);
+  [[nodiscard]] Loss take_aimed_loss(NodeIndex node, const TxnRequest& request);
   [[nodiscard]] Error fail_error(const Plan& plan, std::string what) const;
 
   // One call. `apply` runs at the server at most once; `unclaimed` (may be empty) gets a result
   // that was produced but never reached the caller (for watches: stop the server side).
   template <typename R>
   Task<R> exchange(NodeIndex node, MetaOp op, bool may_write, uint64_t digest,
-                   std::function<R()> apply, std::function<void(R&)> unclaimed);
+                   std::function<R()> apply, std::function<void(R&)> unclaimed,
+                   Loss aimed = Loss::none);
   template <typename R>
   void arrive(const Plan& plan, const std::function<R()>& apply,
               const std::function<void(R&)>& unclaimed, Completion<R> reply);
@@ -216,6 +232,7 @@ class SimMetaStore {
   TimePoint election_end_{};
   uint64_t next_request_id_ = 0;
   std::map<uint64_t, InFlight> in_flight_;  // by request id
+  std::map<NodeIndex, AimedLoss> aimed_losses_;
   std::map<uint64_t, std::shared_ptr<WatchChannel>> channels_;  // by watch id, while pumped
   uint64_t next_watch_id_ = 1;
   SimMetaStoreStats stats_;

@@ -1,5 +1,7 @@
 #include "sim/sim_network.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -282,7 +284,10 @@ Task<void> SimNetwork::serve_request(NodeIndex from, NodeIndex to, uint64_t mess
                                      std::shared_ptr<const RpcHandler> handler,
                                      RpcRequest request, Reply reply) {
   WAL_ASSERT(handler != nullptr);
+  std::optional<RpcRequest> observed;  // a copy for the observer: the handler takes the request
+  if (reply_observer_) observed = request;
   Result<Bytes> result = co_await (*handler)(std::move(request));
+  if (reply_observer_ && observed) reply_observer_(to, *observed, result);
   send_reply(to, from, message_id, std::move(result), std::move(reply));
 }
 

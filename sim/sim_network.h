@@ -107,6 +107,13 @@ class SimNetwork {
 
   [[nodiscard]] const SimNetworkStats& stats() const { return stats_; }
 
+  // Sees each reply a handler produced, with its request, at the instant it leaves the serving
+  // node (before the network may drop it): what the node promised (sim/ack_audit.h). The
+  // observer must only read state; it draws nothing and traces nothing.
+  using ReplyObserver =
+      std::function<void(NodeIndex server, const RpcRequest& request, const Result<Bytes>& reply)>;
+  void observe_replies(ReplyObserver observer) { reply_observer_ = std::move(observer); }
+
  private:
   class Endpoint;
   using Reply = Completion<Result<Bytes>>;
@@ -154,6 +161,7 @@ class SimNetwork {
   uint64_t next_message_id_ = 0;
   uint64_t endpoint_count_ = 0;
   SimNetworkStats stats_;
+  ReplyObserver reply_observer_;  // empty: nobody watches
 };
 
 }  // namespace wal::sim

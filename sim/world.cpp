@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "sim/ack_audit.h"
 #include "sim/checkers.h"
 #include "sim/node_runtime.h"
 #include "sim/random_streams.h"
@@ -149,6 +150,8 @@ class World {
   bool readers_caught_up(TimePoint deadline);
   bool no_orphans(TimePoint deadline);
   void liveness_failure(std::string name, std::string detail);
+  // Records a writer open's first fenced answer with etcd's epoch at this instant (FencedRecord).
+  void note_fenced(const Node& n, uint64_t writer_index, Epoch epoch, const Error& error);
 
   const SimConfig& config_;
   faults::WorldShape shape_;
@@ -167,6 +170,8 @@ class World {
   SimResult result_;
   History& history_ = result_.history;
   uint64_t writer_count_ = 0;
+  std::set<uint64_t> fenced_writers_;  // writer indexes with a FencedRecord
+  AckAudit ack_audit_;
   TimePoint start_{};
   bool healing_ = false;
   bool final_read_ran_ = false;
@@ -186,6 +191,12 @@ World::World(const SimConfig& config)
   if (config_.quorum) {
     WAL_ASSERT_GT(shape_.logstore_nodes, uint32_t{2});
     network_ = std::make_unique<SimNetwork>(scheduler_, streams_, trace_);
+    network_->observe_replies(
+        [this](NodeIndex server, const RpcRequest& request, const Result<Bytes>& reply) {
+          const Node& n = node(server);
+          ack_audit_.on_reply(server, now(), n.disk ? &n.disk->state() : nullptr, request,
+                              reply);
+        });
   }
   for (uint32_t index = 1; index <= shape_.node_count(); ++index) build_node(index);
 }
@@ -338,6 +349,7 @@ Task<void> World::append_task(Node& n, SimWriter& writer, size_t record_index, B
     record.outcome = appended.error().unknown() ? AppendOutcome::failed_unknown
                                                 : AppendOutcome::failed_definite;
     record.error = appended.error().describe();
+    note_fenced(n, record.writer_index, record.epoch, appended.error());
     if (key && record.outcome == AppendOutcome::failed_unknown) {
       producers_[n.index].retries.push_back(std::move(*kept));
     }
@@ -362,6 +374,13 @@ void World::start_retries(Node& n) {
   if (!retries.empty()) {
     note(n.index, fmt::format("retrying {} appends with an unknown outcome", retries.size()));
   }
+}
+
+void World::note_fenced(const Node& n, uint64_t writer_index, Epoch epoch, const Error& error) {
+  if (error.code != Errc::fenced || !fenced_writers_.insert(writer_index).second) return;
+  history_.fenced.push_back(FencedRecord{n.index, writer_index, epoch,
+                                         services_.current_epoch(std::string(log_name)), now(),
+                                         error.describe()});
 }
 
 void World::start_appends(Node& n, const Event& event) {
@@ -486,6 +505,7 @@ void World::apply(const Event& event) {
         n.runtime->spawn([](World& world, Node& nd, SimWriter& w) -> Task<void> {
           Status closed = co_await w.close();
           world.note(nd.index, "close: " + (closed.ok() ? std::string("ok") : closed.error().describe()));
+          if (!closed.ok()) world.note_fenced(nd, nd.writer_index, w.epoch(), closed.error());
         }(*this, n, *n.writer));
       }
       break;
@@ -520,6 +540,16 @@ void World::apply(const Event& event) {
     case EventKind::meta_compact:
       note(0, "etcd compaction");
       services_.meta_compact();
+      break;
+    case EventKind::meta_txn_lost:
+      if (node_ok) {
+        const bool request_side = (event.magnitude & faults::meta_txn_request_lost_flag) != 0;
+        const faults::MetaTxnTarget target = faults::meta_txn_target(event.magnitude);
+        note(0, fmt::format("etcd loses the {} of node {}'s next {} within {}ms",
+                            request_side ? "request" : "reply", event.node,
+                            faults::meta_txn_target_name(target), ms(event.duration)));
+        services_.meta_txn_lost(event.node, target, request_side, now() + event.duration);
+      }
       break;
     case EventKind::s3_latency_spike:
     case EventKind::s3_errors:
@@ -782,6 +812,7 @@ bool World::final_writer(TimePoint deadline) {
       }
       error = closed.error();
       world.note(n.index, "final writer close: " + closed.error().describe());
+      world.note_fenced(n, n.writer_index, (*opened)->epoch(), closed.error());
       if (closed.error().code != Errc::fenced) break;
     }
     finished = true;
@@ -1047,6 +1078,11 @@ SimResult World::run() {
     for (const std::string& line : services_.owned_deletions()) {
       storage.push_back(Anomaly{"owned_object_deleted", line});
     }
+    for (const std::string& line : ack_audit_.findings()) {
+      storage.push_back(Anomaly{"ack_beyond_sync", line});
+    }
+    std::vector<Anomaly> fenced = check_fenced_answers(history_);
+    storage.insert(storage.end(), fenced.begin(), fenced.end());
     safety.insert(safety.begin(), storage.begin(), storage.end());
     if (!safety.empty()) {
       result_.verdict = Verdict::safety_failure;

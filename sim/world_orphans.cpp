@@ -142,15 +142,41 @@ std::vector<OwnedObjects> find_owned(MemObjectStore& objects, MemMetaStore& meta
   return out;
 }
 
+namespace {
+
+// The value at the key `key_of` names among log `log_name`'s keys, read straight from the
+// state (nullopt: no such log or key).
+template <typename KeyOf>
+std::optional<std::pair<std::string, std::string>> read_log_key(MemMetaStore& meta,
+                                                                const std::string& meta_root,
+                                                                const std::string& log_name,
+                                                                KeyOf key_of) {
+  const std::optional<LogKeys> keys = lookup_log(meta, meta_root, "", log_name).keys;
+  if (!keys) return std::nullopt;
+  RangeRequest request;
+  request.key = key_of(*keys);
+  Result<RangeResponse> kv = meta.apply_range(request);
+  if (!kv.ok() || kv->kvs.empty()) return std::nullopt;
+  return std::pair{request.key, kv->kvs.front().value};
+}
+
+}  // namespace
+
+Epoch current_epoch(MemMetaStore& meta, const std::string& meta_root,
+                    const std::string& log_name) {
+  const auto kv = read_log_key(meta, meta_root, log_name,
+                               [](const LogKeys& keys) { return keys.epoch_key(); });
+  if (!kv) return 0;
+  Result<EpochRecord> record = decode_epoch(kv->first, kv->second);
+  return record.ok() ? record->epoch : 0;
+}
+
 EntryId truncation_point(MemMetaStore& meta, const std::string& meta_root,
                          const std::string& log_name) {
-  const std::optional<LogKeys> keys = lookup_log(meta, meta_root, "", log_name).keys;
-  if (!keys) return 0;
-  RangeRequest request;
-  request.key = keys->truncation_key();
-  Result<RangeResponse> kv = meta.apply_range(request);
-  if (!kv.ok() || kv->kvs.empty()) return 0;
-  Result<TruncationRecord> record = decode_truncation(request.key, kv->kvs.front().value);
+  const auto kv = read_log_key(meta, meta_root, log_name,
+                               [](const LogKeys& keys) { return keys.truncation_key(); });
+  if (!kv) return 0;
+  Result<TruncationRecord> record = decode_truncation(kv->first, kv->second);
   return record.ok() ? record->first_kept_entry_id : 0;
 }
 

@@ -40,6 +40,10 @@ struct OwnedObjects {
                                                    const std::string& log_name,
                                                    const std::vector<std::string>& keys);
 
+// The log's writer epoch as the MetaStore holds it now (0 if none).
+[[nodiscard]] Epoch current_epoch(MemMetaStore& meta, const std::string& meta_root,
+                                  const std::string& log_name);
+
 // The log's truncation point as the MetaStore holds it now (0 if none).
 [[nodiscard]] EntryId truncation_point(MemMetaStore& meta, const std::string& meta_root,
                                        const std::string& log_name);

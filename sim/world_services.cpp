@@ -38,6 +38,46 @@ MetaStoreFaults base_meta_faults() {
   return faults;
 }
 
+// Which of the writer's record txns `request` is, told from what it writes (the WAL's key
+// layout and records, wal/log/metadata.h): an epoch bump puts the log's epoch record; a create
+// puts an open segment under a compare that its key is absent; a seal puts a sealed segment (a
+// roll's txn is both a seal and a create). Checkpoints and tail publications are none of these.
+bool txn_is(const TxnRequest& request, faults::MetaTxnTarget target) {
+  auto creates = [&](const std::string& key) {
+    return std::any_of(request.compares.begin(), request.compares.end(), [&](const Compare& c) {
+      return c.key == key && c.target == Compare::Target::version &&
+             c.op == Compare::Op::equal && c.number == 0;
+    });
+  };
+  for (const TxnOp& op : request.success) {
+    const auto* put = std::get_if<PutOp>(&op);
+    if (put == nullptr) continue;
+    const bool epoch = put->key.ends_with("/epoch") && decode_epoch(put->key, put->value).ok();
+    std::optional<SegmentMeta> segment;
+    if (!epoch && put->key.find("/seg/") != std::string::npos) {
+      Result<SegmentMeta> decoded = decode_segment(put->key, put->value);
+      if (decoded.ok()) segment = std::move(decoded).value();
+    }
+    const bool create = segment && segment->state == SegmentState::open && creates(put->key);
+    const bool seal = segment && segment->state == SegmentState::sealed;
+    switch (target) {
+      case faults::MetaTxnTarget::any:
+        if (epoch || create || seal) return true;
+        break;
+      case faults::MetaTxnTarget::epoch_bump:
+        if (epoch) return true;
+        break;
+      case faults::MetaTxnTarget::segment_create:
+        if (create) return true;
+        break;
+      case faults::MetaTxnTarget::seal:
+        if (seal) return true;
+        break;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct WorldServices::Impl {
@@ -114,6 +154,9 @@ void WorldServices::check_deletes(uint32_t node, const std::vector<std::string>&
 EntryId WorldServices::truncation_point(const std::string& log_name) {
   return sim::truncation_point(impl_->meta.state(), "/wal/", log_name);
 }
+Epoch WorldServices::current_epoch(const std::string& log_name) {
+  return sim::current_epoch(impl_->meta.state(), "/wal/", log_name);
+}
 std::unique_ptr<MetaStore> WorldServices::meta_client(uint32_t node, NodeRuntime& runtime) {
   return impl_->meta.client(node, runtime);
 }
@@ -169,6 +212,7 @@ void WorldServices::apply_object_faults() {
       case faults::EventKind::meta_partition:
       case faults::EventKind::meta_leader_change:
       case faults::EventKind::meta_compact:
+      case faults::EventKind::meta_txn_lost:
       case faults::EventKind::count_: WAL_UNREACHABLE();
     }
   }
@@ -185,6 +229,13 @@ void WorldServices::meta_partition(uint32_t node, bool partitioned) {
 }
 
 void WorldServices::meta_leader_change() { impl_->meta.leader_change(); }
+
+void WorldServices::meta_txn_lost(uint32_t node, faults::MetaTxnTarget target, bool request_side,
+                                  TimePoint until) {
+  impl_->meta.lose_next_txn(
+      node, [target](const TxnRequest& request) { return txn_is(request, target); }, until,
+      request_side);
+}
 
 void WorldServices::meta_compact() {
   // Compact everything but the latest revision, as etcd's auto-compaction would.

@@ -34,6 +34,10 @@ class WorldServices {
 
   void meta_partition(uint32_t node, bool partitioned);
   void meta_leader_change();
+  // The meta_txn_lost fault (faults/schedule.h): the next txn of kind `target` from `node`,
+  // sent before `until`, loses its reply (applied) or, with request_side, its request.
+  void meta_txn_lost(uint32_t node, faults::MetaTxnTarget target, bool request_side,
+                     TimePoint until);
   void meta_compact();
   void heal_all();
   // S3 requests sent and not yet answered (a zombie's PUT may still land).
@@ -51,6 +55,8 @@ class WorldServices {
   [[nodiscard]] const std::vector<std::string>& owned_deletions() const;
   // The log's truncation point as etcd holds it now (0 if none), read the same way.
   [[nodiscard]] EntryId truncation_point(const std::string& log_name);
+  // The log's writer epoch as etcd holds it now (0 if none), read the same way.
+  [[nodiscard]] Epoch current_epoch(const std::string& log_name);
   // The log's segments and etcd's current revision, read straight from the simulated state
   // (the world's own bookkeeping: no request, no trace event).
   [[nodiscard]] std::vector<SegmentMeta> segments(const std::string& log_name);

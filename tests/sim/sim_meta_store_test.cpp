@@ -387,6 +387,33 @@ TEST_F(SimMetaStoreTest, random_timeouts_are_unknown_and_applied_or_not) {
   expect_error(txn(2, std::move(read_only)).error(), Errc::timeout, Outcome::definite);
 }
 
+TEST_F(SimMetaStoreTest, an_aimed_loss_takes_the_next_matching_txn_of_its_node_only) {
+  auto creates = [](const TxnRequest& request) { return !request.compares.empty(); };
+  etcd_.lose_next_txn(2, creates, scheduler_.now() + 10s, /*request_side=*/false);
+  // Another node's txn and a non-matching txn of node 2 go through.
+  EXPECT_TRUE(txn(1, create_request("a", "1")).ok());
+  EXPECT_TRUE(txn(2, put_request("b", "1")).ok());
+  // The matching one is applied, and its caller times out: outcome unknown.
+  const Result<TxnResponse> lost = txn(2, create_request("c", "1"));
+  ASSERT_FALSE(lost.ok());
+  expect_error(lost.error(), Errc::timeout, Outcome::unknown);
+  EXPECT_EQ(value_of("c"), "1");
+  // One aim, one loss.
+  EXPECT_TRUE(txn(2, create_request("d", "1")).ok());
+  EXPECT_EQ(etcd_.stats().aimed_loss_count, 1u);
+  // Request side: never applied.
+  etcd_.lose_next_txn(2, creates, scheduler_.now() + 10s, /*request_side=*/true);
+  const Result<TxnResponse> dropped = txn(2, create_request("e", "1"));
+  ASSERT_FALSE(dropped.ok());
+  expect_error(dropped.error(), Errc::timeout, Outcome::unknown);
+  EXPECT_EQ(value_of("e"), std::nullopt);
+  // An aim whose window closed before a matching txn came takes nothing.
+  etcd_.lose_next_txn(2, creates, scheduler_.now() + 1ms, /*request_side=*/false);
+  run_for(10ms);
+  EXPECT_TRUE(txn(2, create_request("f", "1")).ok());
+  EXPECT_EQ(etcd_.stats().aimed_loss_count, 2u);
+}
+
 TEST_F(SimMetaStoreTest, a_crashed_nodes_txn_on_the_wire_applies_but_never_completes) {
   Slot<Result<TxnResponse>> slot = start(runtime(1), meta(1).txn(put_request("orphan", "v")));
   scheduler_.run_until(TimePoint(250us));

@@ -81,6 +81,7 @@ std::string_view sim_bug_name(SimBug bug) {
     case SimBug::fence_by_lease_only: return "fence_by_lease_only";
     case SimBug::append_key_ignored: return "append_key_ignored";
     case SimBug::gc_sweeps_undeleted_segment: return "gc_sweeps_undeleted_segment";
+    case SimBug::seal_unknown_as_failure: return "seal_unknown_as_failure";
     case SimBug::count_: return "count_";
   }
   WAL_UNREACHABLE();

@@ -267,7 +267,10 @@ Task<Result<SegmentTxnResult>> commit_segment_txn(SegmentTxnContext context, Seg
     if (!response.ok()) {
       const Error& error = response.error();
       if (!error.unknown() && !is_retryable(error)) co_return s.fail(error);
-      s.note_error();  // a MetaStore txn error leaves its outcome unknown
+      // Planted bug: a seal's error taken for "did not happen", so the read-back cannot know
+      // that this attempt may have landed.
+      const bool forget = txn.seal && context.env.faults.bug(SimBug::seal_unknown_as_failure);
+      if (!forget) s.note_error();  // a MetaStore txn error leaves its outcome unknown
     }
     const bool compare_failed = response.ok();
     // Two statements, not one conditional expression: GCC 12 destroys a co_await's temporary

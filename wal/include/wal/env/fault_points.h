@@ -37,6 +37,9 @@ enum class SimBug : uint16_t {
   quorum_recovery_without_fence, // recovery asks replicas for their end without fencing them
   quorum_unknown_as_absent,      // recovery counts an "unknown" fence reply as known
   quorum_stale_epoch_accepted,   // a LogStore accepts adds below the segment's fence epoch
+  // Metadata txns (MemoryBuffer and QuorumBuffer).
+  seal_unknown_as_failure,    // a seal txn with an unknown outcome is taken for one that did not
+                              // happen: an own seal that landed is then read as another's
   count_,                     // number of values; not a bug
 };
 
