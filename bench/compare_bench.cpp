@@ -114,11 +114,11 @@ int run_ceiling(const Options& options, const Workload& workload, const cli::WpC
     if (options.system == "fdatasync-loop") {
       result = measure_fdatasync_loop(options.dir, workload, entry_bytes, config.writer);
     } else if (options.system == "journal-group" || options.system == "journal-single") {
-      result = measure_journal(options.dir, workload, entry_bytes,
-                               options.system == "journal-group");
+      result =
+          measure_journal(options.dir, workload, entry_bytes, options.system == "journal-group");
     } else {
-      result = measure_s3_put(options.dir, workload, entry_bytes, config.writer,
-                              config.object_store.s3);
+      result =
+          measure_s3_put(options.dir, workload, entry_bytes, config.writer, config.object_store.s3);
     }
     if (!result.ok()) return failed(options.system, result.error());
     if (options.name != options.system) result->system = options.name;
@@ -178,8 +178,8 @@ int main(int argc, char** argv) {
   CLI::App app{wal::bench::description, "compare_bench"};
   app.add_option("system", options.system, "what to measure (see above)")
       ->required()
-      ->check(CLI::IsMember({"memorybuffer", "quorum", "nats", "fdatasync-loop",
-                             "journal-group", "journal-single", "s3-put"}));
+      ->check(CLI::IsMember({"memorybuffer", "quorum", "nats", "fdatasync-loop", "journal-group",
+                             "journal-single", "s3-put"}));
   app.add_option("--workload", options.workload_path, "workload file (bench/workloads/*.json)")
       ->required();
   app.add_option("--out", options.out_dir, "results directory")->required();
@@ -188,8 +188,7 @@ int main(int argc, char** argv) {
                  "wp config file (memorybuffer, quorum, s3-put; writer options for "
                  "fdatasync-loop)");
   app.add_option("--nats", options.nats_urls, "nats: comma-separated nats://host:port URLs");
-  app.add_option("--replicas", options.replicas, "nats: stream replicas")
-      ->check(CLI::Range(1, 5));
+  app.add_option("--replicas", options.replicas, "nats: stream replicas")->check(CLI::Range(1, 5));
   app.add_option("--dir", options.dir, "ceilings: where to write (and remove) their files");
   app.add_option("--server-pids", options.server_pids,
                  "comma-separated PIDs of the system's servers: their CPU time per case is "
@@ -210,8 +209,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "compare_bench: nats needs --nats\n");
     return 2;
   }
-  if ((s == "fdatasync-loop" || s.starts_with("journal") || s == "s3-put") &&
-      options.dir.empty()) {
+  if ((s == "fdatasync-loop" || s.starts_with("journal") || s == "s3-put") && options.dir.empty()) {
     std::fprintf(stderr, "compare_bench: %s needs --dir\n", s.c_str());
     return 2;
   }

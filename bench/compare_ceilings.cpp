@@ -65,9 +65,8 @@ Result<CeilingResult> measure_fdatasync_loop(const std::string& dir, const Workl
                         workload.warmup_seconds + workload.duration_seconds);
   if (!measured.ok()) return std::move(measured).error();
   return ceiling("fdatasync-loop", entry_bytes,
-                 {shape.object_file_bytes, writer.inflight_blocks_max,
-                  measured->fsyncs_per_second, static_cast<double>(shape.entries_per_block),
-                  &measured->samples_us});
+                 {shape.object_file_bytes, writer.inflight_blocks_max, measured->fsyncs_per_second,
+                  static_cast<double>(shape.entries_per_block), &measured->samples_us});
 }
 
 Result<CeilingResult> measure_journal(const std::string& dir, const Workload& workload,
@@ -76,20 +75,19 @@ Result<CeilingResult> measure_journal(const std::string& dir, const Workload& wo
   // One add carries at most message_bytes_max of payload (the quorum writer's default), and
   // the writer has at most the saturation window in flight: a group is what one add can hold.
   const uint64_t add_bytes_max = quorum::QuorumWriterOptions{}.message_bytes_max;
-  const uint64_t group_count =
-      grouped ? std::clamp<uint64_t>(add_bytes_max / entry_bytes, 1,
-                                     workload.saturation_window(entry_bytes))
-              : 1;
+  const uint64_t group_count = grouped
+                                   ? std::clamp<uint64_t>(add_bytes_max / entry_bytes, 1,
+                                                          workload.saturation_window(entry_bytes))
+                                   : 1;
   Result<FsyncBaseline> measured =
       measure_fdatasync(dir, ensemble_journals_count, group_count * record_bytes,
                         workload.warmup_seconds + workload.duration_seconds);
   if (!measured.ok()) return std::move(measured).error();
   // Every entry is written by all 3 journals: the ensemble stores writes/3 groups per second.
-  return ceiling(grouped ? "journal-group" : "journal-single", entry_bytes,
-                 {group_count * record_bytes, ensemble_journals_count,
-                  measured->fsyncs_per_second,
-                  static_cast<double>(group_count) / ensemble_journals_count,
-                  &measured->samples_us});
+  return ceiling(
+      grouped ? "journal-group" : "journal-single", entry_bytes,
+      {group_count * record_bytes, ensemble_journals_count, measured->fsyncs_per_second,
+       static_cast<double>(group_count) / ensemble_journals_count, &measured->samples_us});
 }
 
 Result<CeilingResult> measure_s3_put(const std::string& dir, const Workload& workload,
@@ -99,8 +97,8 @@ Result<CeilingResult> measure_s3_put(const std::string& dir, const Workload& wor
   if (!runtime.ok()) return std::move(runtime).error();
   const BlockShape shape = saturated_block_shape(entry_bytes, writer.block_size_bytes_max);
   StoreCaseConfig config;
-  config.key_prefix = "compare-s3-put/" + std::to_string(::getpid()) + "-" +
-                      std::to_string(entry_bytes) + "/";
+  config.key_prefix =
+      "compare-s3-put/" + std::to_string(::getpid()) + "-" + std::to_string(entry_bytes) + "/";
   config.body_bytes = shape.block_bytes;
   config.object_overhead_bytes = 0;  // an S3 object is its body
   config.blocks_per_directory =

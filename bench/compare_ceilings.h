@@ -49,10 +49,9 @@ inline constexpr uint64_t journal_entry_overhead_bytes = 21;
                                                            uint64_t entry_bytes,
                                                            const WriterOptions& writer);
 [[nodiscard]] Result<CeilingResult> measure_journal(const std::string& dir,
-                                                    const Workload& workload,
-                                                    uint64_t entry_bytes, bool grouped);
-[[nodiscard]] Result<CeilingResult> measure_s3_put(const std::string& dir,
-                                                   const Workload& workload,
+                                                    const Workload& workload, uint64_t entry_bytes,
+                                                    bool grouped);
+[[nodiscard]] Result<CeilingResult> measure_s3_put(const std::string& dir, const Workload& workload,
                                                    uint64_t entry_bytes,
                                                    const WriterOptions& writer,
                                                    const S3Options& s3);

@@ -21,10 +21,9 @@ constexpr int64_t publish_wait_ms = 60000;
 constexpr std::chrono::seconds consumer_wait_max{30};
 
 Error nats_error(const std::string& what, natsStatus status, jsErrCode code = jsErrCode(0)) {
-  return make_error(Errc::io_error, "nats: " + what + ": " + natsStatus_GetText(status) +
-                                        (code != 0 ? " (JetStream error " +
-                                                         std::to_string(int(code)) + ")"
-                                                   : ""));
+  return make_error(Errc::io_error,
+                    "nats: " + what + ": " + natsStatus_GetText(status) +
+                        (code != 0 ? " (JetStream error " + std::to_string(int(code)) + ")" : ""));
 }
 
 // The publishes in flight, the acknowledgements and the consumer of one case.
@@ -36,8 +35,8 @@ class NatsCase {
     auto& self = *static_cast<NatsCase*>(closure);
     const auto now = Steady::now();
     const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
-    const auto due = CaseRecorder::read_stamp(
-        {data, static_cast<size_t>(natsMsg_GetDataLength(msg))});
+    const auto due =
+        CaseRecorder::read_stamp({data, static_cast<size_t>(natsMsg_GetDataLength(msg))});
     if (ack != nullptr && due) {
       self.recorder_.acknowledged(*due, now);
     } else {
@@ -50,8 +49,8 @@ class NatsCase {
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     auto& self = *static_cast<NatsCase*>(closure);
     const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
-    const auto due = CaseRecorder::read_stamp(
-        {data, static_cast<size_t>(natsMsg_GetDataLength(msg))});
+    const auto due =
+        CaseRecorder::read_stamp({data, static_cast<size_t>(natsMsg_GetDataLength(msg))});
     if (due) self.recorder_.received(*due, Steady::now());
     natsMsg_Destroy(msg);
   }
@@ -95,8 +94,7 @@ class Nats final : public NatsSystem {
     natsOptions_Destroy(options_);
     nats_Close();
   }
-  Result<CaseResult> run_case(const Workload& workload, uint64_t entry_bytes,
-                              double rate) override;
+  Result<CaseResult> run_case(const Workload& workload, uint64_t entry_bytes, double rate) override;
 
  private:
   // The case on a stream that exists, through a JetStream context of its own.
@@ -115,9 +113,10 @@ void publish_all(jsCtx* js, const std::string& subject, NatsCase& nats_case,
   std::vector<std::byte> payload(entry_bytes);
   for (uint64_t i = 0; i < entry_bytes; ++i) payload[i] = std::byte('a' + i % 26);
   const Steady::time_point start = Steady::now();
-  const auto interval = rate > 0 ? std::chrono::duration_cast<Steady::duration>(
-                                       std::chrono::duration<double>(1.0 / rate))
-                                 : Steady::duration{};
+  const auto interval =
+      rate > 0
+          ? std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(1.0 / rate))
+          : Steady::duration{};
   for (int64_t i = 0;; ++i) {
     const Steady::time_point due = rate > 0 ? start + interval * i : Steady::now();
     if (due >= recorder.window_end()) break;
@@ -126,14 +125,14 @@ void publish_all(jsCtx* js, const std::string& subject, NatsCase& nats_case,
     CaseRecorder::stamp(payload, due);
     const natsStatus status = js_PublishAsync(js, subject.c_str(), payload.data(),
                                               static_cast<int>(entry_bytes), nullptr);
-    if (status != NATS_OK) nats_case.publish_failed(std::string("publish: ") +
-                                                    natsStatus_GetText(status));
+    if (status != NATS_OK)
+      nats_case.publish_failed(std::string("publish: ") + natsStatus_GetText(status));
   }
 }
 
 Result<CaseResult> Nats::run_case(const Workload& workload, uint64_t entry_bytes, double rate) {
-  const std::string name = "COMPARE_" + std::to_string(::getpid()) + "_" +
-                           std::to_string(cases_count_++);
+  const std::string name =
+      "COMPARE_" + std::to_string(::getpid()) + "_" + std::to_string(cases_count_++);
   const std::string subject = "compare." + name;
   jsCtx* js = nullptr;
   jsOptions js_options;

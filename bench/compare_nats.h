@@ -32,8 +32,8 @@ class NatsSystem {
       const std::vector<std::string>& urls, int replicas);
   virtual ~NatsSystem() = default;
   // As WalSystem::run_case (compare_wal.h).
-  [[nodiscard]] virtual Result<CaseResult> run_case(const Workload& workload,
-                                                    uint64_t entry_bytes, double rate) = 0;
+  [[nodiscard]] virtual Result<CaseResult> run_case(const Workload& workload, uint64_t entry_bytes,
+                                                    double rate) = 0;
 };
 
 }  // namespace wal::bench

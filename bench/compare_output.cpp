@@ -14,8 +14,11 @@ using Json = nlohmann::json;
 
 Json latency_json(const LatencyHistogram& histogram) {
   const LatencySummary s = histogram.summary();
-  return Json{{"count", s.sample_count}, {"p50_us", s.p50_us},   {"p99_us", s.p99_us},
-              {"p999_us", s.p999_us},    {"max_us", s.max_us}};
+  return Json{{"count", s.sample_count},
+              {"p50_us", s.p50_us},
+              {"p99_us", s.p99_us},
+              {"p999_us", s.p999_us},
+              {"max_us", s.max_us}};
 }
 
 Status append_line(const std::string& out_dir, const Json& line) {
@@ -62,12 +65,14 @@ Status write_case(const std::string& out_dir, const CaseResult& r) {
             {"e2e", latency_json(r.end_to_end_latency)},
             {"cdf_append", "cdf/" + stem + "-append.dat"},
             {"cdf_e2e", "cdf/" + stem + "-e2e.dat"},
-            {"cpu", {{"client_seconds", r.cpu.client_seconds},
-                     {"servers_seconds", r.cpu.servers_seconds},
-                     {"wall_seconds", r.cpu.wall_seconds}}},
-            {"reader", {{"blocks_read", r.reader_blocks_read},
-                        {"manifest_reads", r.reader_manifest_reads},
-                        {"metadata_reloads", r.reader_metadata_reloads}}},
+            {"cpu",
+             {{"client_seconds", r.cpu.client_seconds},
+              {"servers_seconds", r.cpu.servers_seconds},
+              {"wall_seconds", r.cpu.wall_seconds}}},
+            {"reader",
+             {{"blocks_read", r.reader_blocks_read},
+              {"manifest_reads", r.reader_manifest_reads},
+              {"metadata_reloads", r.reader_metadata_reloads}}},
             {"note", r.note}};
   if (Status s = write_cdf(out_dir, stem + "-append", r.append_latency); !s.ok()) return s;
   if (Status s = write_cdf(out_dir, stem + "-e2e", r.end_to_end_latency); !s.ok()) return s;
@@ -97,18 +102,18 @@ std::string describe_case(const CaseResult& r) {
       r.offered_rate_per_second == 0 ? fmt::format("saturated ({} in flight)", r.window)
                                      : fmt::format("at {:.0f}/s", r.offered_rate_per_second),
       r.entries_per_second(), r.mib_per_second(), ms(a.p50_us), ms(a.p99_us), ms(e.p50_us),
-      ms(e.p99_us), r.failed_count > 0 ? fmt::format(", {} FAILED: {}", r.failed_count,
-                                                     r.first_error)
-                                       : "",
+      ms(e.p99_us),
+      r.failed_count > 0 ? fmt::format(", {} FAILED: {}", r.failed_count, r.first_error) : "",
       r.note.empty() ? "" : " (" + r.note + ")");
 }
 
 std::string describe_ceiling(const CeilingResult& r) {
   const LatencySummary l = r.latency.summary();
-  return fmt::format("{} for {} B: {:.0f} writes/s of {} B ({} at once), {:.0f} entries/s "
-                     "{:.1f} MiB/s, write p50 {} p99 {} ms",
-                     r.system, r.entry_bytes, r.writes_per_second, r.write_bytes, r.concurrency,
-                     r.entries_per_second, r.mib_per_second, ms(l.p50_us), ms(l.p99_us));
+  return fmt::format(
+      "{} for {} B: {:.0f} writes/s of {} B ({} at once), {:.0f} entries/s "
+      "{:.1f} MiB/s, write p50 {} p99 {} ms",
+      r.system, r.entry_bytes, r.writes_per_second, r.write_bytes, r.concurrency,
+      r.entries_per_second, r.mib_per_second, ms(l.p50_us), ms(l.p99_us));
 }
 
 }  // namespace wal::bench

@@ -27,7 +27,9 @@ Duration to_duration(double seconds) {
 class ReaderThread {
  public:
   ReaderThread(cli::WpRuntime& runtime, std::string name, CaseRecorder& recorder)
-      : runtime_(runtime), name_(std::move(name)), recorder_(recorder),
+      : runtime_(runtime),
+        name_(std::move(name)),
+        recorder_(recorder),
         thread_([this] { runtime_.run(read_all()); }) {}
   ~ReaderThread() { stop(); }
   // Closes the reader and joins its thread; idempotent.
@@ -81,8 +83,8 @@ class ReaderThread {
     LogReader* reader = nullptr;
   };
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
-  std::string error_;                  // written before stopped_
-  ReaderStats stats_;                  // written before stopped_
+  std::string error_;  // written before stopped_
+  ReaderStats stats_;  // written before stopped_
   std::atomic<bool> stopped_ = false;
   std::thread thread_;  // last: starts once the members it uses exist
 };
@@ -90,10 +92,13 @@ class ReaderThread {
 // The appends of one case, on the writer runtime's loop.
 class WalCase {
  public:
-  WalCase(EventLoop& loop, cli::AppendTarget& target, CaseRecorder& recorder,
-          uint64_t entry_bytes)
-      : loop_(loop), target_(target), recorder_(recorder), payload_(entry_bytes),
-        changed_(loop), scope_(loop) {
+  WalCase(EventLoop& loop, cli::AppendTarget& target, CaseRecorder& recorder, uint64_t entry_bytes)
+      : loop_(loop),
+        target_(target),
+        recorder_(recorder),
+        payload_(entry_bytes),
+        changed_(loop),
+        scope_(loop) {
     for (uint64_t i = 0; i < entry_bytes; ++i) payload_[i] = std::byte('a' + i % 26);
   }
 
@@ -137,8 +142,8 @@ class WalCase {
 };
 
 // Issues the workload point's appends until the window ends, then waits for all of them.
-Task<void> drive(EventLoop& loop, WalCase& wal_case, const CaseRecorder& recorder,
-                 uint64_t window, double rate) {
+Task<void> drive(EventLoop& loop, WalCase& wal_case, const CaseRecorder& recorder, uint64_t window,
+                 double rate) {
   const TimePoint loop_start = loop.now();
   const Steady::time_point steady_start = Steady::now();
   if (rate == 0) {
@@ -176,11 +181,10 @@ class WpSystem final : public WalSystem {
   uint64_t cases_count_ = 0;
 };
 
-Task<Result<CaseResult>> WpSystem::one_case(Workload workload, uint64_t entry_bytes,
-                                            double rate) {
+Task<Result<CaseResult>> WpSystem::one_case(Workload workload, uint64_t entry_bytes, double rate) {
   cli::WpRuntime& runtime = *runtime_;
-  const std::string name = "compare-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(cases_count_++);
+  const std::string name =
+      "compare-" + std::to_string(::getpid()) + "-" + std::to_string(cases_count_++);
   WAL_CO_TRY(co_await runtime.client().create_log(name));
   std::unique_ptr<cli::AppendTarget> target;
   WAL_CO_ASSIGN(target, co_await cli::open_append_target(runtime, name, false));

@@ -30,8 +30,8 @@ class WalSystem {
   virtual ~WalSystem() = default;
   // One workload point: `rate` 0 is saturation with workload.saturation_window(entry_bytes) in
   // flight; otherwise an open loop at workload.offered_rate(rate, entry_bytes).
-  [[nodiscard]] virtual Result<CaseResult> run_case(const Workload& workload,
-                                                    uint64_t entry_bytes, double rate) = 0;
+  [[nodiscard]] virtual Result<CaseResult> run_case(const Workload& workload, uint64_t entry_bytes,
+                                                    double rate) = 0;
 };
 
 }  // namespace wal::bench

@@ -61,8 +61,8 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
 uint64_t LatencyHistogram::value_at_quantile(double q) const {
   WAL_ASSERT(q > 0.0 && q <= 1.0);
   if (count_ == 0) return 0;
-  const auto rank = std::max<uint64_t>(
-      1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
+  const auto rank =
+      std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
   uint64_t seen = 0;
   for (size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];

@@ -19,9 +19,9 @@ struct LogStoreTotals {
   double fsync_seconds_sum = 0;  // woodpecker_file_flush_latency_seconds
   double fsync_count = 0;
   double fsync_bytes_sum = 0;  // woodpecker_flush_block_bytes
-  double resident_bytes_max = 0;   // process_resident_memory_bytes, the largest LogStore's
-  double cache_bytes_max = 0;      // woodpecker_logstore_entry_cache_bytes, the largest
-  double unsynced_bytes_max = 0;   // woodpecker_logstore_entry_bytes_in_memory, the largest
+  double resident_bytes_max = 0;  // process_resident_memory_bytes, the largest LogStore's
+  double cache_bytes_max = 0;     // woodpecker_logstore_entry_cache_bytes, the largest
+  double unsynced_bytes_max = 0;  // woodpecker_logstore_entry_bytes_in_memory, the largest
 };
 
 [[nodiscard]] LogStoreTotals scrape_logstores(const std::string& cluster_dir);

@@ -201,8 +201,8 @@ bool run_memory_case(const cli::WpConfig& base, const std::string& cluster_dir,
   std::printf("| %.0f MiB | %.1f MiB | %.1f | %.1f | %+.1f | %.1f | %.2f |\n",
               mib(double(segment_bytes)), mib(double(written_bytes)),
               mib(before.resident_bytes_max), mib(after.resident_bytes_max),
-              mib(after.resident_bytes_max - before.resident_bytes_max),
-              mib(after.cache_bytes_max), mib(after.unsynced_bytes_max));
+              mib(after.resident_bytes_max - before.resident_bytes_max), mib(after.cache_bytes_max),
+              mib(after.unsynced_bytes_max));
   std::fflush(stdout);
   const Status closed = (*runtime)->run((*target)->close());
   return ok && closed.ok();
@@ -210,11 +210,13 @@ bool run_memory_case(const cli::WpConfig& base, const std::string& cluster_dir,
 
 bool run_memory_cases(const cli::WpConfig& config, const Options& options,
                       const std::string& cluster_dir) {
-  std::printf("\nLogStore memory under a sustained load (64 KiB entries, %llu in flight) filling "
-              "one open segment of each size to 75%%; RSS of the largest LogStore, MiB\n\n",
-              static_cast<unsigned long long>(memory_window));
-  std::printf("| segment | written | RSS before | RSS after | growth | entry cache | "
-              "unsynced |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\nLogStore memory under a sustained load (64 KiB entries, %llu in flight) filling "
+      "one open segment of each size to 75%%; RSS of the largest LogStore, MiB\n\n",
+      static_cast<unsigned long long>(memory_window));
+  std::printf(
+      "| segment | written | RSS before | RSS after | growth | entry cache | "
+      "unsynced |\n|---|---|---|---|---|---|---|\n");
   bool ok = true;
   for (uint64_t bytes : options.memory_segment_bytes) {
     ok = run_memory_case(config, cluster_dir, bytes) && ok;

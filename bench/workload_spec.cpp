@@ -56,9 +56,9 @@ Status apply_key(Workload& w, const std::string& key, const Json& value) {
     if (!value.is_array() || value.empty()) return bad(key, "must be a non-empty array");
     std::vector<double> items;
     for (const Json& item : value) {
-      Result<double> x = key == "rates_per_second" ? number(item, key, 0, 1e7)
-                                                   : number(item, key, entry_size_bytes_min,
-                                                            entry_size_bytes_max);
+      Result<double> x = key == "rates_per_second"
+                             ? number(item, key, 0, 1e7)
+                             : number(item, key, entry_size_bytes_min, entry_size_bytes_max);
       if (!x.ok()) return x.error();
       items.push_back(*x);
     }

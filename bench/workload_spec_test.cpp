@@ -60,17 +60,14 @@ TEST(WorkloadSpec, BadWorkloadsAreRefusedNamingTheKey) {
   EXPECT_NE(refusal(R"({"consumers": "one"})").find("\"consumers\""), std::string::npos);
   EXPECT_NE(refusal(R"({"consumers": 2})").find("\"consumers\" must be in 0 .. 1"),
             std::string::npos);
-  EXPECT_NE(refusal(R"({"consumers": -1})").find("\"consumers\" is negative"),
-            std::string::npos);
+  EXPECT_NE(refusal(R"({"consumers": -1})").find("\"consumers\" is negative"), std::string::npos);
   EXPECT_NE(refusal(R"({"entry_sizes_bytes": [8]})").find("\"entry_sizes_bytes\""),
             std::string::npos);
-  EXPECT_NE(refusal(R"({"entry_sizes_bytes": [1024.5]})").find("whole numbers"),
-            std::string::npos);
+  EXPECT_NE(refusal(R"({"entry_sizes_bytes": [1024.5]})").find("whole numbers"), std::string::npos);
   EXPECT_NE(refusal(R"({"entry_sizes_bytes": []})").find("non-empty"), std::string::npos);
   EXPECT_NE(refusal(R"({"rates_per_second": [-1]})").find("\"rates_per_second\""),
             std::string::npos);
-  EXPECT_NE(refusal(R"({"duration_seconds": 0})").find("\"duration_seconds\""),
-            std::string::npos);
+  EXPECT_NE(refusal(R"({"duration_seconds": 0})").find("\"duration_seconds\""), std::string::npos);
   EXPECT_NE(refusal(R"({"name": ""})").find("\"name\""), std::string::npos);
   EXPECT_NE(refusal("[1, 2]").find("not an object"), std::string::npos);
   EXPECT_NE(refusal("{").find("not JSON"), std::string::npos);

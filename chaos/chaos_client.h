@@ -18,12 +18,12 @@ namespace wal::chaos {
 
 struct WriterArgs {
   std::string log;
-  uint64_t count = 0;         // appends to invoke in all (0: open, then close: seals the log)
-  uint64_t window = 8;        // appends outstanding at most
-  uint64_t pace_ms = 5;       // pause between two invocations
+  uint64_t count = 0;    // appends to invoke in all (0: open, then close: seals the log)
+  uint64_t window = 8;   // appends outstanding at most
+  uint64_t pace_ms = 5;  // pause between two invocations
   uint64_t payload_bytes = 64;
   uint64_t open_timeout_s = 60;
-  int64_t until_ns = 0;        // stop invoking at this run time (0: only --count stops)
+  int64_t until_ns = 0;  // stop invoking at this run time (0: only --count stops)
 };
 
 struct ReaderArgs {
@@ -36,7 +36,6 @@ struct ReaderArgs {
 // A tailing reader: reads from the log's start and waits at its end until it is killed.
 [[nodiscard]] int run_reader(cli::WpRuntime& runtime, EventLog& events, const ReaderArgs& args);
 // The whole log once, from its first kept entry to its end: the history's final read.
-[[nodiscard]] int run_final_read(cli::WpRuntime& runtime, EventLog& events,
-                                 const ReaderArgs& args);
+[[nodiscard]] int run_final_read(cli::WpRuntime& runtime, EventLog& events, const ReaderArgs& args);
 
 }  // namespace wal::chaos

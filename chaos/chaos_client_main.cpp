@@ -27,18 +27,19 @@ void add_common(CLI::App& command, Common& common, std::string& log) {
   command.add_option("--log", log, "the log's name")->required();
   command.add_option("--events", common.events, "JSON-lines file the events are appended to")
       ->required();
-  command.add_option("--run-start-ns", common.run_start_ns,
-                     "the run's start, CLOCK_REALTIME in ns (event times count from it)")
+  command
+      .add_option("--run-start-ns", common.run_start_ns,
+                  "the run's start, CLOCK_REALTIME in ns (event times count from it)")
       ->required();
-  command.add_option("--process", common.process, "this process's number in the run")
-      ->required();
+  command.add_option("--process", common.process, "this process's number in the run")->required();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"wp-chaos-client: a writer, tailing reader or final reader of a wp-chaos run; "
-               "records one JSON line per event (chaos/README.md)"};
+  CLI::App app{
+      "wp-chaos-client: a writer, tailing reader or final reader of a wp-chaos run; "
+      "records one JSON line per event (chaos/README.md)"};
   app.require_subcommand(1);
   Common common;
   wal::chaos::WriterArgs writer;

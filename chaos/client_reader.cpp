@@ -35,8 +35,7 @@ Task<int> tail(cli::WpRuntime& runtime, EventLog& events, const ReaderArgs& args
       Result<LogEntry> entry = co_await (*reader)->next();
       if (!entry.ok()) {
         events.record(fmt::format(R"("type":"read_error","session":{},"error":{},"at_ns":{})",
-                                  session, json_string(entry.error().describe()),
-                                  events.now_ns()));
+                                  session, json_string(entry.error().describe()), events.now_ns()));
         co_await sleep_for(env.clock, std::chrono::milliseconds(200));
         break;
       }

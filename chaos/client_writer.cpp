@@ -80,8 +80,8 @@ Task<std::unique_ptr<AppendTarget>> open_writer(WriterRun& run) {
         co_await cli::open_append_target(run.runtime, run.args.log, /*keyed=*/false);
     if (writer.ok()) {
       ++run.opens;
-      run.events.record(fmt::format(R"("type":"open","writer":{},"epoch":{},"at_ns":{})",
-                                    run.opens, (*writer)->epoch(), run.events.now_ns()));
+      run.events.record(fmt::format(R"("type":"open","writer":{},"epoch":{},"at_ns":{})", run.opens,
+                                    (*writer)->epoch(), run.events.now_ns()));
       co_return std::move(writer).value();
     }
     record_open_failure(run, writer.error());

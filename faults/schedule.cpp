@@ -8,12 +8,16 @@
 namespace wal::faults {
 
 namespace {
-constexpr std::string_view kind_names[] = {
-    "open_writer",    "append",           "close_writer", "truncate",        "collect_garbage",
-    "crash",          "meta_partition",   "meta_leader_change", "meta_compact",
-    "s3_latency_spike", "s3_errors",      "s3_timeouts",  "s3_outage",       "s3_get_corruption",
-    "disk_wipe",      "net_partition",    "net_chaos",    "slow_fsync",
-    "logstores_restart", "meta_txn_lost"};
+constexpr std::string_view kind_names[] = {"open_writer",       "append",
+                                           "close_writer",      "truncate",
+                                           "collect_garbage",   "crash",
+                                           "meta_partition",    "meta_leader_change",
+                                           "meta_compact",      "s3_latency_spike",
+                                           "s3_errors",         "s3_timeouts",
+                                           "s3_outage",         "s3_get_corruption",
+                                           "disk_wipe",         "net_partition",
+                                           "net_chaos",         "slow_fsync",
+                                           "logstores_restart", "meta_txn_lost"};
 static_assert(std::size(kind_names) == static_cast<size_t>(EventKind::count_));
 
 int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }

@@ -148,8 +148,8 @@ void add_txn_loss(Builder& b, Random& random, Duration at, uint32_t node, MetaTx
   Event& e = b.add(at, EventKind::meta_txn_lost);
   e.node = node;
   e.duration = milliseconds(1000 + random.below(4000));
-  e.magnitude = static_cast<uint32_t>(target) |
-                (random.below(4) == 0 ? meta_txn_request_lost_flag : 0);
+  e.magnitude =
+      static_cast<uint32_t>(target) | (random.below(4) == 0 ? meta_txn_request_lost_flag : 0);
 }
 
 // Unknown outcomes on the writer's record txns (epoch bump, create, seal), which random etcd
@@ -187,8 +187,8 @@ void add_meta_txn_losses(Builder& b, uint64_t seed, const SwarmDraw& draw, World
   for (Duration t = next_gap(random, draw.meta_txn_loss_interval_ms); t < phase;
        t += next_gap(random, draw.meta_txn_loss_interval_ms)) {
     const auto node = static_cast<uint32_t>(1 + random.below(shape.writer_nodes));
-    const MetaTxnTarget target = random.below(2) == 0 ? MetaTxnTarget::seal
-                                                      : MetaTxnTarget::segment_create;
+    const MetaTxnTarget target =
+        random.below(2) == 0 ? MetaTxnTarget::seal : MetaTxnTarget::segment_create;
     add_txn_loss(b, random, t, node, target);
   }
 }
@@ -218,14 +218,14 @@ std::string SwarmDraw::describe() const {
                       logstore_meta_partition_interval_ms ==
                   0
               ? std::string()
-              : fmt::format("; {} {} {} {} {} {} {}", family("logstore-crash", logstore_crash_interval_ms),
-                            family("disk-wipe", disk_wipe_interval_ms),
-                            family("net-partition", net_partition_interval_ms),
-                            family("net-chaos", net_chaos_interval_ms),
-                            family("slow-fsync", slow_fsync_interval_ms),
-                            family("restart-all", restart_all_interval_ms),
-                            family("logstore-etcd-partition",
-                                   logstore_meta_partition_interval_ms)));
+              : fmt::format(
+                    "; {} {} {} {} {} {} {}", family("logstore-crash", logstore_crash_interval_ms),
+                    family("disk-wipe", disk_wipe_interval_ms),
+                    family("net-partition", net_partition_interval_ms),
+                    family("net-chaos", net_chaos_interval_ms),
+                    family("slow-fsync", slow_fsync_interval_ms),
+                    family("restart-all", restart_all_interval_ms),
+                    family("logstore-etcd-partition", logstore_meta_partition_interval_ms)));
 }
 
 SwarmDraw draw_swarm(uint64_t seed, bool quorum) {

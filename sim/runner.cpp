@@ -66,51 +66,84 @@ std::string build_options() { return WAL_BUILD_OPTIONS; }
 
 const std::vector<BugInfo>& planted_bugs() {
   static const std::vector<BugInfo> bugs{
-      {SimBug::ack_before_put, "memory", "durability: acknowledges an append before its block "
-       "PUT completed; a crash then loses it", FencingMode::fence_object},
-      {SimBug::retry_blindly_after_unknown, "memory", "outcomes: reports a PUT with an unknown "
+      {SimBug::ack_before_put, "memory",
+       "durability: acknowledges an append before its block "
+       "PUT completed; a crash then loses it",
+       FencingMode::fence_object},
+      {SimBug::retry_blindly_after_unknown, "memory",
+       "outcomes: reports a PUT with an unknown "
        "outcome as a definite failure, so the caller retries an entry that may be in the log",
        FencingMode::fence_object},
-      {SimBug::unknown_as_success, "memory", "durability: treats an unknown PUT outcome as "
-       "success; a PUT that never landed is acknowledged", FencingMode::fence_object},
-      {SimBug::skip_fence_on_open, "memory", "fencing: recovery seals without a fence object, so "
+      {SimBug::unknown_as_success, "memory",
+       "durability: treats an unknown PUT outcome as "
+       "success; a PUT that never landed is acknowledged",
+       FencingMode::fence_object},
+      {SimBug::skip_fence_on_open, "memory",
+       "fencing: recovery seals without a fence object, so "
        "the old writer can still acknowledge entries past the sealed end",
        FencingMode::fence_object},
-      {SimBug::seal_one_short, "memory", "durability: recovery seals a segment one entry short "
-       "of its last acknowledged entry", FencingMode::fence_object},
-      {SimBug::reader_skips_checksum, "memory", "ordering: readers accept blocks without "
-       "checking their CRC and return corrupted bytes", FencingMode::fence_object},
-      {SimBug::truncate_needed_segment, "memory", "durability: GC deletes the segment just above "
-       "the truncation point", FencingMode::fence_object},
-      {SimBug::fence_by_lease_only, "memory", "fencing: in meta_confirm mode the writer trusts "
+      {SimBug::seal_one_short, "memory",
+       "durability: recovery seals a segment one entry short "
+       "of its last acknowledged entry",
+       FencingMode::fence_object},
+      {SimBug::reader_skips_checksum, "memory",
+       "ordering: readers accept blocks without "
+       "checking their CRC and return corrupted bytes",
+       FencingMode::fence_object},
+      {SimBug::truncate_needed_segment, "memory",
+       "durability: GC deletes the segment just above "
+       "the truncation point",
+       FencingMode::fence_object},
+      {SimBug::fence_by_lease_only, "memory",
+       "fencing: in meta_confirm mode the writer trusts "
        "its own view instead of re-reading its epoch before acknowledging",
        FencingMode::meta_confirm},
-      {SimBug::quorum_min_of_fence_replies, "quorum", "durability: recovery ends the segment at "
-       "the minimum of the fence replies (woodpecker#320)", FencingMode::fence_object},
-      {SimBug::quorum_seal_from_lagging, "quorum", "durability: recovery seals at the first "
-       "reply's end, however far that replica lags (woodpecker#242)", FencingMode::fence_object},
-      {SimBug::quorum_ack_before_fsync, "quorum", "durability: a LogStore answers an add before "
-       "its journal sync; crashes then lose acknowledged entries", FencingMode::fence_object},
-      {SimBug::quorum_ack_on_one, "quorum", "durability: the writer acknowledges an entry once "
-       "1 of 3 replicas has it", FencingMode::fence_object},
-      {SimBug::quorum_fence_in_memory_only, "quorum", "fencing: a LogStore keeps the fence epoch "
+      {SimBug::quorum_min_of_fence_replies, "quorum",
+       "durability: recovery ends the segment at "
+       "the minimum of the fence replies (woodpecker#320)",
+       FencingMode::fence_object},
+      {SimBug::quorum_seal_from_lagging, "quorum",
+       "durability: recovery seals at the first "
+       "reply's end, however far that replica lags (woodpecker#242)",
+       FencingMode::fence_object},
+      {SimBug::quorum_ack_before_fsync, "quorum",
+       "durability: a LogStore answers an add before "
+       "its journal sync; crashes then lose acknowledged entries",
+       FencingMode::fence_object},
+      {SimBug::quorum_ack_on_one, "quorum",
+       "durability: the writer acknowledges an entry once "
+       "1 of 3 replicas has it",
+       FencingMode::fence_object},
+      {SimBug::quorum_fence_in_memory_only, "quorum",
+       "fencing: a LogStore keeps the fence epoch "
        "only in memory; after a restart the old writer's adds are accepted again",
        FencingMode::fence_object},
-      {SimBug::quorum_recovery_without_fence, "quorum", "fencing: recovery reads the replicas' "
+      {SimBug::quorum_recovery_without_fence, "quorum",
+       "fencing: recovery reads the replicas' "
        "ends without fencing them; the old writer keeps acknowledging past the seal",
        FencingMode::fence_object},
-      {SimBug::quorum_unknown_as_absent, "quorum", "durability: recovery counts a wiped "
-       "replica's \"unknown\" as an empty journal", FencingMode::fence_object},
-      {SimBug::quorum_stale_epoch_accepted, "quorum", "fencing: a LogStore accepts adds below "
-       "the segment's fence epoch", FencingMode::fence_object},
-      {SimBug::append_key_ignored, "keyed", "ordering: the writer ignores append keys, so a "
-       "retry after an unknown outcome is appended a second time", FencingMode::fence_object},
-      {SimBug::gc_sweeps_undeleted_segment, "keyed", "durability: GC's leftover sweep takes a "
+      {SimBug::quorum_unknown_as_absent, "quorum",
+       "durability: recovery counts a wiped "
+       "replica's \"unknown\" as an empty journal",
+       FencingMode::fence_object},
+      {SimBug::quorum_stale_epoch_accepted, "quorum",
+       "fencing: a LogStore accepts adds below "
+       "the segment's fence epoch",
+       FencingMode::fence_object},
+      {SimBug::append_key_ignored, "keyed",
+       "ordering: the writer ignores append keys, so a "
+       "retry after an unknown outcome is appended a second time",
+       FencingMode::fence_object},
+      {SimBug::gc_sweeps_undeleted_segment, "keyed",
+       "durability: GC's leftover sweep takes a "
        "segment whose delete lost its compare to an overlapping pass for gone, and deletes the "
-       "objects its metadata still points at", FencingMode::fence_object},
-      {SimBug::seal_unknown_as_failure, "memory", "outcomes: a seal txn with an unknown outcome "
+       "objects its metadata still points at",
+       FencingMode::fence_object},
+      {SimBug::seal_unknown_as_failure, "memory",
+       "outcomes: a seal txn with an unknown outcome "
        "is taken for a definite failure, so the writer's own seal that landed is read back as a "
-       "newer writer's and it reports itself fenced", FencingMode::fence_object},
+       "newer writer's and it reports itself fenced",
+       FencingMode::fence_object},
   };
   return bugs;
 }

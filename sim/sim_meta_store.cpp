@@ -233,8 +233,8 @@ Status SimMetaStore::compact(int64_t revision) {
 
 // ---- one request -------------------------------------------------------------------------------
 
-SimMetaStore::Plan SimMetaStore::plan(NodeIndex node, MetaOp op, bool may_write,
-                                      uint64_t digest, Loss aimed) {
+SimMetaStore::Plan SimMetaStore::plan(NodeIndex node, MetaOp op, bool may_write, uint64_t digest,
+                                      Loss aimed) {
   NodeRuntime& runtime = clients_.runtime(node);
   WAL_ASSERT(runtime.alive());  // a node that is down runs no code
   Plan p;
@@ -433,8 +433,8 @@ Task<Result<TxnResponse>> SimMetaStore::txn_from(NodeIndex node, TxnRequest requ
   std::function<Result<TxnResponse>()> apply = [this, request = std::move(request)] {
     return state_.apply_txn(request);
   };
-  return exchange<Result<TxnResponse>>(node, MetaOp::txn, may_write, digest, std::move(apply),
-                                       {}, aimed);
+  return exchange<Result<TxnResponse>>(node, MetaOp::txn, may_write, digest, std::move(apply), {},
+                                       aimed);
 }
 
 Task<Result<LeaseId>> SimMetaStore::lease_grant_from(NodeIndex node, int64_t ttl_seconds) {

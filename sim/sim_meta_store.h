@@ -94,7 +94,7 @@ struct SimMetaStoreStats {
   uint64_t spike_count = 0;
   uint64_t timeout_count = 0;                 // calls that ended at their deadline
   uint64_t late_reply_count = 0;
-  uint64_t aimed_loss_count = 0;              // txns lost by lose_next_txn
+  uint64_t aimed_loss_count = 0;  // txns lost by lose_next_txn
   uint64_t reply_to_gone_node_count = 0;
   uint64_t watch_batch_count = 0;             // event batches delivered to nodes
   uint64_t watch_unavailable_count = 0;       // watches failed by a partition
@@ -173,8 +173,7 @@ class SimMetaStore {
   };
 
   void detach(NodeIndex node) { clients_.detach(node); }
-  [[nodiscard]] Plan plan(NodeIndex node, MetaOp op, bool may_write, uint64_t digest,
-                          Loss aimed);
+  [[nodiscard]] Plan plan(NodeIndex node, MetaOp op, bool may_write, uint64_t digest, Loss aimed);
   [[nodiscard]] Loss take_aimed_loss(NodeIndex node, const TxnRequest& request);
   [[nodiscard]] Error fail_error(const Plan& plan, std::string what) const;
 

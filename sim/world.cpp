@@ -194,8 +194,7 @@ World::World(const SimConfig& config)
     network_->observe_replies(
         [this](NodeIndex server, const RpcRequest& request, const Result<Bytes>& reply) {
           const Node& n = node(server);
-          ack_audit_.on_reply(server, now(), n.disk ? &n.disk->state() : nullptr, request,
-                              reply);
+          ack_audit_.on_reply(server, now(), n.disk ? &n.disk->state() : nullptr, request, reply);
         });
   }
   for (uint32_t index = 1; index <= shape_.node_count(); ++index) build_node(index);

@@ -162,10 +162,9 @@ std::optional<std::pair<std::string, std::string>> read_log_key(MemMetaStore& me
 
 }  // namespace
 
-Epoch current_epoch(MemMetaStore& meta, const std::string& meta_root,
-                    const std::string& log_name) {
-  const auto kv = read_log_key(meta, meta_root, log_name,
-                               [](const LogKeys& keys) { return keys.epoch_key(); });
+Epoch current_epoch(MemMetaStore& meta, const std::string& meta_root, const std::string& log_name) {
+  const auto kv =
+      read_log_key(meta, meta_root, log_name, [](const LogKeys& keys) { return keys.epoch_key(); });
   if (!kv) return 0;
   Result<EpochRecord> record = decode_epoch(kv->first, kv->second);
   return record.ok() ? record->epoch : 0;

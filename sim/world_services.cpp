@@ -45,8 +45,8 @@ MetaStoreFaults base_meta_faults() {
 bool txn_is(const TxnRequest& request, faults::MetaTxnTarget target) {
   auto creates = [&](const std::string& key) {
     return std::any_of(request.compares.begin(), request.compares.end(), [&](const Compare& c) {
-      return c.key == key && c.target == Compare::Target::version &&
-             c.op == Compare::Op::equal && c.number == 0;
+      return c.key == key && c.target == Compare::Target::version && c.op == Compare::Op::equal &&
+             c.number == 0;
     });
   };
   for (const TxnOp& op : request.success) {

@@ -18,23 +18,42 @@ using faults::EventKind;
 
 rc::Gen<EventKind> gen_kind(bool quorum) {
   if (!quorum) {
-    return rc::gen::weightedElement<EventKind>(
-        {{6, EventKind::append}, {2, EventKind::open_writer}, {1, EventKind::close_writer},
-         {1, EventKind::truncate}, {1, EventKind::collect_garbage}, {2, EventKind::crash},
-         {1, EventKind::meta_partition}, {1, EventKind::meta_leader_change},
-         {1, EventKind::meta_compact}, {1, EventKind::s3_latency_spike},
-         {1, EventKind::s3_errors}, {1, EventKind::s3_timeouts}, {1, EventKind::s3_outage},
-         {1, EventKind::s3_get_corruption}, {1, EventKind::meta_txn_lost}});
+    return rc::gen::weightedElement<EventKind>({{6, EventKind::append},
+                                                {2, EventKind::open_writer},
+                                                {1, EventKind::close_writer},
+                                                {1, EventKind::truncate},
+                                                {1, EventKind::collect_garbage},
+                                                {2, EventKind::crash},
+                                                {1, EventKind::meta_partition},
+                                                {1, EventKind::meta_leader_change},
+                                                {1, EventKind::meta_compact},
+                                                {1, EventKind::s3_latency_spike},
+                                                {1, EventKind::s3_errors},
+                                                {1, EventKind::s3_timeouts},
+                                                {1, EventKind::s3_outage},
+                                                {1, EventKind::s3_get_corruption},
+                                                {1, EventKind::meta_txn_lost}});
   }
-  return rc::gen::weightedElement<EventKind>(
-      {{6, EventKind::append}, {2, EventKind::open_writer}, {1, EventKind::close_writer},
-       {1, EventKind::truncate}, {1, EventKind::collect_garbage}, {4, EventKind::crash},
-       {1, EventKind::meta_partition}, {1, EventKind::meta_leader_change},
-       {1, EventKind::meta_compact}, {1, EventKind::s3_latency_spike}, {1, EventKind::s3_errors},
-       {1, EventKind::s3_timeouts}, {1, EventKind::s3_outage}, {1, EventKind::s3_get_corruption},
-       {1, EventKind::disk_wipe}, {1, EventKind::net_partition}, {1, EventKind::net_chaos},
-       {1, EventKind::slow_fsync}, {1, EventKind::logstores_restart},
-       {1, EventKind::meta_txn_lost}});
+  return rc::gen::weightedElement<EventKind>({{6, EventKind::append},
+                                              {2, EventKind::open_writer},
+                                              {1, EventKind::close_writer},
+                                              {1, EventKind::truncate},
+                                              {1, EventKind::collect_garbage},
+                                              {4, EventKind::crash},
+                                              {1, EventKind::meta_partition},
+                                              {1, EventKind::meta_leader_change},
+                                              {1, EventKind::meta_compact},
+                                              {1, EventKind::s3_latency_spike},
+                                              {1, EventKind::s3_errors},
+                                              {1, EventKind::s3_timeouts},
+                                              {1, EventKind::s3_outage},
+                                              {1, EventKind::s3_get_corruption},
+                                              {1, EventKind::disk_wipe},
+                                              {1, EventKind::net_partition},
+                                              {1, EventKind::net_chaos},
+                                              {1, EventKind::slow_fsync},
+                                              {1, EventKind::logstores_restart},
+                                              {1, EventKind::meta_txn_lost}});
 }
 
 rc::Gen<Event> gen_event(bool quorum) {

@@ -65,10 +65,11 @@ TEST(logstore_journal, an_entry_read_back_is_checked_bit_by_bit) {
   const ByteView record = ByteView(bytes).subspan(at.record_offset, size);
   ASSERT_TRUE(decode_entry_record(record, 102, at.payload_size_bytes).ok());
   EXPECT_EQ(decode_entry_record(record, 101, at.payload_size_bytes).error().code, Errc::corrupt);
-  EXPECT_EQ(decode_entry_record(record.first(size - 1), 102, at.payload_size_bytes - 1)
-                .error().code, Errc::corrupt);
-  const ByteView fence_record = ByteView(bytes).subspan(replay.entries.at(0).record_offset +
-                                                        entry_record_size_bytes(5), size);
+  EXPECT_EQ(
+      decode_entry_record(record.first(size - 1), 102, at.payload_size_bytes - 1).error().code,
+      Errc::corrupt);
+  const ByteView fence_record = ByteView(bytes).subspan(
+      replay.entries.at(0).record_offset + entry_record_size_bytes(5), size);
   EXPECT_EQ(decode_entry_record(fence_record, 102, at.payload_size_bytes).error().code,
             Errc::corrupt);
   for (size_t bit = 0; bit < size * 8; ++bit) {

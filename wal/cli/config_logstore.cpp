@@ -11,11 +11,11 @@ namespace {
 
 Status parse_logstore_section(const nlohmann::json& section, quorum::LogStoreOptions& options) {
   const std::string where = "logstore.";
-  WAL_CLI_TRY(check_config_keys(section, "logstore.",
-                            {"registration_ttl_ms", "upload_scan_interval_ms",
-                             "upload_block_bytes_max", "upload_open_segments",
-                             "read_reply_bytes_max", "repair_read_timeout_ms",
-                             "entry_cache_bytes_max"}));
+  WAL_CLI_TRY(
+      check_config_keys(section, "logstore.",
+                        {"registration_ttl_ms", "upload_scan_interval_ms", "upload_block_bytes_max",
+                         "upload_open_segments", "read_reply_bytes_max", "repair_read_timeout_ms",
+                         "entry_cache_bytes_max"}));
   // etcd rounds lease TTLs below 2 s up; an hour is far beyond any sensible liveness signal.
   WAL_CLI_TRY(read_config_ms(section, where, "registration_ttl_ms", 2000, 3'600'000,
                          options.registration_ttl));
@@ -30,7 +30,7 @@ Status parse_logstore_section(const nlohmann::json& section, quorum::LogStoreOpt
                          options.repair_read_timeout));
   // 0 turns the cache off (every read goes to the journal); 64 GiB is beyond any machine here.
   WAL_CLI_TRY(read_config_u64(section, where, "entry_cache_bytes_max", 0, 64ull << 30,
-                          options.entry_cache_bytes_max));
+                              options.entry_cache_bytes_max));
   return Status{};
 }
 

@@ -11,10 +11,10 @@
 #include "wal/quorum/logstore.h"
 #include "wal/real/grpc_network.h"
 #include "wal/real/grpc_registry.h"
-#include "wal/real/s3_config.h"
 #include "wal/real/metrics_http_server.h"
 #include "wal/real/os_random.h"
 #include "wal/real/posix_disk.h"
+#include "wal/real/s3_config.h"
 
 namespace wal::cli {
 

@@ -5,13 +5,13 @@
 #include <optional>
 #include <string>
 
+#include "config_planted_bug.h"
+#include "config_quorum.h"
 #include "wal/env/env.h"
 #include "wal/log/log_client.h"
 #include "wal/real/etcd_config.h"
 #include "wal/real/event_loop.h"
 #include "wal/real/s3_config.h"
-#include "config_planted_bug.h"
-#include "config_quorum.h"
 
 namespace wal::cli {
 

@@ -30,8 +30,8 @@ std::vector<EntryId> block_starts(const Segment& segment, EntryId from, EntryId 
   return starts;
 }
 
-Task<Result<Bytes>> encode_segment_block(Segment& segment, const SegmentMeta& meta,
-                                         EntryId first, EntryId end) {
+Task<Result<Bytes>> encode_segment_block(Segment& segment, const SegmentMeta& meta, EntryId first,
+                                         EntryId end) {
   WAL_ASSERT_LT(first, end);
   WAL_ASSERT_LE(end, segment.durable_end());
   Result<std::vector<SharedBytes>> payloads =
@@ -99,8 +99,8 @@ Task<Status> verify_uploaded_blocks(Env& env, const LogKeys& keys, Segment& segm
     if (block_end > segment.durable_end()) {
       co_return make_error(Errc::corrupt, block_key + " holds entries this node does not");
     }
-    Result<std::vector<SharedBytes>> held = co_await segment.read_entries(next, block_end,
-                                                                          CacheFill::bypass);
+    Result<std::vector<SharedBytes>> held =
+        co_await segment.read_entries(next, block_end, CacheFill::bypass);
     if (!held.ok()) co_return std::move(held).error();
     WAL_ASSERT_EQ(held->size(), block_end - next);
     for (uint32_t i = 0; i < block->entry_count(); ++i, ++next) {

@@ -48,8 +48,7 @@ namespace wal::quorum {
 // at a time (the segment's entries are read back from its journal per block). ok: they do.
 // corrupt: they do not (or a journal record fails its checks). Other errors: the store's or the
 // Disk's.
-[[nodiscard]] Task<Status> verify_uploaded_blocks(Env& env, const LogKeys& keys,
-                                                  Segment& segment,
+[[nodiscard]] Task<Status> verify_uploaded_blocks(Env& env, const LogKeys& keys, Segment& segment,
                                                   const SegmentManifest& manifest,
                                                   size_t from_index);
 

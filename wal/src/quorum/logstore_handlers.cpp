@@ -157,9 +157,10 @@ Task<Result<std::optional<Bytes>>> LogStoreNode::admit_add(Segment& segment,
     if (!same.ok()) co_return std::move(same).error();
     if (!*same) {
       ++stats_.requests_rejected;
-      co_return make_error(Errc::corrupt, fmt::format("{}: an entry in [{}, {}) differs from the "
-                                                      "one held", describe(request.segment),
-                                                      checked_end, held_end));
+      co_return make_error(Errc::corrupt,
+                           fmt::format("{}: an entry in [{}, {}) differs from the "
+                                       "one held",
+                                       describe(request.segment), checked_end, held_end));
     }
     checked_end = held_end;
   }

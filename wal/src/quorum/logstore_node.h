@@ -95,8 +95,8 @@ class LogStoreNode final : public LogStore {
   Task<Result<std::optional<Bytes>>> admit_add(Segment& segment, const AddRequest& request);
   // Whether the held entries among [first, end) are the request's payloads (a retried add).
   // Reads them back, so it waits: the caller checks the segment's state again afterwards.
-  Task<Result<bool>> held_entries_match(Segment& segment, const AddRequest& request,
-                                        EntryId from, EntryId end);
+  Task<Result<bool>> held_entries_match(Segment& segment, const AddRequest& request, EntryId from,
+                                        EntryId end);
 
   // ---- uploader (logstore_uploader.cpp) ----
   static Task<void> upload_loop(LogStoreNode& node);
@@ -127,7 +127,7 @@ class LogStoreNode final : public LogStore {
   LogStoreStats stats_;
   int64_t init_revision_ = 0;
   bool disk_initialised_now_ = false;  // no marker was found at start
-  EntryCache cache_;  // before segments_: they refer to it
+  EntryCache cache_;                   // before segments_: they refer to it
   std::map<SegmentKey, std::shared_ptr<Segment>> segments_;
   std::set<SegmentKey> dropped_;  // journals dropped after upload, since start
   std::set<SegmentKey> lost_;     // journals whose header record is damaged

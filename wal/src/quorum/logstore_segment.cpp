@@ -85,9 +85,9 @@ Task<Result<std::vector<SharedBytes>>> Segment::read_from_journal(EntryId from, 
   WAL_ASSERT_LE(end, durable_end_);
   const journal::EntryLocation first = locations_[from - first_entry_id()];
   const journal::EntryLocation last = locations_[end - 1 - first_entry_id()];
-  const uint64_t length =
-      last.record_offset + journal::entry_record_size_bytes(last.payload_size_bytes) -
-      first.record_offset;
+  const uint64_t length = last.record_offset +
+                          journal::entry_record_size_bytes(last.payload_size_bytes) -
+                          first.record_offset;
   ++stats_.journal_reads;
   Result<Bytes> bytes = co_await env_.disk->read(path_, first.record_offset, length);
   if (!bytes.ok()) co_return std::move(bytes).error();
@@ -99,9 +99,9 @@ Task<Result<std::vector<SharedBytes>>> Segment::read_from_journal(EntryId from, 
   for (EntryId id = from; id < end; ++id) {
     // Durable entries are never rolled back, so their locations still hold after the wait.
     const journal::EntryLocation at = locations_[id - first_entry_id()];
-    const ByteView record = ByteView(*bytes).subspan(
-        at.record_offset - first.record_offset,
-        journal::entry_record_size_bytes(at.payload_size_bytes));
+    const ByteView record =
+        ByteView(*bytes).subspan(at.record_offset - first.record_offset,
+                                 journal::entry_record_size_bytes(at.payload_size_bytes));
     Result<ByteView> payload = journal::decode_entry_record(record, id, at.payload_size_bytes);
     if (!payload.ok()) co_return make_error(Errc::corrupt, path_ + ": " + payload.error().message);
     payloads.push_back(std::make_shared<const Bytes>(payload->begin(), payload->end()));

@@ -119,8 +119,8 @@ Task<Status> LogStoreNode::remove_stale_checkpoint_manifests(const Segment& segm
   } while (!token.empty());
   stale.erase(footer);
   if (stale.empty()) co_return Status{};
-  Result<std::vector<Status>> removed = co_await env_.object_store->remove_many(
-      std::vector<std::string>(stale.begin(), stale.end()));
+  Result<std::vector<Status>> removed =
+      co_await env_.object_store->remove_many(std::vector<std::string>(stale.begin(), stale.end()));
   if (!removed.ok()) co_return std::move(removed).error();
   for (const Status& each : *removed) {
     if (!each.ok() && each.error().code != Errc::not_found) co_return each;
@@ -151,8 +151,7 @@ uint64_t LogStoreNode::upload_block_bytes_max(const SegmentMeta& meta) const {
   return std::min(chosen, limits::block_size_bytes_max);
 }
 
-Task<Status> LogStoreNode::upload(Segment& segment, const SegmentMeta& meta,
-                                  int64_t mod_revision) {
+Task<Status> LogStoreNode::upload(Segment& segment, const SegmentMeta& meta, int64_t mod_revision) {
   const SegmentRef& ref = segment.ref();
   const LogKeys keys{options_.meta_root, options_.object_root, ref.log_name, ref.log_id};
   const EntryId first = meta.first_entry_id;

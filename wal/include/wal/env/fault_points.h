@@ -17,30 +17,30 @@ namespace wal {
 // checkers fail. Off in production; see docs/simulation.md for what each breaks.
 enum class SimBug : uint16_t {
   none = 0,
-  ack_before_put,             // acknowledge an append before its block PUT completed
-  retry_blindly_after_unknown,// re-send a block after an unknown PUT outcome, new block number
-  unknown_as_success,         // treat an unknown PUT outcome as success
-  skip_fence_on_open,         // a new writer does not fence the previous one
-  seal_one_short,             // seal a segment one entry short of its last acknowledged entry
-  reader_skips_checksum,      // reader accepts blocks without verifying the CRC
-  truncate_needed_segment,    // truncation GC deletes the segment just above the point
-  fence_by_lease_only,        // writer trusts its lease instead of the epoch token
-  append_key_ignored,         // the writer treats every append key as new (no deduplication)
-  gc_sweeps_undeleted_segment,// GC's leftover sweep takes a segment whose delete lost a race
-                              // to an overlapping pass for gone, and deletes its objects
+  ack_before_put,               // acknowledge an append before its block PUT completed
+  retry_blindly_after_unknown,  // re-send a block after an unknown PUT outcome, new block number
+  unknown_as_success,           // treat an unknown PUT outcome as success
+  skip_fence_on_open,           // a new writer does not fence the previous one
+  seal_one_short,               // seal a segment one entry short of its last acknowledged entry
+  reader_skips_checksum,        // reader accepts blocks without verifying the CRC
+  truncate_needed_segment,      // truncation GC deletes the segment just above the point
+  fence_by_lease_only,          // writer trusts its lease instead of the epoch token
+  append_key_ignored,           // the writer treats every append key as new (no deduplication)
+  gc_sweeps_undeleted_segment,  // GC's leftover sweep takes a segment whose delete lost a race
+                                // to an overlapping pass for gone, and deletes its objects
   // QuorumBuffer (docs/protocol.md names the invariant each one breaks).
-  quorum_min_of_fence_replies,   // recovery ends the segment at the MINIMUM reply (woodpecker#320)
-  quorum_seal_from_lagging,      // recovery seals at the first reply's end, however lagging (#242)
-  quorum_ack_before_fsync,       // a LogStore answers an add before its journal sync
-  quorum_ack_on_one,             // the writer acknowledges once 1 of 3 replicas has an entry
-  quorum_fence_in_memory_only,   // a LogStore does not persist the fence epoch
-  quorum_recovery_without_fence, // recovery asks replicas for their end without fencing them
-  quorum_unknown_as_absent,      // recovery counts an "unknown" fence reply as known
-  quorum_stale_epoch_accepted,   // a LogStore accepts adds below the segment's fence epoch
+  quorum_min_of_fence_replies,    // recovery ends the segment at the MINIMUM reply (woodpecker#320)
+  quorum_seal_from_lagging,       // recovery seals at the first reply's end, however lagging (#242)
+  quorum_ack_before_fsync,        // a LogStore answers an add before its journal sync
+  quorum_ack_on_one,              // the writer acknowledges once 1 of 3 replicas has an entry
+  quorum_fence_in_memory_only,    // a LogStore does not persist the fence epoch
+  quorum_recovery_without_fence,  // recovery asks replicas for their end without fencing them
+  quorum_unknown_as_absent,       // recovery counts an "unknown" fence reply as known
+  quorum_stale_epoch_accepted,    // a LogStore accepts adds below the segment's fence epoch
   // Metadata txns (MemoryBuffer and QuorumBuffer).
-  seal_unknown_as_failure,    // a seal txn with an unknown outcome is taken for one that did not
-                              // happen: an own seal that landed is then read as another's
-  count_,                     // number of values; not a bug
+  seal_unknown_as_failure,  // a seal txn with an unknown outcome is taken for one that did not
+                            // happen: an own seal that landed is then read as another's
+  count_,                   // number of values; not a bug
 };
 
 [[nodiscard]] std::string_view sim_bug_name(SimBug bug);
