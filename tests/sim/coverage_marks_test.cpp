@@ -44,6 +44,7 @@ const std::vector<std::string> required = {
     "create_settled_as_ours",
     "create_refused_moved_on",
     "seal_settled_as_ours",
+    "writer_stopped_on_newer_epoch",
 };
 
 // Marks no swarm schedule reaches yet, each with what it waits for. Empty today: a new mark

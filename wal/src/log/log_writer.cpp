@@ -41,6 +41,10 @@ LogWriter::~LogWriter() = default;
 Status LogWriter::writer_status() const {
   if (failure_) return *failure_;
   if (closing_) return make_error(Errc::closed, "writer is closing");
+  if (epoch_lost_) {
+    return Error{Errc::fenced, Outcome::definite,
+                 "a writer with a newer epoch than " + std::to_string(epoch_) + " took the log"};
+  }
   return Status{};
 }
 
@@ -138,7 +142,7 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
   // Only the holder of the serving ticket is woken (waking every waiter on each freed byte is
   // quadratic in the queue length, which an S3 outage makes long).
   const uint64_t ticket = next_append_ticket_++;
-  while (!failure_ && (ticket != serving_append_ticket_ ||
+  while (!failure_ && !epoch_lost_ && (ticket != serving_append_ticket_ ||
                        (inflight_bytes_ > 0 &&
                         inflight_bytes_ + payload.size() > options_.inflight_bytes_max))) {
     Completion<bool> turn(env_.executor);
@@ -211,7 +215,7 @@ std::pair<BlockOutcome, uint32_t> LogWriter::add_to_unsent(EntryId id, ByteView 
 }
 
 void LogWriter::maybe_flush() {
-  while (!unsent_.empty() && !rolling_ && !failure_ &&
+  while (!unsent_.empty() && !rolling_ && !failure_ && !epoch_lost_ &&
          puts_running_ < options_.inflight_blocks_max &&
          inflight_.size() < options_.unacknowledged_blocks_max) {
     if (segment_bytes_ >= options_.segment_size_bytes_max) {
@@ -546,6 +550,31 @@ void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   std::map<uint64_t, AppendWaiter> waiters = std::move(append_waiters_);
   append_waiters_.clear();
   for (auto& [ticket, waiter] : waiters) waiter.turn.set(true);  // each sees failure_, returns
+  changed_.notify_all();
+}
+
+void LogWriter::lose_epoch(const std::string& where) {
+  if (epoch_lost_) return;
+  epoch_lost_ = true;
+  env_.faults.reached(CoverageMark::writer_stopped_on_newer_epoch);
+  // Without this, a writer that keeps appending keeps putting blocks, and the newer writer's
+  // recovery, probing them one by one from the last checkpoint, may never reach the end.
+  const Status fenced = writer_status();
+  WAL_ASSERT(!fenced.ok());
+  const Error unsent_error{Errc::fenced, Outcome::definite,
+                           fenced.error().message + " (seen at " + where + ")"};
+  for (UnsentBlock& block : unsent_) {
+    (void)block.outcome.settle(unsent_error);
+    for (const AppendKey& key : block.keys) {
+      if (key.producer_id != 0) settle_key(key, unsent_error);
+    }
+    WAL_ASSERT_GE(inflight_bytes_, block.payload_bytes);
+    inflight_bytes_ -= block.payload_bytes;
+  }
+  unsent_.clear();
+  std::map<uint64_t, AppendWaiter> waiters = std::move(append_waiters_);
+  append_waiters_.clear();
+  for (auto& [ticket, waiter] : waiters) waiter.turn.set(true);  // each sees epoch_lost_
   changed_.notify_all();
 }
 

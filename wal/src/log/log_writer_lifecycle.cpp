@@ -267,8 +267,8 @@ Task<void> LogWriter::write_checkpoint() {
       ++stats_.checkpoints_written;
     } else if (done.error().code == Errc::fenced) {
       // A newer writer exists. Blocks in flight still resolve exactly through the data path
-      // (below its fence: durable and visible; at the fence: fenced), so only stop here.
-      epoch_lost_ = true;
+      // (below its fence: durable and visible; at the fence: fenced); nothing more is sent.
+      lose_epoch("a checkpoint");
     } else {
       fail_writer(done.error(), Outcome::unknown);
     }
@@ -302,7 +302,7 @@ Task<void> LogWriter::publish_tail() {
       continue;
     }
     if (response.ok()) {
-      epoch_lost_ = true;  // a newer writer exists; the data path settles what is in flight
+      lose_epoch("the tail publication");  // the data path settles what is in flight
       break;
     }
     if (!response.error().unknown() && !is_retryable(response.error())) {

@@ -32,6 +32,8 @@ namespace wal {
   X(block_put_settled_as_ours, "a block PUT with an unknown outcome found our block at its key") \
   X(block_put_met_fence, "a block PUT found a newer writer's fence at its key")                \
   X(meta_confirm_epoch_changed, "meta_confirm: the epoch changed before blocks were confirmed") \
+  X(writer_stopped_on_newer_epoch,                                                            \
+    "a writer saw a newer epoch in a MetaStore compare and stopped sending blocks")           \
   X(recovery_from_checkpoint, "recovery started from a checkpoint manifest")                   \
   X(recovery_found_own_fence, "recovery probed a fence of its own epoch (an earlier attempt)") \
   X(recovery_fenced_by_newer, "recovery probed a newer writer's fence")                        \

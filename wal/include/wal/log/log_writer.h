@@ -188,6 +188,10 @@ class LogWriter {
   void acknowledge_front_block();
   void fail_from(size_t inflight_index, const Error& error);
   void fail_writer(const Error& error, Outcome in_flight_outcome);
+  // A MetaStore compare showed a newer epoch: stop metadata updates, fail the appends not yet
+  // sent (definitely: they never will be) and refuse new ones, so the newer writer's recovery
+  // has a bounded tail to probe. Blocks in flight still resolve through the data path.
+  void lose_epoch(const std::string& where);
   void wake_next_append();
   // A durable block's buffer, for the next block to reuse (when nobody else holds it).
   void recycle_buffer(std::shared_ptr<Bytes> encoded);
@@ -234,7 +238,7 @@ class LogWriter {
   bool confirm_running_ = false;
   bool checkpoint_running_ = false;
   bool tail_publish_running_ = false;
-  bool epoch_lost_ = false;  // a MetaStore compare showed a newer epoch: stop metadata updates
+  bool epoch_lost_ = false;  // a MetaStore compare showed a newer epoch (lose_epoch)
   std::optional<Error> failure_;  // sticky: once set, every append fails with it
   uint64_t next_append_ticket_ = 0;     // back-pressure queue: tickets handed out
   uint64_t serving_append_ticket_ = 0;  // the ticket that may go next
