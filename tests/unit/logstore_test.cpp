@@ -106,6 +106,24 @@ TEST(logstore, an_add_above_the_durable_end_is_a_gap) {
   EXPECT_EQ(f.store("a").stats().requests_rejected, 1u);
 }
 
+// A full disk fails the batch: the add gets an error (never an acknowledgement), the failure is
+// counted for the metrics, and once there is space again the same entries go in.
+TEST(logstore, a_full_disk_fails_the_add_unacknowledged_and_the_entries_go_in_later) {
+  LogStoreFixture f;
+  f.start("a");
+  const SegmentRef ref = f.create_segment("orders", f.create_log("orders"), 3, 0);
+  ASSERT_TRUE(f.add("a", add_request(ref, 0, 2)).ok());
+  f.node("a").disk.fail_next(Errc::no_space, 1);
+  auto full = f.add("a", add_request(ref, 2, 4));
+  ASSERT_FALSE(full.ok()) << "acknowledged although the journal write failed";
+  EXPECT_EQ(f.store("a").stats().journal_write_errors, 1u);
+  auto retried = f.add("a", add_request(ref, 2, 4));
+  ASSERT_TRUE(retried.ok()) << retried.error().describe();
+  EXPECT_EQ(retried->status, AddStatus::ok);
+  EXPECT_EQ(retried->durable_end, 4u);
+  EXPECT_EQ(f.store("a").stats().journal_write_errors, 1u);
+}
+
 TEST(logstore, a_repeated_or_overlapping_add_is_harmless) {
   LogStoreFixture f;
   f.start("a");

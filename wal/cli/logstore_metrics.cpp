@@ -47,6 +47,9 @@ constexpr StatSeries stat_series[] = {
      &quorum::LogStoreStats::entry_cache_misses},
     {"woodpecker_logstore_journal_reads_total", "Disk reads of journal entries (one per run)",
      &quorum::LogStoreStats::journal_reads},
+    {"woodpecker_logstore_journal_write_errors_total",
+     "Journal batches whose append or sync failed (their entries were not acknowledged)",
+     &quorum::LogStoreStats::journal_write_errors},
 };
 
 struct GaugeSeries {

@@ -215,6 +215,7 @@ Task<void> Segment::flush_loop(std::shared_ptr<Segment> self) {
       self->durable_fence_epoch_ = std::max(self->durable_fence_epoch_, done.fence_epoch);
       if (self->header_appended_) self->header_durable_ = true;
     } else {
+      ++self->stats_.journal_write_errors;
       self->roll_back_to_durable(status);
       // Cut the unsynced bytes off, so later records follow the durable prefix directly.
       Status truncated = co_await self->env_.disk->truncate(self->path_, self->durable_size_bytes_);
