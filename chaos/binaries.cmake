@@ -45,8 +45,22 @@ add_chaos_test(planted_recovery_without_fence "chaos;integration" 400
 # MemoryBuffer on the same etcd and object store: a writer that does not fence on open.
 add_chaos_test(planted_skip_fence_on_open "chaos;integration" 400
                catch 3 20 writer_takeover skip_fence_on_open --mode memory)
+# The network, S3 and disk faults (chaos/chaos_proxy.py, Ceph RGW, a tmpfs under logstore-4),
+# QuorumBuffer: each kind at least twice.
+string(JOIN "," WAL_CHAOS_NET_FAULTS net_delay net_stall net_reset s3_kill disk_full)
+add_chaos_test(short_net "chaos;integration" 500 pass 1 75 ${WAL_CHAOS_NET_FAULTS} 2)
+# MemoryBuffer with two writer processes that keep taking the log from each other, under the
+# S3 faults and writer crashes.
+string(JOIN "," WAL_CHAOS_MEMORY_FAULTS net_delay net_stall net_reset s3_kill writer_kill)
+add_chaos_test(short_memory_writers "chaos;integration" 500 pass 1 60 ${WAL_CHAOS_MEMORY_FAULTS} 1
+               --mode memory --writers 2)
 # The soak: ten minutes of every fault kind.
-add_chaos_test(soak "chaos;slow" 1800 pass 2 600 ${WAL_CHAOS_FAULTS} 10)
+string(JOIN "," WAL_CHAOS_ALL_FAULTS ${WAL_CHAOS_FAULTS} ${WAL_CHAOS_NET_FAULTS})
+add_chaos_test(soak "chaos;slow" 1800 pass 2 600 ${WAL_CHAOS_ALL_FAULTS} 10)
+# The TCP fault proxy against an echo server: forwarding, delay, stall, reset, a moved upstream.
+add_test(NAME chaos.proxy
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/chaos/tests/chaos_proxy_test.py)
+set_tests_properties(chaos.proxy PROPERTIES LABELS "chaos;unit" TIMEOUT 120)
 # The merge of client events into a history, on hand-written events (no processes).
 add_test(NAME chaos.history_merge
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/chaos/tests/chaos_history_test.py)

@@ -24,6 +24,9 @@ struct WriterArgs {
   uint64_t payload_bytes = 64;
   uint64_t open_timeout_s = 60;
   int64_t until_ns = 0;  // stop invoking at this run time (0: only --count stops)
+  // 0: a fenced writer stops (a newer writer owns the log). Otherwise it waits this long and
+  // opens again, fencing the other: writer processes that take the log from each other.
+  uint64_t reopen_when_fenced_ms = 0;
 };
 
 struct ReaderArgs {

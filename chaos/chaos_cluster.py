@@ -1,12 +1,15 @@
 """The real processes of a wp-chaos run: the cluster (scripts/cluster.sh), the client processes
 (wp-chaos-client) and the faults done to them. Every process is signalled by its PID, never by
 name; `close()` resumes what is paused and stops what is left."""
+import errno
 import json
 import os
 import re
 import signal
 import subprocess
 import time
+
+SMALL_DISK_MIB = 64
 
 SEGMENT_LINE = re.compile(r"^  (\d+)\s+(\w+)\s+\d+\s+\[\d+, (?:\d+|\.\.\.)\)\s+(\S+)\s")
 
@@ -19,6 +22,7 @@ class Cluster:
         self.config = os.path.join(self.dir, "cluster.json")
         self.env = dict(os.environ, BUILD_DIR=build)
         self.paused = set()
+        self.mounted = []  # tmpfs mount points to unmount at close
 
     def script(self, *args, check=True):
         result = subprocess.run([os.path.join(self.root, "scripts/cluster.sh"), *args],
@@ -35,12 +39,21 @@ class Cluster:
             raise RuntimeError("wp %s failed: %s" % (" ".join(args), result.stderr.strip()))
         return result.stdout
 
-    def up(self, logstores, etcd_members, mode):
+    def up(self, logstores, etcd_members, mode, proxied):
         """Starts the cluster and creates the log. mode "memory": the clients get a MemoryBuffer
-        config on the same etcd and object store (memory.json; the LogStores idle)."""
+        config on the same etcd and object store (memory.json; the LogStores idle). proxied:
+        {link: proxy port} of the TCP fault proxy; LogStores advertise theirs, every config
+        names S3's."""
         self.logstores = logstores
+        options = []
+        if "logstore-1" in proxied:
+            options += ["--advertise-ports",
+                        ",".join(str(proxied["logstore-%d" % n]) for n in range(1, logstores + 1))]
+        if "s3" in proxied:
+            options += ["--s3-endpoint", "http://127.0.0.1:%d" % proxied["s3"]]
         self.script("up", self.dir, "--logstores", str(logstores), "--objects", self.objects,
-                    "--etcd-members", str(etcd_members), "--owner-pid", str(os.getpid()))
+                    "--etcd-members", str(etcd_members), "--owner-pid", str(os.getpid()),
+                    *options)
         if mode == "memory":
             with open(self.config) as f:
                 config = json.load(f)
@@ -77,6 +90,62 @@ class Cluster:
 
     def wipe(self, n):
         self.script("wipe", self.dir, str(n))
+
+    def kill_s3(self):
+        """SIGKILL the S3 server's gateway (its objects stay in the OSD)."""
+        self.rgw("kill-gateway", "main")
+
+    def restart_s3(self):
+        self.rgw("restart-gateway", "main")
+
+    def rgw(self, *args):
+        result = subprocess.run([os.path.join(self.root, "scripts/rgw.sh"), args[0],
+                                 os.path.join(self.dir, "rgw"), *args[1:]],
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError("rgw.sh %s failed: %s" % (" ".join(args),
+                                                       result.stderr.strip()[-400:]))
+
+    def mount_small_disk(self, n):
+        """LogStore n's data folder on a tmpfs of SMALL_DISK_MIB, before the cluster starts."""
+        path = os.path.join(self.dir, "ls%d" % n)
+        os.makedirs(path)
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % SMALL_DISK_MIB,
+                                 "tmpfs", path], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError("disk_full needs a small tmpfs under logstore-%d, and mount "
+                               "failed (it needs root or CAP_SYS_ADMIN): %s"
+                               % (n, result.stderr.strip()))
+        self.mounted.append(path)
+
+    def filler_path(self, n):
+        return os.path.join(self.dir, "ls%d" % n, "chaos-disk-filler")
+
+    def fill_disk(self, n):
+        """Fills LogStore n's small disk to the last byte; returns the bytes written."""
+        written = 0
+        with open(self.filler_path(n), "wb", buffering=0) as f:
+            for size in (1 << 20, 1 << 12, 1):
+                block = b"\0" * size
+                while True:
+                    try:
+                        written += f.write(block)
+                    except OSError as error:
+                        if error.errno != errno.ENOSPC:
+                            raise
+                        break
+        return written
+
+    def free_disk(self, n):
+        os.unlink(self.filler_path(n))
+
+    def metric(self, n, name):
+        """LogStore n's metric `name` (a series without labels), or None if unreadable."""
+        text = self.script("metrics", self.dir, str(n), check=False)
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
 
     def pause(self, n):
         self.signal_pid_file("ls%d.pid" % n, signal.SIGSTOP)
@@ -115,6 +184,9 @@ class Cluster:
                 pass
         self.paused.clear()
         self.script("down", self.dir, check=False)
+        for path in self.mounted:
+            subprocess.run(["umount", "-l", path], capture_output=True)
+        self.mounted.clear()
 
 
 class Clients:

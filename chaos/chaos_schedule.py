@@ -23,9 +23,24 @@ FAULTS = {
                        "takeover may be lost); it stops when fenced",
     "etcd_leader_kill": "SIGKILL the etcd leader (of 3 members), restart it after hold_s",
     "etcd_member_pause": "SIGSTOP an etcd member (of 3) for hold_s, then SIGCONT",
+    "s3_kill": "SIGKILL the S3 server's gateway (Ceph RGW; its objects live on in the OSD) and "
+               "restart it on the same port after hold_s",
+    "net_delay": "TCP fault proxy: every byte on one link (to a LogStore, or to S3) arrives "
+                 "delay_ms (50-800) late for hold_s",
+    "net_stall": "TCP fault proxy: nothing moves on one link for hold_s (past the 2 s RPC "
+                 "deadline); what waited is delivered after the heal, so requests their "
+                 "client gave up on may still land",
+    "net_reset": "TCP fault proxy: reset every connection of one link, and each new one, for "
+                 "hold_s",
+    "disk_full": "fill logstore-4's journal disk (a 64 MiB tmpfs; mounting it needs root) for "
+                 "hold_s, then free it: its journal writes fail with no space meanwhile "
+                 "(first waits up to 10 s for it to hold an open segment)",
 }
 ETCD_FAULTS = ("etcd_leader_kill", "etcd_member_pause")
-LOGSTORE_FAULTS = ("logstore_kill", "logstore_pause", "logstore_wipe")
+LOGSTORE_FAULTS = ("logstore_kill", "logstore_pause", "logstore_wipe", "disk_full")
+NET_FAULTS = ("net_delay", "net_stall", "net_reset")
+S3_FAULTS = ("s3_kill",)
+DISK_FULL_TARGET = 4  # the LogStore whose journals live on the small tmpfs
 
 # hold_s range per kind: long enough to matter, short enough for a few of each in a minute.
 HOLD_S = {
@@ -36,7 +51,13 @@ HOLD_S = {
     "writer_takeover": (0.0, 0.0),
     "etcd_leader_kill": (0.5, 2.0),
     "etcd_member_pause": (1.0, 3.0),
+    "s3_kill": (0.5, 3.0),
+    "net_delay": (2.0, 5.0),
+    "net_stall": (2.5, 4.0),
+    "net_reset": (0.2, 2.0),
+    "disk_full": (1.0, 4.0),
 }
+DELAY_MS = (50, 800)
 GAP_S = (1.0, 3.0)
 
 
@@ -52,9 +73,15 @@ def parse_faults(text):
     return sorted(set(names), key=list(FAULTS).index)
 
 
-def draw_target(rng, kind, logstores):
+def draw_target(rng, kind, logstores, links):
     if kind.startswith("writer_"):
         return "writer"
+    if kind in NET_FAULTS:
+        return rng.choice(links)
+    if kind == "s3_kill":
+        return "s3"
+    if kind == "disk_full":
+        return "logstore-%d" % DISK_FULL_TARGET
     if kind == "etcd_leader_kill":
         return "etcd-leader"  # which member leads is known only when the fault lands
     if kind == "etcd_member_pause":
@@ -62,8 +89,9 @@ def draw_target(rng, kind, logstores):
     return "logstore-%d" % rng.randint(1, logstores)
 
 
-def draw_schedule(seed, faults, duration_s, logstores):
-    """The steps of a run: enough to fill duration_s if every heal were instant."""
+def draw_schedule(seed, faults, duration_s, logstores, links=()):
+    """The steps of a run: enough to fill duration_s if every heal were instant. `links`: the
+    proxied links a network fault may hit ("logstore-N", "s3")."""
     rng = random.Random(seed)
     steps = []
     planned_s = 0.0
@@ -76,8 +104,10 @@ def draw_schedule(seed, faults, duration_s, logstores):
                 "fault": kind,
                 "gap_s": round(rng.uniform(*GAP_S), 3),
                 "hold_s": round(rng.uniform(low, high), 3),
-                "target": draw_target(rng, kind, logstores),
+                "target": draw_target(rng, kind, logstores, links),
             }
+            if kind == "net_delay":
+                step["delay_ms"] = rng.randint(*DELAY_MS)
             steps.append(step)
             planned_s += step["gap_s"] + step["hold_s"]
     return steps

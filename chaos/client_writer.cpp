@@ -4,8 +4,12 @@
 // records each invocation and answer. A failed writer (a replica error it could not roll past,
 // an unreachable etcd) is replaced by a new open in the same process, as an application would;
 // a fenced one is not: a newer writer owns the log, and fighting it back is no fault of ours.
+// Unless --reopen-when-fenced-ms asks for exactly that: writer processes that keep taking the
+// log from each other until --until-ns (concurrent writers, wp-chaos --writers).
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -30,7 +34,7 @@ struct WriterRun {
   uint64_t opens = 0;
   uint64_t outstanding = 0;
   bool failed = false;  // the current writer failed: open a new one
-  bool fenced = false;  // a newer writer took over: stop
+  bool fenced = false;  // a newer writer took over: stop (or reopen, when asked to)
 };
 
 std::string payload_for(uint64_t process, uint64_t index, uint64_t size) {
@@ -72,9 +76,21 @@ void record_open_failure(WriterRun& run, const Error& error) {
                                 json_string(error.describe()), run.events.now_ns()));
 }
 
+// Two processes that open the same log at once pre-empt each other: each open takes a newer
+// epoch, and the other's recovery then fails its seal ("the epoch changed"). Retrying after a
+// fixed pause repeats that duel for as long as a recovery takes longer than the pause (seen for
+// 60 s in a real run), so the pause grows and is jittered, as for any contended lock.
+std::chrono::milliseconds open_retry_pause(uint64_t failures, std::mt19937_64& random) {
+  const uint64_t base_ms = 200ull << std::min<uint64_t>(failures, 4);  // 200 ms .. 3.2 s
+  return std::chrono::milliseconds(
+      std::uniform_int_distribution<uint64_t>(base_ms / 2, base_ms * 3 / 2)(random));
+}
+
 Task<std::unique_ptr<AppendTarget>> open_writer(WriterRun& run) {
   Env& env = run.runtime.env();
   const TimePoint deadline = env.clock.now() + std::chrono::seconds(run.args.open_timeout_s);
+  std::mt19937_64 random(run.process * 7919 + run.opens);  // jitter differs between processes
+  uint64_t failures = 0;
   while (env.clock.now() < deadline) {
     Result<std::unique_ptr<AppendTarget>> writer =
         co_await cli::open_append_target(run.runtime, run.args.log, /*keyed=*/false);
@@ -85,9 +101,13 @@ Task<std::unique_ptr<AppendTarget>> open_writer(WriterRun& run) {
       co_return std::move(writer).value();
     }
     record_open_failure(run, writer.error());
-    co_await sleep_for(env.clock, std::chrono::milliseconds(200));
+    co_await sleep_for(env.clock, open_retry_pause(failures++, random));
   }
   co_return nullptr;
+}
+
+bool before_deadline(const WriterRun& run) {
+  return run.args.until_ns == 0 || run.events.now_ns() < run.args.until_ns;
 }
 
 // Appends with one writer until the count is reached or it fails; then waits for the rest.
@@ -95,10 +115,7 @@ Task<void> pump(WriterRun& run, AppendTarget& writer) {
   Env& env = run.runtime.env();
   Scope scope(run.runtime.loop());
   Notify progress(run.runtime.loop());
-  const auto in_time = [&] {
-    return run.args.until_ns == 0 || run.events.now_ns() < run.args.until_ns;
-  };
-  while (run.next_index < run.args.count && !run.failed && in_time()) {
+  while (run.next_index < run.args.count && !run.failed && before_deadline(run)) {
     while (run.outstanding >= run.args.window) co_await progress.wait();
     if (run.failed) break;
     ++run.outstanding;
@@ -114,6 +131,13 @@ Task<int> writer_main(WriterRun& run) {
     if (!writer) co_return 1;
     run.failed = false;
     co_await pump(run, *writer);
+    if (run.fenced && run.args.reopen_when_fenced_ms > 0 && before_deadline(run)) {
+      writer.reset();
+      co_await sleep_for(run.runtime.env().clock,
+                         std::chrono::milliseconds(run.args.reopen_when_fenced_ms));
+      run.fenced = false;
+      continue;  // take the log back
+    }
     if (run.failed) continue;  // open a new writer (or stop, when fenced)
     Status closed = co_await writer->close();
     run.events.record(fmt::format(R"("type":"closed","writer":{},"ok":{},"error":{},"at_ns":{})",

@@ -5,7 +5,7 @@
 #
 #   scripts/cluster.sh up [DIR] [--logstores 3|4] [--objects rgw|local] [--s3-env FILE]
 #                     [--bucket NAME] [--owner-pid PID] [--replace] [--etcd-members 1|3]
-#                     [--cache-bytes N]
+#                     [--cache-bytes N] [--advertise-ports P1,P2,...] [--s3-endpoint URL]
 #       starts etcd (DIR/etcd, scripts/etcd.sh), the object store and the LogStores (DIR/lsN:
 #       journals, lsN.json config, lsN.log, lsN.pid), on free ports; waits until every LogStore
 #       is healthy (registered in etcd); writes DIR/cluster.json for `wp --config`.
@@ -23,6 +23,9 @@
 #       with an earlier cluster's files otherwise: etcd and RGW always start afresh).
 #       --cache-bytes N: the LogStores' entry cache budget (logstore.entry_cache_bytes_max;
 #       default: wp-logstore's, 64 MiB).
+#       --advertise-ports P1,...: LogStore N registers 127.0.0.1:PN as its address (it still
+#       listens on a port of its own), and --s3-endpoint URL: every config names URL as the S3
+#       endpoint. Both are for a proxy in between (wp-chaos's fault proxy, chaos/README.md).
 #   scripts/cluster.sh down [DIR]       SIGTERM to every LogStore (they drain for up to 5 s),
 #                                       SIGKILL to what is left, then etcd and RGW; leaves the
 #                                       files (logs, journals) for a look
@@ -31,7 +34,8 @@
 #   scripts/cluster.sh stop DIR N       SIGTERM LogStore N and wait for it to drain and exit
 #   scripts/cluster.sh restart DIR N    start LogStore N again on its data and ports
 #   scripts/cluster.sh wipe DIR N       SIGKILL LogStore N and delete its journals (it comes
-#                                       back in limbo for the segments it held)
+#                                       back in limbo for the segments it held); DIR/lsN may be a
+#                                       mount point (its contents go)
 #   scripts/cluster.sh metrics DIR N    prints LogStore N's /metrics
 #
 # Binaries come from BUILD_DIR (default: build/ next to this script's folder).
@@ -67,15 +71,16 @@ health() {  # LogStore number -> the /health body, or nothing
     true
 }
 
-write_logstore_config() {  # N [cache bytes]
-  local n=$1 cache=${2:-} listen metrics
+write_logstore_config() {  # N [cache bytes] [advertised port]
+  local n=$1 cache=${2:-} advertise=${3:-} listen metrics
   listen=$(free_port)
   metrics=$(free_port)
   echo "$listen" > "$dir/ls$n.listen_port"
   echo "$metrics" > "$dir/ls$n.metrics_port"
-  python3 - "$dir" "$n" "$listen" "$metrics" "$(cat "$dir/etcd/endpoints")" "$cache" << 'EOF'
+  python3 - "$dir" "$n" "$listen" "$metrics" "$(cat "$dir/etcd/endpoints")" "$cache" \
+    "$advertise" << 'EOF'
 import json, sys
-d, n, listen, metrics, endpoints, cache = sys.argv[1:]
+d, n, listen, metrics, endpoints, cache, advertise = sys.argv[1:]
 objects = json.load(open(f"{d}/objects.json"))
 config = {
     "node": f"logstore-{n}", "zone": f"zone-{(int(n) - 1) % 3 + 1}",
@@ -88,6 +93,8 @@ config = {
 }
 if cache:
     config["logstore"]["entry_cache_bytes_max"] = int(cache)
+if advertise:
+    config["advertise"] = f"127.0.0.1:{advertise}"
 json.dump(config, open(f"{d}/ls{n}.json", "w"), indent=2)
 EOF
 }
@@ -170,6 +177,19 @@ setup_objects() {
   echo "$kind" > "$dir/objects.kind"
 }
 
+# Points objects.json at another S3 endpoint (a proxy in front of the server).
+redirect_s3() {  # URL
+  python3 - "$dir/objects.json" "$1" << 'EOF'
+import json, sys
+path, url = sys.argv[1:]
+section = json.load(open(path))
+if section["type"] != "s3":
+    sys.exit("--s3-endpoint needs an S3 object store, not %s" % section["type"])
+section["endpoint"] = url
+json.dump(section, open(path, "w"))
+EOF
+}
+
 s3_section() {  # env file, bucket (empty: the file's S3_BUCKET); creates a missing bucket
   python3 - "$1" "$2" "$dir/objects.json" << 'EOF'
 import json, sys
@@ -201,6 +221,7 @@ print("S3 %s bucket %s" % (o["endpoint"], o["bucket"]) if o["type"] == "s3" else
 
 cmd_up() {
   local count=4 owner="" replace=0 kind=rgw env_file="" bucket="" etcd_members=1 cache=""
+  local advertise_ports="" s3_endpoint=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --logstores) count=${2:?}; shift 2 ;;
@@ -211,6 +232,8 @@ cmd_up() {
       --replace) replace=1; shift ;;
       --etcd-members) etcd_members=${2:?}; shift 2 ;;
       --cache-bytes) cache=${2:?}; shift 2 ;;
+      --advertise-ports) advertise_ports=${2:?}; shift 2 ;;
+      --s3-endpoint) s3_endpoint=${2:?}; shift 2 ;;
       *) die "unknown option $1 (cluster.sh --help)" ;;
     esac
   done
@@ -220,6 +243,17 @@ cmd_up() {
     die "--objects takes rgw or local (or --s3-env FILE)"
   [[ -z "$bucket" || "$kind" == s3-env ]] || die "--bucket goes with --s3-env"
   [[ -z "$cache" || "$cache" =~ ^[0-9]+$ ]] || die "--cache-bytes takes a number of bytes"
+  local -a advertise=()
+  if [[ -n "$advertise_ports" ]]; then
+    IFS=, read -r -a advertise <<< "$advertise_ports"
+    [[ ${#advertise[@]} == "$count" ]] ||
+      die "--advertise-ports names ${#advertise[@]} ports for $count LogStores"
+    local port
+    for port in "${advertise[@]}"; do
+      [[ "$port" =~ ^[0-9]+$ ]] || die "--advertise-ports takes port numbers, got '$port'"
+    done
+  fi
+  [[ -z "$s3_endpoint" || "$kind" != local ]] || die "--s3-endpoint needs an S3 object store"
   [[ -x "$bin/wp-logstore" ]] || die "no $bin/wp-logstore: build first (scripts/build.sh)"
   if [[ -f "$dir/logstores" ]]; then
     [[ $replace == 1 ]] || die "a cluster is up in $dir (down first, or --replace)"
@@ -236,9 +270,10 @@ cmd_up() {
   echo "$count" > "$dir/logstores"
   [[ -n "$owner" ]] && start_watchdog "$owner"
   setup_objects "$kind" "$env_file" "$bucket"
+  [[ -z "$s3_endpoint" ]] || redirect_s3 "$s3_endpoint"
   local n
   for n in $(seq 1 "$count"); do
-    [[ -f "$dir/ls$n.json" ]] || write_logstore_config "$n" "$cache"
+    [[ -f "$dir/ls$n.json" ]] || write_logstore_config "$n" "$cache" "${advertise[n - 1]:-}"
     start_logstore "$n"
   done
   wait_healthy $(seq 1 "$count")
@@ -290,7 +325,11 @@ case "$command" in
     echo "restarted logstore-$1" ;;
   wipe)
     kill_logstore "${1:?logstore number}" KILL
-    rm -rf "$dir/ls$1"
+    if mountpoint -q "$dir/ls$1"; then
+      find "$dir/ls$1" -mindepth 1 -delete
+    else
+      rm -rf "$dir/ls$1"
+    fi
     echo "wiped logstore-$1 (restart it to bring it back in limbo)" ;;
   metrics) curl -s --max-time 2 "http://127.0.0.1:$(cat "$dir/ls${1:?}.metrics_port")/metrics" ;;
   *) usage; exit 2 ;;

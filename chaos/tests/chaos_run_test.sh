@@ -19,8 +19,17 @@ if ! command -v etcd > /dev/null; then
   echo "SKIP: no etcd (scripts/install-deps.sh installs it)"
   exit 77
 fi
+if [[ ",$faults," == *,disk_full,* && $(id -u) != 0 ]]; then
+  echo "SKIP: disk_full mounts a small tmpfs, which needs root"
+  exit 77
+fi
+if [[ ",$faults," =~ ,(net_[a-z]+|s3_kill), ]] && ! command -v radosgw > /dev/null; then
+  echo "SKIP: no radosgw for the S3 faults (scripts/install-deps.sh installs it)"
+  exit 77
+fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# A run cut short may leave logstore-4's tmpfs mounted under $work.
+trap 'findmnt -rn -o TARGET | grep "^$work/" | xargs -r umount -l; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 run() {  # OUT [extra options]; prints wp-chaos's output, returns its exit status
@@ -42,9 +51,13 @@ acknowledged = verdict["acknowledged_entries_checked"]
 assert acknowledged > 100, "only %d acknowledged entries" % acknowledged
 assert verdict["history"]["final_entries"] >= acknowledged, "final read shorter than acks"
 assert verdict["history"]["reads"] > 0, "the tailing readers read nothing"
-print("ok: faults %s, %d acknowledged entries checked, appends %s, %d reads" % (
+faults = [json.loads(line) for line in open(sys.argv[1].replace("verdict.json", "faults.jsonl"))]
+full = [f for f in faults if f["fault"] == "disk_full" and "skipped" not in f]
+errors = sum(f.get("journal_write_errors", 0) for f in full)
+print("ok: faults %s, %d acknowledged entries checked, appends %s, %d reads%s" % (
     verdict["faults_injected"], acknowledged, verdict["history"]["appends"],
-    verdict["history"]["reads"]))
+    verdict["history"]["reads"],
+    ", %d journal write errors on the full disk" % errors if full else ""))
 EOF_PY
 }
 

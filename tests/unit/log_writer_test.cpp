@@ -2,9 +2,13 @@
 // back-pressure, limits.
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <set>
+
 #include "tests/support/forwarding_stores.h"
 #include "tests/support/wal_fixture.h"
 #include "wal/async/scope.h"
+#include "wal/async/sleep.h"
 #include "wal/log/retry.h"
 
 using namespace std::chrono_literals;
@@ -291,6 +295,68 @@ TEST(log_writer, close_seals_so_the_next_writer_has_nothing_to_recover) {
   auto next = f.open_writer("closing");
   EXPECT_EQ(f.objects.op_counts().get_count, 0u);  // no probing needed
   EXPECT_EQ(next->next_entry_id(), 10u);
+}
+
+// A writer that goes on appending after a newer writer took the log. The newer writer's
+// recovery probes the old writer's blocks one GET at a time, so if the old writer kept putting
+// blocks faster than that, the takeover would never finish. Once a MetaStore compare (here the
+// tail publication) shows the newer epoch, the old writer sends no more blocks: the takeover
+// finishes while the old writer is still being called, its later appends fail definitely
+// (fenced), and none of those is ever readable.
+TEST(log_writer, a_writer_that_sees_a_newer_epoch_stops_sending_so_a_takeover_finishes) {
+  WalFixture f;
+  f.slow_objects.latency = 5ms;  // a probe takes 5 ms; the old writer appends every 1 ms
+  ASSERT_TRUE(f.run(f.client.create_log("contested")).ok());
+  auto old_writer = f.open_writer("contested");
+  struct Outcome {
+    uint64_t payload_index = 0;
+    std::optional<Result<EntryId>> result;
+  };
+  std::deque<Outcome> outcomes;  // stable addresses while the appender adds more
+  bool stop = false;
+  Scope scope(f.loop);
+  scope.spawn([](WalFixture& fx, LogWriter& w, std::deque<Outcome>& out, bool& halt,
+                 Scope& tasks) -> Task<void> {
+    for (uint64_t i = 0; !halt; ++i) {
+      out.push_back(Outcome{i, std::nullopt});
+      tasks.spawn([](LogWriter& writer, Outcome& o) -> Task<void> {
+        o.result.emplace(co_await writer.append(payload_for(o.payload_index)));
+      }(w, out.back()));
+      co_await sleep_for(fx.loop, 1ms);
+    }
+  }(f, *old_writer, outcomes, stop, scope));
+  f.loop.run_for(200ms);
+  std::optional<Result<std::unique_ptr<LogWriter>>> newer;
+  scope.spawn([](WalFixture& fx, std::optional<Result<std::unique_ptr<LogWriter>>>& out)
+                  -> Task<void> { out.emplace(co_await fx.client.open_writer("contested")); }(
+      f, newer));
+  for (int step = 0; step < 1000 && !newer; ++step) f.loop.run_for(10ms);  // 10 s at most
+  ASSERT_TRUE(newer.has_value()) << "the takeover did not finish while the old writer appended";
+  ASSERT_TRUE(newer->ok()) << newer->error().describe();
+  stop = true;
+  f.loop.run_until_condition([&] {
+    for (const Outcome& o : outcomes) {
+      if (!o.result) return false;
+    }
+    return true;
+  });
+  std::set<std::string> readable;
+  for (const LogEntry& entry : f.read_all("contested")) readable.insert(to_string(entry.payload));
+  uint64_t acknowledged = 0;
+  uint64_t fenced_definite = 0;
+  for (const Outcome& o : outcomes) {
+    const std::string payload = to_string(payload_for(o.payload_index));
+    if (o.result->ok()) {
+      ++acknowledged;
+      EXPECT_TRUE(readable.count(payload)) << "acknowledged and lost: " << payload;
+    } else if (!o.result->error().unknown()) {
+      EXPECT_EQ(o.result->error().code, Errc::fenced) << o.result->error().describe();
+      EXPECT_FALSE(readable.count(payload)) << "failed definitely and readable: " << payload;
+      ++fenced_definite;
+    }
+  }
+  EXPECT_GT(acknowledged, 0u);
+  EXPECT_GT(fenced_definite, 0u) << "the old writer was never refused";
 }
 
 TEST(log_client, rejects_bad_names_and_duplicate_logs) {
