@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "chaos_client.h"
+#include "config_planted_bug.h"
 
 namespace {
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "wp-chaos-client: a writer, tailing reader or final reader of a wp-chaos run; "
       "records one JSON line per event (chaos/README.md)"};
+  app.set_version_flag("--version", wal::cli::version_text("wp-chaos-client"));
   app.require_subcommand(1);
   Common common;
   wal::chaos::WriterArgs writer;

@@ -14,12 +14,26 @@ target_compile_options(wal_cli_support PRIVATE ${WAL_WARNINGS})
 if(WAL_PLANTED_BUGS)
   target_compile_definitions(wal_cli_support PRIVATE WAL_PLANTED_BUGS)
 endif()
+target_compile_definitions(wal_cli_support PRIVATE WAL_VERSION="${PROJECT_VERSION}"
+                           WAL_BUILD_TYPE="${CMAKE_BUILD_TYPE}")
 
 file(GLOB WP_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/wp_*.cpp)
 add_executable(wp ${WP_SOURCES})
 target_link_libraries(wp PRIVATE wal_core wal_real wal_etcd wal_grpc wal_cli_support CLI11::CLI11
                       fmt::fmt nlohmann_json::nlohmann_json)
 target_compile_options(wp PRIVATE ${WAL_WARNINGS})
+
+# --version says whether WAL_PLANT_BUG is honoured, as this build was configured.
+if(WAL_PLANTED_BUGS)
+  set(WAL_VERSION_EXPECTED "planted bugs: honoured via WAL_PLANT_BUG")
+else()
+  set(WAL_VERSION_EXPECTED "planted bugs: compiled out")
+endif()
+foreach(binary wp wp-logstore)
+  add_test(NAME cli.version_${binary} COMMAND $<TARGET_FILE:${binary}> --version)
+  set_tests_properties(cli.version_${binary} PROPERTIES LABELS "unit;cli" TIMEOUT 30
+                       PASS_REGULAR_EXPRESSION "^${binary} ${PROJECT_VERSION} .*${WAL_VERSION_EXPECTED}")
+endforeach()
 
 add_test(NAME cli.wp_roundtrip
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli/wp_roundtrip_test.sh $<TARGET_FILE:wp>)

@@ -25,4 +25,15 @@ Result<SimBug> planted_bug_from_environment(const char* program) {
 #endif
 }
 
+std::string version_text(const char* program) {
+#ifdef WAL_PLANTED_BUGS
+  const char* planted = "honoured via WAL_PLANT_BUG (a test build: configure with "
+                        "-DWAL_PLANTED_BUGS=OFF for a release)";
+#else
+  const char* planted = "compiled out";
+#endif
+  return std::string(program) + " " + WAL_VERSION + " (" + WAL_BUILD_TYPE +
+         "; planted bugs: " + planted + ")";
+}
+
 }  // namespace wal::cli

@@ -27,4 +27,9 @@ class PlantedBugFaults final : public FaultPoints {
 // Errors: invalid_argument for a name that is no SimBug (definite).
 [[nodiscard]] Result<SimBug> planted_bug_from_environment(const char* program);
 
+// What --version prints: "<program> <version> (<build type>; planted bugs: honoured via
+// WAL_PLANT_BUG, a test build | compiled out)", so that a deployment can check it runs a build
+// in which no environment variable can switch a bug on.
+[[nodiscard]] std::string version_text(const char* program);
+
 }  // namespace wal::cli

@@ -10,6 +10,7 @@
 
 #include "config_json.h"
 #include "config_logstore.h"
+#include "config_planted_bug.h"
 #include "logstore_daemon.h"
 
 namespace {
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
                  "on SIGTERM, wait at most this long for held segments (default 30000)");
   app.add_flag("--check-config", check_config,
                "check the configuration (file and flags), print it, and exit without starting");
+  app.set_version_flag("--version", wal::cli::version_text("wp-logstore"));
   CLI11_PARSE(app, argc, argv);
 
   wal::cli::LogStoreDaemonConfig config;

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "config_planted_bug.h"
 #include "wal/format/block_format.h"
 #include "wal/log/log_client.h"
 #include "wp_args.h"
@@ -230,6 +231,7 @@ int run(int argc, char** argv) {
                "\"meta_store\"). MemoryBuffer by default; with \"mode\": \"quorum\" in the "
                "config file, QuorumBuffer: appends go to wp-logstore daemons (docs/deploy.md)."};
   app.footer(exit_status_help);
+  app.set_version_flag("--version", wal::cli::version_text("wp"));
   app.require_subcommand(1);
   Args args;
   app.add_option("--data", args.config.data_dir,
