@@ -11,6 +11,8 @@ A connection that arrives before its upstream is known, or that the upstream ref
 
 Faults, sent as one line to the control socket (answer: "ok" or "error: ..."):
   delay LINK MS      every chunk, either way, is delivered MS ms after it was read (order kept)
+  delay LINK MS old  the same, but only on the connections open now: a new connection (a new
+                     process's) is not delayed, so it can overtake what the old ones sent
   stall LINK         nothing is delivered either way; bytes wait in the proxy (and, once its small
                      buffer is full, in the kernel's) until heal. A request that waits out its
                      client's deadline is still delivered after the heal: its outcome is unknown
@@ -87,6 +89,7 @@ class Pipe:
 
     def __init__(self, link, client, upstream):
         self.link = link
+        self.delay_s = link.delay_s  # the link's, or set for this connection alone
         self.ends = (client, upstream)  # (reader, writer) pairs
         self.tasks = []
 
@@ -126,7 +129,7 @@ class Pipe:
         try:
             while True:
                 data = await reader.read(CHUNK_BYTES)
-                await queue.put((time.monotonic() + self.link.delay_s, data or None))
+                await queue.put((time.monotonic() + self.delay_s, data or None))
                 if not data:
                     break
             await delivering
@@ -176,8 +179,13 @@ class Proxy:
             return "error: want 'delay LINK MS', 'stall LINK', 'reset LINK', 'heal LINK', " \
                    "'stats'; links: %s" % ", ".join(self.links)
         link = self.links[words[1]]
-        if words[0] == "delay" and len(words) == 3 and words[2].isdigit():
-            link.delay_s = int(words[2]) / 1000.0
+        if words[0] == "delay" and len(words) in (3, 4) and words[2].isdigit() and \
+                words[3:] in ([], ["old"]):
+            delay_s = int(words[2]) / 1000.0
+            if len(words) == 3:
+                link.delay_s = delay_s
+            for pipe in link.pipes:
+                pipe.delay_s = delay_s
         elif words[0] == "stall" and len(words) == 2:
             link.flowing.clear()
         elif words[0] == "reset" and len(words) == 2:
@@ -187,6 +195,8 @@ class Proxy:
                 pipe.reset()
         elif words[0] == "heal" and len(words) == 2:
             link.heal()
+            for pipe in link.pipes:
+                pipe.delay_s = 0.0
         else:
             return "error: cannot parse '%s'" % line.strip()
         return "ok"

@@ -32,13 +32,19 @@ FAULTS = {
                  "client gave up on may still land",
     "net_reset": "TCP fault proxy: reset every connection of one link, and each new one, for "
                  "hold_s",
+    "takeover_lagging_replica": "TCP fault proxy: delay the connections open now to one "
+                                "LogStore by delay_ms (200-1200, below the RPC deadline), so "
+                                "the writer's adds reach it late; 0.5 s later a new writer "
+                                "process takes over, its own connection undelayed (its fence "
+                                "overtakes the old writer's adds); heal after hold_s",
     "disk_full": "fill logstore-4's journal disk (a 64 MiB tmpfs; mounting it needs root) for "
                  "hold_s, then free it: its journal writes fail with no space meanwhile "
                  "(first waits up to 10 s for it to hold an open segment)",
 }
 ETCD_FAULTS = ("etcd_leader_kill", "etcd_member_pause")
-LOGSTORE_FAULTS = ("logstore_kill", "logstore_pause", "logstore_wipe", "disk_full")
-NET_FAULTS = ("net_delay", "net_stall", "net_reset")
+LOGSTORE_FAULTS = ("logstore_kill", "logstore_pause", "logstore_wipe", "disk_full",
+                   "takeover_lagging_replica")
+NET_FAULTS = ("net_delay", "net_stall", "net_reset", "takeover_lagging_replica")
 S3_FAULTS = ("s3_kill",)
 DISK_FULL_TARGET = 4  # the LogStore whose journals live on the small tmpfs
 
@@ -56,8 +62,10 @@ HOLD_S = {
     "net_stall": (2.5, 4.0),
     "net_reset": (0.2, 2.0),
     "disk_full": (1.0, 4.0),
+    "takeover_lagging_replica": (1.0, 3.0),
 }
 DELAY_MS = (50, 800)
+LAGGING_DELAY_MS = (200, 1200)
 GAP_S = (1.0, 3.0)
 
 
@@ -76,6 +84,8 @@ def parse_faults(text):
 def draw_target(rng, kind, logstores, links):
     if kind.startswith("writer_"):
         return "writer"
+    if kind == "takeover_lagging_replica":
+        return "logstore-%d" % rng.randint(1, logstores)
     if kind in NET_FAULTS:
         return rng.choice(links)
     if kind == "s3_kill":
@@ -108,6 +118,8 @@ def draw_schedule(seed, faults, duration_s, logstores, links=()):
             }
             if kind == "net_delay":
                 step["delay_ms"] = rng.randint(*DELAY_MS)
+            if kind == "takeover_lagging_replica":
+                step["delay_ms"] = rng.randint(*LAGGING_DELAY_MS)
             steps.append(step)
             planned_s += step["gap_s"] + step["hold_s"]
     return steps

@@ -166,6 +166,15 @@ class Run:
             record["new_process"] = self.writer
         elif kind.startswith("etcd_"):
             self.inject_etcd(step, record)
+        elif kind == "takeover_lagging_replica":
+            link = step["target"]
+            chaos_proxy.send(self.proxy_control, "delay %s %d old" % (link, step["delay_ms"]))
+            time.sleep(0.5)
+            record["old_process"] = self.writer
+            self.start_writer()
+            record["new_process"] = self.writer
+            time.sleep(hold)
+            chaos_proxy.send(self.proxy_control, "heal " + link)
         elif kind in chaos_schedule.NET_FAULTS:
             link = step["target"]
             verb = {"net_delay": "delay %s %d" % (link, step.get("delay_ms", 0)),

@@ -122,6 +122,23 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(self.roundtrip(s, b"ping"), b"ping")
             self.assertLess(time.monotonic() - started, 0.3)
 
+    def test_delay_of_old_connections_lets_a_new_one_overtake(self):
+        old = self.connect()
+        self.assertEqual(self.roundtrip(old, b"warm"), b"warm")
+        chaos_proxy.send(self.control, "delay echo 400 old")
+        started = time.monotonic()
+        old.sendall(b"slow")
+        with self.connect() as fresh:
+            self.assertEqual(self.roundtrip(fresh, b"fast"), b"fast")
+            self.assertLess(time.monotonic() - started, 0.3, "the new connection was delayed")
+        self.assertNotIn(b"slow", self.echo.received, "the old connection's bytes overtook")
+        got = b""
+        while len(got) < 4:
+            got += old.recv(10)
+        self.assertEqual(got, b"slow")
+        self.assertGreaterEqual(time.monotonic() - started, 0.8, "400 ms each way")
+        old.close()
+
     def test_stall_holds_bytes_and_delivers_them_after_heal_even_if_the_client_left(self):
         with self.connect() as s:
             self.assertEqual(self.roundtrip(s, b"before"), b"before")

@@ -29,7 +29,7 @@ if [[ ",$faults," =~ ,(net_[a-z]+|s3_kill), ]] && ! command -v radosgw > /dev/nu
 fi
 work=$(mktemp -d)
 # A run cut short may leave logstore-4's tmpfs mounted under $work.
-trap 'findmnt -rn -o TARGET | grep "^$work/" | xargs -r umount -l; rm -rf "$work"' EXIT
+trap '{ findmnt -rn -o TARGET | grep "^$work/" | xargs -r umount -l; } || true; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 run() {  # OUT [extra options]; prints wp-chaos's output, returns its exit status
