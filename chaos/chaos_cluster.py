@@ -63,15 +63,18 @@ class Cluster:
                 json.dump(config, f, indent=2)
         self.wp("log", "create", self.log)
 
-    def etcd(self, *args):
-        """scripts/etcd.sh COMMAND DIR/etcd ARGS...: its output."""
-        result = subprocess.run([os.path.join(self.root, "scripts/etcd.sh"), args[0],
-                                 os.path.join(self.dir, "etcd"), *args[1:]],
-                                capture_output=True, text=True, timeout=60)
+    def service_script(self, script, folder, args, timeout_s):
+        """scripts/SCRIPT COMMAND DIR/FOLDER ARGS... (etcd.sh, rgw.sh): its output."""
+        result = subprocess.run([os.path.join(self.root, "scripts", script), args[0],
+                                 os.path.join(self.dir, folder), *args[1:]],
+                                capture_output=True, text=True, timeout=timeout_s)
         if result.returncode != 0:
-            raise RuntimeError("etcd.sh %s failed: %s" % (" ".join(args),
-                                                        result.stderr.strip()[-400:]))
+            raise RuntimeError("%s %s failed: %s" % (script, " ".join(args),
+                                                    result.stderr.strip()[-400:]))
         return result.stdout.strip()
+
+    def etcd(self, *args):
+        return self.service_script("etcd.sh", "etcd", args, 60)
 
     def signal_pid_file(self, path, sig):
         with open(os.path.join(self.dir, path)) as f:
@@ -99,12 +102,7 @@ class Cluster:
         self.rgw("restart-gateway", "main")
 
     def rgw(self, *args):
-        result = subprocess.run([os.path.join(self.root, "scripts/rgw.sh"), args[0],
-                                 os.path.join(self.dir, "rgw"), *args[1:]],
-                                capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError("rgw.sh %s failed: %s" % (" ".join(args),
-                                                       result.stderr.strip()[-400:]))
+        return self.service_script("rgw.sh", "rgw", args, 120)
 
     def mount_small_disk(self, n):
         """LogStore n's data folder on a tmpfs of SMALL_DISK_MIB, before the cluster starts."""
