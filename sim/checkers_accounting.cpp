@@ -1,10 +1,11 @@
 // Every id below the log's end was written by some append. Most ids are accounted for by an
 // acknowledgement or a sighting; the others ("unclaimed": truncated before anyone read them)
 // need an append that may have happened (unknown outcome, abandoned, pending) and that nobody
-// saw elsewhere. Such an append fits a run of unclaimed ids only if it was invoked before the
-// id above the run was known to exist, by a writer whose epoch lies between those of the
-// entries around the run (a newer writer's entries follow an older one's). Without that, the
-// entries came from appends that reported a definite failure, or from nowhere.
+// saw elsewhere. Such an append fits a run of unclaimed ids only if one of its attempts (the
+// original, or a keyed re-send by a later writer) was invoked before the id above the run was
+// known to exist, by a writer whose epoch lies between those of the entries around the run (a
+// newer writer's entries follow an older one's). Without that, the entries came from appends
+// that reported a definite failure, or from nowhere.
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -23,10 +24,25 @@ struct Claim {
   TimePoint known{};  // when the id was first known to exist
 };
 
-struct Candidate {
+struct Attempt {
   Epoch epoch = 0;
   TimePoint invoked{};
+};
+
+struct Candidate {
+  std::vector<Attempt> attempts;  // the original first, then the re-sends
   bool used = false;
+
+  [[nodiscard]] Epoch epoch_min() const {
+    Epoch low = attempts.front().epoch;
+    for (const Attempt& a : attempts) low = std::min(low, a.epoch);
+    return low;
+  }
+  [[nodiscard]] bool fits(const Claim& below, const Claim& above) const {
+    return std::any_of(attempts.begin(), attempts.end(), [&](const Attempt& a) {
+      return a.epoch >= below.epoch_min && a.epoch <= above.epoch_max && a.invoked < above.known;
+    });
+  }
 };
 
 // The epochs an append's entry may have been written with: its writer's, or a re-sender's.
@@ -80,12 +96,22 @@ void check_ids_accounted(const History& history, const Observed& observed,
   for (const AppendRecord& a : history.appends) {
     const bool may_have = a.outcome != AppendOutcome::ok &&
                           a.outcome != AppendOutcome::failed_definite;
-    if (may_have && !observed.visible(a.payload_hash)) candidates.push_back({a.epoch, a.invoked});
+    if (!may_have || observed.visible(a.payload_hash)) continue;
+    // A keyed append re-sent by a later writer may have been written with that writer's epoch
+    // (seed 3,030,581 of the keyed sweep: re-sent at epoch 7, truncated before any read).
+    Candidate c;
+    c.attempts.push_back({a.epoch, a.invoked});
+    for (const AppendAttempt& r : a.resends) {
+      const auto found = observed.epoch_of_writer.find(r.writer_index);
+      if (found != observed.epoch_of_writer.end()) c.attempts.push_back({found->second, r.invoked});
+    }
+    candidates.push_back(std::move(c));
   }
   // Lowest epoch first: runs of unclaimed ids are taken in id order, and later runs need
   // newer writers.
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& x, const Candidate& y) {
-    return std::tie(x.epoch, x.invoked) < std::tie(y.epoch, y.invoked);
+    return std::pair(x.epoch_min(), x.attempts.front().invoked) <
+           std::pair(y.epoch_min(), y.attempts.front().invoked);
   });
   for (EntryId low = 0; low < end;) {
     if (claimed[low]) {
@@ -100,10 +126,7 @@ void check_ids_accounted(const History& history, const Observed& observed,
     uint64_t found = 0;
     for (Candidate& c : candidates) {
       if (found == high - low) break;
-      if (c.used || c.epoch < below.epoch_min || c.epoch > above.epoch_max ||
-          c.invoked >= above.known) {
-        continue;
-      }
+      if (c.used || !c.fits(below, above)) continue;
       c.used = true;
       ++found;
     }

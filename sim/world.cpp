@@ -152,6 +152,7 @@ class World {
   void liveness_failure(std::string name, std::string detail);
   // Records a writer open's first fenced answer with etcd's epoch at this instant (FencedRecord).
   void note_fenced(const Node& n, uint64_t writer_index, Epoch epoch, const Error& error);
+  void audit_memory_ack(const Node& n, EntryId id);
 
   const SimConfig& config_;
   faults::WorldShape shape_;
@@ -172,6 +173,7 @@ class World {
   uint64_t writer_count_ = 0;
   std::set<uint64_t> fenced_writers_;  // writer indexes with a FencedRecord
   AckAudit ack_audit_;
+  std::vector<std::string> memory_ack_findings_;  // audit_memory_ack (at most findings_max)
   TimePoint start_{};
   bool healing_ = false;
   bool final_read_ran_ = false;
@@ -333,6 +335,7 @@ Task<void> World::append_task(Node& n, SimWriter& writer, size_t record_index, B
     if (retry && *appended >= retry->first_new_id) {
       record.resends.push_back(AppendAttempt{retry->writer_index, invoked});
     }
+    audit_memory_ack(n, *appended);
   } else if (retry) {
     // The original may be in the log whatever the retry says. invalid_argument: the producer
     // has a later sequence in the log, so this one is in it already or was never appended.
@@ -354,6 +357,22 @@ Task<void> World::append_task(Node& n, SimWriter& writer, size_t record_index, B
     }
   }
   std::erase(n.live_appends, record_index);
+}
+
+// MemoryBuffer's acknowledgement promises the entry's block is in the object store (a PUT that
+// succeeded), where nothing is lost: checked at every ack, crash or not, so an ack sent before
+// its PUT completed is seen even when no crash hits the window (sim/ack_audit.h, the LogStore
+// side). An entry below the truncation point may be collected already: not checked.
+void World::audit_memory_ack(const Node& n, EntryId id) {
+  if (config_.quorum) return;
+  const std::string log(log_name);
+  if (id < services_.truncation_point(log) || services_.block_holds_entry(log, id)) return;
+  if (memory_ack_findings_.size() >= AckAudit::findings_max) return;
+  memory_ack_findings_.push_back(
+      fmt::format("at {}ms node {} acknowledged entry {}, and no block in the object store holds "
+                  "it",
+                  std::chrono::duration_cast<std::chrono::milliseconds>(now() - start_).count(),
+                  n.index, id));
 }
 
 // Keyed mode: the node's new writer first re-sends, in sequence order and before any new
@@ -1079,6 +1098,9 @@ SimResult World::run() {
     }
     for (const std::string& line : ack_audit_.findings()) {
       storage.push_back(Anomaly{"ack_beyond_sync", line});
+    }
+    for (const std::string& line : memory_ack_findings_) {
+      storage.push_back(Anomaly{"ack_not_in_store", line});
     }
     std::vector<Anomaly> fenced = check_fenced_answers(history_);
     storage.insert(storage.end(), fenced.begin(), fenced.end());

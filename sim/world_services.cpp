@@ -1,6 +1,7 @@
 // WorldServices over the simulated S3 (sim_object_store.h) and etcd (sim_meta_store.h).
 #include "sim/world_services.h"
 
+#include "wal/format/block_codec.h"
 #include "wal/log/keys.h"
 
 #include <algorithm>
@@ -272,6 +273,29 @@ uint64_t WorldServices::log_id(const std::string& log_name) {
   if (!kv.ok() || kv->kvs.empty()) return 0;
   Result<LogMeta> meta = decode_log_meta(key, kv->kvs.front().value);
   return meta.ok() ? meta->log_id : 0;
+}
+
+bool WorldServices::block_holds_entry(const std::string& log_name, EntryId id) {
+  const uint64_t id_of_log = log_id(log_name);
+  if (id_of_log == 0) return false;
+  const LogKeys keys{"/wal/", "wal/", log_name, id_of_log};
+  const MemObjectStore& objects = impl_->objects.state();
+  for (const SegmentMeta& segment : segments(log_name)) {
+    if (segment.first_entry_id > id) continue;
+    if (segment.state != SegmentState::open && segment.end_entry_id <= id) continue;
+    // Blocks are dense from index 0; a fence object or a gap ends the segment's data.
+    for (uint64_t index = 0;; ++index) {
+      const std::optional<ObjectData> object = objects.find(keys.block_key(segment.segment_id, index));
+      if (!object) break;
+      const Result<BlockFrame> frame = decode_block_frame(object->body);
+      if (!frame.ok()) break;
+      const BlockHeader& header = frame->header;
+      if (header.first_entry_id <= id && id < header.first_entry_id + header.entry_count) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace wal::sim

@@ -62,6 +62,11 @@ class WorldServices {
   [[nodiscard]] std::vector<SegmentMeta> segments(const std::string& log_name);
   [[nodiscard]] int64_t meta_revision();
   [[nodiscard]] uint64_t log_id(const std::string& log_name);  // 0 if there is no such log
+  // Whether a block object of log `log_name` holds entry `id` now: a block of a segment whose
+  // range may contain it, whose header covers `id`. The MemoryBuffer ack audit asks it at every
+  // acknowledgement (an acknowledged entry is in the object store, where nothing is lost).
+  // Reads state only: no request, no trace event.
+  [[nodiscard]] bool block_holds_entry(const std::string& log_name, EntryId id);
 
  private:
   struct Impl;
