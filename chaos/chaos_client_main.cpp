@@ -57,9 +57,10 @@ int main(int argc, char** argv) {
   write->add_option("--open-timeout-s", writer.open_timeout_s, "give up opening after this");
   write->add_option("--until-ns", writer.until_ns,
                     "stop invoking at this time since the run's start, then close");
-  write->add_option("--reopen-when-fenced-ms", writer.reopen_when_fenced_ms,
-                    "when fenced, wait this long and open again, fencing the other writer "
-                    "(0, the default: stop)")
+  write
+      ->add_option("--reopen-when-fenced-ms", writer.reopen_when_fenced_ms,
+                   "when fenced, wait this long and open again, fencing the other writer "
+                   "(0, the default: stop)")
       ->check(CLI::Range(0, 600000));
   CLI::App* tail = app.add_subcommand("reader", "tail the log from its start until killed");
   add_common(*tail, common, reader.log);

@@ -368,11 +368,10 @@ void World::audit_memory_ack(const Node& n, EntryId id) {
   const std::string log(log_name);
   if (id < services_.truncation_point(log) || services_.block_holds_entry(log, id)) return;
   if (memory_ack_findings_.size() >= AckAudit::findings_max) return;
-  memory_ack_findings_.push_back(
-      fmt::format("at {}ms node {} acknowledged entry {}, and no block in the object store holds "
-                  "it",
-                  std::chrono::duration_cast<std::chrono::milliseconds>(now() - start_).count(),
-                  n.index, id));
+  memory_ack_findings_.push_back(fmt::format(
+      "at {}ms node {} acknowledged entry {}, and no block in the object store holds "
+      "it",
+      std::chrono::duration_cast<std::chrono::milliseconds>(now() - start_).count(), n.index, id));
 }
 
 // Keyed mode: the node's new writer first re-sends, in sequence order and before any new

@@ -285,7 +285,8 @@ bool WorldServices::block_holds_entry(const std::string& log_name, EntryId id) {
     if (segment.state != SegmentState::open && segment.end_entry_id <= id) continue;
     // Blocks are dense from index 0; a fence object or a gap ends the segment's data.
     for (uint64_t index = 0;; ++index) {
-      const std::optional<ObjectData> object = objects.find(keys.block_key(segment.segment_id, index));
+      const std::optional<ObjectData> object =
+          objects.find(keys.block_key(segment.segment_id, index));
       if (!object) break;
       const Result<BlockFrame> frame = decode_block_frame(object->body);
       if (!frame.ok()) break;

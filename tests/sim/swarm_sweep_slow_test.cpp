@@ -43,8 +43,8 @@ void sweep(uint64_t first_seed, const std::string& mode) {
   ASSERT_TRUE(count.ok()) << count.error().describe();
   Result<uint64_t> jobs = count_from_environment("WAL_SIM_SLOW_JOBS", 1, jobs_max);
   ASSERT_TRUE(jobs.ok()) << jobs.error().describe();
-  Result<uint64_t> runs_per_seed = count_from_environment("WAL_SIM_SLOW_RUNS", 2,
-                                                          runs_per_seed_max);
+  Result<uint64_t> runs_per_seed =
+      count_from_environment("WAL_SIM_SLOW_RUNS", 2, runs_per_seed_max);
   ASSERT_TRUE(runs_per_seed.ok()) << runs_per_seed.error().describe();
   SweepOptions options;
   options.first_seed = first_seed;
@@ -68,12 +68,12 @@ void sweep(uint64_t first_seed, const std::string& mode) {
     }
   });
   const double cpu_seconds = children_cpu_seconds() - cpu_before;
-  std::cout << fmt::format("{} seeds {}..{}: {} failed; {:.0f} s wall, {:.1f} ms wall and {:.1f} "
-                           "ms CPU per seed (each run {}, {} at a time)\n",
-                           mode, options.first_seed, options.last_seed, report.failures.size(),
-                           report.wall_seconds, 1000 * report.wall_seconds / *count,
-                           1000 * cpu_seconds / *count,
-                           options.check_determinism ? "twice" : "once", *jobs);
+  std::cout << fmt::format(
+      "{} seeds {}..{}: {} failed; {:.0f} s wall, {:.1f} ms wall and {:.1f} "
+      "ms CPU per seed (each run {}, {} at a time)\n",
+      mode, options.first_seed, options.last_seed, report.failures.size(), report.wall_seconds,
+      1000 * report.wall_seconds / *count, 1000 * cpu_seconds / *count,
+      options.check_determinism ? "twice" : "once", *jobs);
   for (size_t i = 0; i < report.failures.size() && i < failures_shown_max; ++i) {
     const SweepFailure& f = report.failures[i];
     ADD_FAILURE() << f.line << (f.detail.empty() ? "" : "\n  " + f.detail)

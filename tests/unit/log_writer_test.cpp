@@ -327,9 +327,10 @@ TEST(log_writer, a_writer_that_sees_a_newer_epoch_stops_sending_so_a_takeover_fi
   }(f, *old_writer, outcomes, stop, scope));
   f.loop.run_for(200ms);
   std::optional<Result<std::unique_ptr<LogWriter>>> newer;
-  scope.spawn([](WalFixture& fx, std::optional<Result<std::unique_ptr<LogWriter>>>& out)
-                  -> Task<void> { out.emplace(co_await fx.client.open_writer("contested")); }(
-      f, newer));
+  scope.spawn(
+      [](WalFixture& fx, std::optional<Result<std::unique_ptr<LogWriter>>>& out) -> Task<void> {
+        out.emplace(co_await fx.client.open_writer("contested"));
+      }(f, newer));
   for (int step = 0; step < 1000 && !newer; ++step) f.loop.run_for(10ms);  // 10 s at most
   ASSERT_TRUE(newer.has_value()) << "the takeover did not finish while the old writer appended";
   ASSERT_TRUE(newer->ok()) << newer->error().describe();

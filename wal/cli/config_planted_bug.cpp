@@ -27,8 +27,9 @@ Result<SimBug> planted_bug_from_environment(const char* program) {
 
 std::string version_text(const char* program) {
 #ifdef WAL_PLANTED_BUGS
-  const char* planted = "honoured via WAL_PLANT_BUG (a test build: configure with "
-                        "-DWAL_PLANTED_BUGS=OFF for a release)";
+  const char* planted =
+      "honoured via WAL_PLANT_BUG (a test build: configure with "
+      "-DWAL_PLANTED_BUGS=OFF for a release)";
 #else
   const char* planted = "compiled out";
 #endif

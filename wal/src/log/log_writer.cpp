@@ -142,9 +142,10 @@ Task<Result<EntryId>> LogWriter::append(Bytes payload, std::optional<AppendKey> 
   // Only the holder of the serving ticket is woken (waking every waiter on each freed byte is
   // quadratic in the queue length, which an S3 outage makes long).
   const uint64_t ticket = next_append_ticket_++;
-  while (!failure_ && !epoch_lost_ && (ticket != serving_append_ticket_ ||
-                       (inflight_bytes_ > 0 &&
-                        inflight_bytes_ + payload.size() > options_.inflight_bytes_max))) {
+  while (
+      !failure_ && !epoch_lost_ &&
+      (ticket != serving_append_ticket_ ||
+       (inflight_bytes_ > 0 && inflight_bytes_ + payload.size() > options_.inflight_bytes_max))) {
     Completion<bool> turn(env_.executor);
     append_waiters_.insert_or_assign(ticket, AppendWaiter{turn, payload.size()});
     (void)co_await turn.wait();

@@ -17,32 +17,32 @@
 namespace wal {
 
 // X(name, what it means). The order is the listing order; names are stable identifiers.
-#define WAL_COVERAGE_MARKS(X)                                                                   \
-  X(epoch_settled_as_ours, "an epoch bump with an unknown outcome read back as ours")          \
-  X(epoch_settled_as_lost, "an epoch bump with an unknown outcome read back as not ours")      \
-  X(create_settled_as_ours, "a segment create with an unknown outcome adopted as ours")        \
-  X(create_refused_moved_on,                                                                  \
-    "our segment create landed, and a newer writer sealed the segment before we adopted it")  \
-  X(seal_settled_as_ours, "a seal with an unknown outcome read back as our own seal")          \
-  X(seal_settled_as_another,                                                                  \
-    "a seal with an unknown outcome read back as sealed by a newer writer")                   \
-  X(seal_retried_after_unknown, "a seal with an unknown outcome had not landed: sent again")   \
-  X(seal_on_top_of_checkpoint, "a seal's compare failed on a checkpoint: sealed on top of it") \
-  X(checkpoint_settled_by_reading, "a checkpoint txn with an unknown outcome, re-read")        \
+#define WAL_COVERAGE_MARKS(X)                                                                    \
+  X(epoch_settled_as_ours, "an epoch bump with an unknown outcome read back as ours")            \
+  X(epoch_settled_as_lost, "an epoch bump with an unknown outcome read back as not ours")        \
+  X(create_settled_as_ours, "a segment create with an unknown outcome adopted as ours")          \
+  X(create_refused_moved_on,                                                                     \
+    "our segment create landed, and a newer writer sealed the segment before we adopted it")     \
+  X(seal_settled_as_ours, "a seal with an unknown outcome read back as our own seal")            \
+  X(seal_settled_as_another,                                                                     \
+    "a seal with an unknown outcome read back as sealed by a newer writer")                      \
+  X(seal_retried_after_unknown, "a seal with an unknown outcome had not landed: sent again")     \
+  X(seal_on_top_of_checkpoint, "a seal's compare failed on a checkpoint: sealed on top of it")   \
+  X(checkpoint_settled_by_reading, "a checkpoint txn with an unknown outcome, re-read")          \
   X(block_put_settled_as_ours, "a block PUT with an unknown outcome found our block at its key") \
-  X(block_put_met_fence, "a block PUT found a newer writer's fence at its key")                \
-  X(meta_confirm_epoch_changed, "meta_confirm: the epoch changed before blocks were confirmed") \
-  X(writer_stopped_on_newer_epoch,                                                            \
-    "a writer saw a newer epoch in a MetaStore compare and stopped sending blocks")           \
-  X(recovery_from_checkpoint, "recovery started from a checkpoint manifest")                   \
-  X(recovery_found_own_fence, "recovery probed a fence of its own epoch (an earlier attempt)") \
-  X(recovery_fenced_by_newer, "recovery probed a newer writer's fence")                        \
-  X(recovery_fence_race_lost, "recovery's fence PUT found the key taken (a late block)")       \
-  X(fence_damaged_in_transit, "a fence object read back damaged; read again")                  \
-  X(quorum_fence_reply_unknown, "quorum recovery got an 'unknown' fence reply")                \
-  X(quorum_rereplicated, "quorum recovery copied entries to a lagging replica")                \
-  X(quorum_fruitless_roll, "a QuorumWriter roll that acknowledged nothing since the last one") \
-  X(logstore_repaired, "a LogStore repaired a sealed segment it had lost")                     \
+  X(block_put_met_fence, "a block PUT found a newer writer's fence at its key")                  \
+  X(meta_confirm_epoch_changed, "meta_confirm: the epoch changed before blocks were confirmed")  \
+  X(writer_stopped_on_newer_epoch,                                                               \
+    "a writer saw a newer epoch in a MetaStore compare and stopped sending blocks")              \
+  X(recovery_from_checkpoint, "recovery started from a checkpoint manifest")                     \
+  X(recovery_found_own_fence, "recovery probed a fence of its own epoch (an earlier attempt)")   \
+  X(recovery_fenced_by_newer, "recovery probed a newer writer's fence")                          \
+  X(recovery_fence_race_lost, "recovery's fence PUT found the key taken (a late block)")         \
+  X(fence_damaged_in_transit, "a fence object read back damaged; read again")                    \
+  X(quorum_fence_reply_unknown, "quorum recovery got an 'unknown' fence reply")                  \
+  X(quorum_rereplicated, "quorum recovery copied entries to a lagging replica")                  \
+  X(quorum_fruitless_roll, "a QuorumWriter roll that acknowledged nothing since the last one")   \
+  X(logstore_repaired, "a LogStore repaired a sealed segment it had lost")                       \
   X(logstore_torn_tail, "a LogStore journal replay found a torn tail")
 
 enum class CoverageMark : uint16_t {

@@ -238,7 +238,7 @@ class LogWriter {
   bool confirm_running_ = false;
   bool checkpoint_running_ = false;
   bool tail_publish_running_ = false;
-  bool epoch_lost_ = false;  // a MetaStore compare showed a newer epoch (lose_epoch)
+  bool epoch_lost_ = false;       // a MetaStore compare showed a newer epoch (lose_epoch)
   std::optional<Error> failure_;  // sticky: once set, every append fails with it
   uint64_t next_append_ticket_ = 0;     // back-pressure queue: tickets handed out
   uint64_t serving_append_ticket_ = 0;  // the ticket that may go next

@@ -110,8 +110,8 @@ struct LogStoreStats {
   uint64_t requests_rejected = 0;  // malformed, stale epoch, gap
   uint64_t registrations = 0;      // registrations put (the first, and after each lost lease)
   uint64_t entry_cache_hits = 0;   // durable entries found in the entry cache
-  uint64_t entry_cache_misses = 0;  // durable entries not found there (then read from disk)
-  uint64_t journal_reads = 0;       // disk reads of journal entries (one per run of misses)
+  uint64_t entry_cache_misses = 0;    // durable entries not found there (then read from disk)
+  uint64_t journal_reads = 0;         // disk reads of journal entries (one per run of misses)
   uint64_t journal_write_errors = 0;  // batches whose append or sync failed (a full disk, EIO)
 };
 
