@@ -10,7 +10,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"  # wp-sim writes its artifacts under the working directory
 fail() { echo "FAIL: $*"; exit 1; }
 
-planted="$source_dir/traces/planted-ack_before_put.json"
+# (Not ack_before_put: the ack audit, ack_not_in_store, names that bug before its trace's anomaly.)
+planted="$source_dir/traces/planted-seal_one_short.json"
 cp "$planted" "$work/trace.json"
 python3 "$source_dir/scripts/repin-trace.py" --wp-sim "$wp_sim" --seeds 1..30 "$work/trace.json" \
   || fail "repin-trace.py exited $?"
