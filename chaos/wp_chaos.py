@@ -299,9 +299,6 @@ class Run:
 
     def finish_phase(self):
         say(self.clients, "duration over: waiting for the writers to close")
-        if self.proxy is not None:
-            for link in self.links:  # a fault the duration cut off is healed too
-                chaos_proxy.send(self.proxy_control, "heal " + link)
         for number, proc in self.clients.procs.items():
             if proc["role"] == "writer" and not self.clients.wait(number, 90):
                 self.anomalies.append("writer p%d did not finish within 90 s" % number)

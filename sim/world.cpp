@@ -366,7 +366,7 @@ Task<void> World::append_task(Node& n, SimWriter& writer, size_t record_index, B
 void World::audit_memory_ack(const Node& n, EntryId id) {
   if (config_.quorum) return;
   const std::string log(log_name);
-  if (id < services_.truncation_point(log) || services_.block_holds_entry(log, id)) return;
+  if (services_.block_holds_entry(log, id) || id < services_.truncation_point(log)) return;
   if (memory_ack_findings_.size() >= AckAudit::findings_max) return;
   memory_ack_findings_.push_back(fmt::format(
       "at {}ms node {} acknowledged entry {}, and no block in the object store holds "

@@ -275,28 +275,58 @@ uint64_t WorldServices::log_id(const std::string& log_name) {
   return meta.ok() ? meta->log_id : 0;
 }
 
+namespace {
+
+// The [first, end) ids of the block at `key` now, or nullopt (no object, or not a block).
+std::optional<std::pair<EntryId, EntryId>> block_range(const MemObjectStore& objects,
+                                                       const std::string& key) {
+  const std::optional<ByteView> body = objects.body_view(key);
+  if (!body) return std::nullopt;
+  const Result<BlockFrame> frame = decode_block_frame(*body);
+  if (!frame.ok()) return std::nullopt;
+  const BlockHeader& header = frame->header;
+  return std::pair{header.first_entry_id, header.first_entry_id + header.entry_count};
+}
+
+}  // namespace
+
 bool WorldServices::block_holds_entry(const std::string& log_name, EntryId id) {
-  const uint64_t id_of_log = log_id(log_name);
+  uint64_t& id_of_log = log_ids_[log_name];  // a log's id never changes (0: not created yet)
+  if (id_of_log == 0) id_of_log = log_id(log_name);
   if (id_of_log == 0) return false;
   const LogKeys keys{"/wal/", "wal/", log_name, id_of_log};
   const MemObjectStore& objects = impl_->objects.state();
-  for (const SegmentMeta& segment : segments(log_name)) {
-    if (segment.first_entry_id > id) continue;
-    if (segment.state != SegmentState::open && segment.end_entry_id <= id) continue;
-    // Blocks are dense from index 0; a fence object or a gap ends the segment's data.
-    for (uint64_t index = 0;; ++index) {
-      const std::optional<ObjectData> object =
-          objects.find(keys.block_key(segment.segment_id, index));
-      if (!object) break;
-      const Result<BlockFrame> frame = decode_block_frame(object->body);
-      if (!frame.ok()) break;
-      const BlockHeader& header = frame->header;
-      if (header.first_entry_id <= id && id < header.first_entry_id + header.entry_count) {
-        return true;
+  // Asked at every acknowledgement, so it reads etcd only for segments it has not seen yet and
+  // decodes each block once: blocks are put create-only and never rewritten, and a range read
+  // before is confirmed against the store (the block may have been collected since).
+  auto holds = [&]() {
+    // Newest segment first: an acknowledgement is almost always of the open one.
+    for (auto it = block_ranges_.rbegin(); it != block_ranges_.rend(); ++it) {
+      auto& [key, segment] = *it;
+      if (key.first != id_of_log || segment.first > id) continue;
+      std::vector<std::pair<EntryId, EntryId>>& ranges = segment.ranges;
+      // Blocks are dense from index 0; a fence object or a gap ends the segment's data.
+      while (const auto next = block_range(objects, keys.block_key(key.second, ranges.size()))) {
+        ranges.push_back(*next);
       }
+      const auto after = std::upper_bound(
+          ranges.begin(), ranges.end(), id,
+          [](EntryId value, const std::pair<EntryId, EntryId>& range) { return value < range.first; });
+      if (after == ranges.begin()) continue;
+      const auto index = static_cast<uint64_t>(after - ranges.begin() - 1);
+      const auto now = block_range(objects, keys.block_key(key.second, index));
+      if (now && now->first <= id && id < now->second) return true;
     }
+    return false;
+  };
+  if (holds()) return true;
+  bool added = false;
+  for (const SegmentMeta& segment : segments(log_name)) {
+    added |= block_ranges_.try_emplace({id_of_log, segment.segment_id},
+                                       SeenBlocks{segment.first_entry_id, {}})
+                 .second;
   }
-  return false;
+  return added && holds();
 }
 
 }  // namespace wal::sim

@@ -83,6 +83,14 @@ class WorldServices {
   Scheduler& scheduler_;
   std::string guarded_log_;  // empty: deletes are not checked
   std::vector<std::string> owned_deletions_;
+  // block_holds_entry's memo, per (log id, segment id): the segment's first id and the id
+  // ranges of its blocks 0, 1, ... read so far.
+  struct SeenBlocks {
+    EntryId first = 0;
+    std::vector<std::pair<EntryId, EntryId>> ranges;
+  };
+  std::map<std::pair<uint64_t, uint64_t>, SeenBlocks> block_ranges_;
+  std::map<std::string, uint64_t> log_ids_;  // block_holds_entry's memo of log ids by name
   uint64_t next_window_ = 1;
 };
 

@@ -165,6 +165,12 @@ std::vector<std::string> MemObjectStore::keys() const {
   return result;
 }
 
+std::optional<ByteView> MemObjectStore::body_view(std::string_view key) const {
+  const auto found = objects_.find(key);
+  if (found == objects_.end()) return std::nullopt;
+  return ByteView(found->second.body);
+}
+
 std::optional<ObjectData> MemObjectStore::find(std::string_view key) const {
   const auto found = objects_.find(key);
   if (found == objects_.end()) return std::nullopt;

@@ -540,17 +540,28 @@ void LogWriter::fail_from(size_t inflight_index, const Error& error) {
 void LogWriter::fail_writer(const Error& error, Outcome in_flight_outcome) {
   if (!failure_) failure_ = Error{error.code, Outcome::definite, error.message};
   fail_from(0, Error{error.code, in_flight_outcome, error.message});
+  fail_unsent(*failure_);
+  inflight_bytes_ = 0;
+  release_append_waiters();  // each sees failure_, returns
+}
+
+void LogWriter::fail_unsent(const Error& error) {
+  WAL_ASSERT(!error.unknown());  // never sent: nothing of theirs can be visible
   for (UnsentBlock& block : unsent_) {
-    (void)block.outcome.settle(*failure_);
+    (void)block.outcome.settle(error);
     for (const AppendKey& key : block.keys) {
-      if (key.producer_id != 0) settle_key(key, *failure_);
+      if (key.producer_id != 0) settle_key(key, error);
     }
+    WAL_ASSERT_GE(inflight_bytes_, block.payload_bytes);
+    inflight_bytes_ -= block.payload_bytes;
   }
   unsent_.clear();
-  inflight_bytes_ = 0;
+}
+
+void LogWriter::release_append_waiters() {
   std::map<uint64_t, AppendWaiter> waiters = std::move(append_waiters_);
   append_waiters_.clear();
-  for (auto& [ticket, waiter] : waiters) waiter.turn.set(true);  // each sees failure_, returns
+  for (auto& [ticket, waiter] : waiters) waiter.turn.set(true);
   changed_.notify_all();
 }
 
@@ -562,21 +573,9 @@ void LogWriter::lose_epoch(const std::string& where) {
   // recovery, probing them one by one from the last checkpoint, may never reach the end.
   const Status fenced = writer_status();
   WAL_ASSERT(!fenced.ok());
-  const Error unsent_error{Errc::fenced, Outcome::definite,
-                           fenced.error().message + " (seen at " + where + ")"};
-  for (UnsentBlock& block : unsent_) {
-    (void)block.outcome.settle(unsent_error);
-    for (const AppendKey& key : block.keys) {
-      if (key.producer_id != 0) settle_key(key, unsent_error);
-    }
-    WAL_ASSERT_GE(inflight_bytes_, block.payload_bytes);
-    inflight_bytes_ -= block.payload_bytes;
-  }
-  unsent_.clear();
-  std::map<uint64_t, AppendWaiter> waiters = std::move(append_waiters_);
-  append_waiters_.clear();
-  for (auto& [ticket, waiter] : waiters) waiter.turn.set(true);  // each sees epoch_lost_
-  changed_.notify_all();
+  fail_unsent(Error{Errc::fenced, Outcome::definite,
+                    fenced.error().message + " (seen at " + where + ")"});
+  release_append_waiters();  // each sees epoch_lost_, returns
 }
 
 // Wakes the serving ticket, and with it the tickets right after it whose entries fit into the

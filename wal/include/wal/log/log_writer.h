@@ -192,6 +192,11 @@ class LogWriter {
   // sent (definitely: they never will be) and refuse new ones, so the newer writer's recovery
   // has a bounded tail to probe. Blocks in flight still resolve through the data path.
   void lose_epoch(const std::string& where);
+  // Settles every unsent block's appends (and keys) with `error`, which must be definite: they
+  // were never put. Frees their bytes.
+  void fail_unsent(const Error& error);
+  // Wakes every append waiting for its turn; each then sees the writer's state and returns.
+  void release_append_waiters();
   void wake_next_append();
   // A durable block's buffer, for the next block to reuse (when nobody else holds it).
   void recycle_buffer(std::shared_ptr<Bytes> encoded);

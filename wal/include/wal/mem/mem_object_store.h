@@ -74,6 +74,9 @@ class MemObjectStore final : public ObjectStore {
   [[nodiscard]] size_t object_count() const { return objects_.size(); }
   // The stored object, or nullopt. Its info.size_bytes equals body.size().
   [[nodiscard]] std::optional<ObjectData> find(std::string_view key) const;
+  // The stored body without a copy (or the etag find() computes), or nullopt. The view is
+  // valid until the store changes: for checkers that look at many objects per step.
+  [[nodiscard]] std::optional<ByteView> body_view(std::string_view key) const;
 
   [[nodiscard]] const ObjectStoreOpCounts& op_counts() const { return op_counts_; }
   void reset_op_counts() { op_counts_ = {}; }
