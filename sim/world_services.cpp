@@ -309,9 +309,11 @@ bool WorldServices::block_holds_entry(const std::string& log_name, EntryId id) {
       while (const auto next = block_range(objects, keys.block_key(key.second, ranges.size()))) {
         ranges.push_back(*next);
       }
-      const auto after = std::upper_bound(
-          ranges.begin(), ranges.end(), id,
-          [](EntryId value, const std::pair<EntryId, EntryId>& range) { return value < range.first; });
+      const auto after =
+          std::upper_bound(ranges.begin(), ranges.end(), id,
+                           [](EntryId value, const std::pair<EntryId, EntryId>& range) {
+                             return value < range.first;
+                           });
       if (after == ranges.begin()) continue;
       const auto index = static_cast<uint64_t>(after - ranges.begin() - 1);
       const auto now = block_range(objects, keys.block_key(key.second, index));
@@ -322,9 +324,10 @@ bool WorldServices::block_holds_entry(const std::string& log_name, EntryId id) {
   if (holds()) return true;
   bool added = false;
   for (const SegmentMeta& segment : segments(log_name)) {
-    added |= block_ranges_.try_emplace({id_of_log, segment.segment_id},
-                                       SeenBlocks{segment.first_entry_id, {}})
-                 .second;
+    added |=
+        block_ranges_
+            .try_emplace({id_of_log, segment.segment_id}, SeenBlocks{segment.first_entry_id, {}})
+            .second;
   }
   return added && holds();
 }

@@ -573,8 +573,8 @@ void LogWriter::lose_epoch(const std::string& where) {
   // recovery, probing them one by one from the last checkpoint, may never reach the end.
   const Status fenced = writer_status();
   WAL_ASSERT(!fenced.ok());
-  fail_unsent(Error{Errc::fenced, Outcome::definite,
-                    fenced.error().message + " (seen at " + where + ")"});
+  fail_unsent(
+      Error{Errc::fenced, Outcome::definite, fenced.error().message + " (seen at " + where + ")"});
   release_append_waiters();  // each sees epoch_lost_, returns
 }
 
